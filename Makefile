@@ -1,0 +1,50 @@
+# parcel-clearance: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint unit integration format contracts bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP) ## run the whole service locally on an embedded broker and database (ARGS="--exit")
+	$(BIN)/clearance dev $(ARGS)
+
+test: lint ## lint, type-check, then the whole test suite with coverage
+	$(BIN)/pytest --cov --cov-report=term $(ARGS)
+	$(BIN)/coverage report --include='services/clearance/domain/*' --fail-under=95
+
+lint: $(STAMP) ## ruff, mypy (strict on the core) and the contracts check
+	$(BIN)/ruff check services tests
+	$(BIN)/ruff format --check services tests
+	$(BIN)/mypy
+	$(BIN)/clearance contracts check
+
+unit: $(STAMP) ## only the pure tests (no broker, no database)
+	$(BIN)/pytest tests/unit $(ARGS)
+
+integration: $(STAMP) ## only the tests on the real embedded broker and database
+	$(BIN)/pytest tests/integration tests/e2e $(ARGS)
+
+format: $(STAMP) ## format and fix what ruff can
+	$(BIN)/ruff format services tests
+	$(BIN)/ruff check --fix services tests
+
+contracts: $(STAMP) ## regenerate contracts/ from the Structs
+	$(BIN)/clearance contracts generate
+
+bench: $(STAMP) ## benchmarks (ARGS="--engine" ...)
+	$(BIN)/clearance bench $(ARGS)
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

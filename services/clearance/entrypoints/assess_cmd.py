@@ -1,0 +1,20 @@
+"""Not built yet: assess order events offline arrive with issue #3."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """No arguments yet."""
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Say honestly that this command is not built yet."""
+    print(
+        "clearance: assess order events offline arrive with issue #3; not built yet",
+        file=sys.stderr,
+    )
+    return 2

@@ -1,0 +1,125 @@
+"""The one settings object, read from environment variables.
+
+Every variable is named here with its default and meaning; invalid configuration stops start-up with
+a message that names the variable (``SettingsError``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+#: The HMAC key used when none is configured, accepted only in ``dev`` (never in production).
+DEV_IDENTITY_KEY = "dev-only-identity-key-not-secret"
+
+
+class SettingsError(ValueError):
+    """Configuration is invalid; the message names the environment variable to fix."""
+
+
+class Settings(Struct, frozen=True, kw_only=True):
+    """Runtime configuration. Field ``x_y`` is read from environment variable ``ENV[x_y]``."""
+
+    environment: Literal["dev", "test", "prod"] = "prod"
+    """``CLEARANCE_ENV``: dev and test accept a built-in identity key."""
+    kafka_bootstrap_servers: str = "localhost:9092"
+    """``KAFKA_BOOTSTRAP_SERVERS``: comma-separated host:port list."""
+    database_url: str = "postgresql://localhost/clearance"
+    """``DATABASE_URL``: a libpq URI (``postgresql://user:pass@host:port/db``)."""
+    consumer_group: Annotated[str, Meta(min_length=1)] = "clearance"
+    """``CLEARANCE_CONSUMER_GROUP``: the Kafka consumer group of the workers."""
+    topic_prefix: str = ""
+    """``CLEARANCE_TOPIC_PREFIX``: prepended to every topic name (isolation of tenants or tests)."""
+    identity_key: str = ""
+    """``CLEARANCE_IDENTITY_KEY``: HMAC key for consignee identity; required outside dev/test."""
+    batch_size: Annotated[int, Meta(ge=1, le=10_000)] = 500
+    """``CLEARANCE_BATCH_SIZE``: most records the worker takes in one batch."""
+    linger_ms: Annotated[int, Meta(ge=0, le=10_000)] = 5
+    """``CLEARANCE_LINGER_MS``: producer linger, milliseconds."""
+    fetch_max_wait_ms: Annotated[int, Meta(ge=0, le=10_000)] = 100
+    """``CLEARANCE_FETCH_MAX_WAIT_MS``: how long a fetch waits for data, milliseconds."""
+    enable_idempotence: bool = True
+    """``CLEARANCE_ENABLE_IDEMPOTENCE``: idempotent producer; false on the dev broker."""
+    partitions: Annotated[int, Meta(ge=1, le=1000)] = 12
+    """``CLEARANCE_PARTITIONS``: partitions per topic when the service creates its topics."""
+    api_host: str = "127.0.0.1"
+    """``CLEARANCE_API_HOST``: address the HTTP API listens on."""
+    api_port: Annotated[int, Meta(ge=0, le=65535)] = 8000
+    """``CLEARANCE_API_PORT``: port the HTTP API listens on."""
+
+    def topic(self, name: str) -> str:
+        """The full name of a topic (``orders.v1`` -> ``<prefix>orders.v1``)."""
+        return f"{self.topic_prefix}{name}"
+
+
+#: Environment variable for each settings field.
+ENV: dict[str, str] = {
+    "environment": "CLEARANCE_ENV",
+    "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "database_url": "DATABASE_URL",
+    "consumer_group": "CLEARANCE_CONSUMER_GROUP",
+    "topic_prefix": "CLEARANCE_TOPIC_PREFIX",
+    "identity_key": "CLEARANCE_IDENTITY_KEY",
+    "batch_size": "CLEARANCE_BATCH_SIZE",
+    "linger_ms": "CLEARANCE_LINGER_MS",
+    "fetch_max_wait_ms": "CLEARANCE_FETCH_MAX_WAIT_MS",
+    "enable_idempotence": "CLEARANCE_ENABLE_IDEMPOTENCE",
+    "partitions": "CLEARANCE_PARTITIONS",
+    "api_host": "CLEARANCE_API_HOST",
+    "api_port": "CLEARANCE_API_PORT",
+}
+
+_INTS = {"batch_size", "linger_ms", "fetch_max_wait_ms", "partitions", "api_port"}
+_BOOLS = {"enable_idempotence"}
+
+
+def _parse(field: str, text: str) -> object:
+    if field in _INTS:
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{ENV[field]}={text!r} is not a whole number") from None
+    if field in _BOOLS:
+        lowered = text.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"{ENV[field]}={text!r} must be true or false")
+    return text
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from ``environ`` (default ``os.environ``); ``overrides`` win over both.
+
+    Raises ``SettingsError`` naming the variable when a value is invalid, or when a production
+    process has no ``CLEARANCE_IDENTITY_KEY``.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field, variable in ENV.items():
+        if variable in environ:
+            raw[field] = _parse(field, environ[variable])
+    raw.update(overrides)
+    try:
+        settings = msgspec.convert(raw, Settings)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        for field, variable in ENV.items():
+            if f"`$.{field}`" in message:
+                raise SettingsError(f"{variable}: {message.split(' - at ')[0]}") from None
+        raise SettingsError(message) from None
+    if settings.environment != "prod" and not settings.identity_key:
+        settings = msgspec.structs.replace(settings, identity_key=DEV_IDENTITY_KEY)
+    if settings.environment == "prod" and len(settings.identity_key) < 16:
+        raise SettingsError(
+            "CLEARANCE_IDENTITY_KEY must be set to a secret of at least 16 characters "
+            "(it keys the hash of consignee identities); set CLEARANCE_ENV=dev for local use"
+        )
+    return settings

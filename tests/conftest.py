@@ -1,0 +1,54 @@
+"""Session-wide fixtures: the real embedded PostgreSQL and Kafka-protocol broker.
+
+Both start once per test session on free loopback ports (or come from ``DATABASE_URL`` /
+``KAFKA_BOOTSTRAP_SERVERS`` when set) and are torn down at the end. Tests isolate themselves with
+their own topic names, consumer groups and database schemas.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clearance.devstack import embedded_kafka, embedded_postgres
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL URI: ``DATABASE_URL`` if set, else a real embedded server for the session."""
+    if url := os.environ.get("DATABASE_URL"):
+        yield url
+        return
+    with embedded_postgres(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Kafka bootstrap: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else an embedded Tansu broker."""
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield servers
+        return
+    with embedded_kafka() as servers:
+        yield servers
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A short unique name for a test's topics, groups and schemas."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (public reference data; never copied into the repository)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"reference data not found at {SHARED_DATA}: clone beside shared/")
+    return SHARED_DATA
