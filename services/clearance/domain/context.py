@@ -1,0 +1,63 @@
+"""The seam between the pure engine and the shell that feeds it.
+
+``assess(order, context) -> Assessment`` (in ``clearance.domain.assess``) is a pure function: the
+shell (worker, API, CLI) gathers everything it needs into an ``AssessmentContext`` first, and
+writes what the ``Assessment`` says afterwards. The engine never does I/O, never reads a clock
+and never sees a secret: ids, timestamps and the keyed hash of the consignee come in from outside.
+
+Running totals (anti-splitting): before assessing, the shell asks
+``clearance.domain.aggregation.aggregation_keys(order, pack, consignee_ref)`` which totals the pack
+needs, reads them from storage *excluding this parcel's own earlier contribution* (so an amendment
+replaces rather than adds), passes them in ``totals``, and after assessing upserts the
+``Assessment.contributions`` keyed by (key, platform, order_id, shipment_id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from msgspec import Struct, field
+
+from clearance.messages import ClearanceDecision
+
+__all__ = ["Assessment", "AssessmentContext", "Contribution", "SellerHistory"]
+
+
+class SellerHistory(Struct, frozen=True, kw_only=True):
+    """What storage knows about the seller and the consignee (risk signals; issue #7)."""
+
+    seller_decisions: int = 0
+    """Decisions already stored for this seller (0 = a new seller)."""
+    consignee_parcels_today: int = 0
+    """Parcels already assessed today for this consignee (velocity)."""
+
+
+class AssessmentContext(Struct, frozen=True, kw_only=True):
+    """Everything ``assess`` may read besides the order itself."""
+
+    decision_id: uuid.UUID
+    decided_at: datetime
+    consignee_ref: str
+    """Keyed hash (HMAC) of the consignee's identity, computed by the shell."""
+    decision_revision: int = 1
+    trace_id: str | None = None
+    totals: Mapping[str, Decimal] = field(default_factory=dict)
+    """Running totals by aggregation key, in the destination currency, excluding this parcel."""
+    history: SellerHistory = field(default_factory=SellerHistory)
+
+
+class Contribution(Struct, frozen=True, kw_only=True):
+    """This parcel's share of one running total, to be upserted by the shell."""
+
+    key: str
+    value: Decimal
+
+
+class Assessment(Struct, frozen=True, kw_only=True):
+    """The result of one assessment: the decision to store and publish, and the totals to update."""
+
+    decision: ClearanceDecision
+    contributions: tuple[Contribution, ...] = ()
