@@ -21,6 +21,8 @@ from decimal import Decimal
 
 from msgspec import Struct, field
 
+from clearance.domain.fx import ExchangeRates
+from clearance.domain.packs import RulePack
 from clearance.messages import ClearanceDecision
 
 __all__ = ["Assessment", "AssessmentContext", "Contribution", "SellerHistory"]
@@ -47,6 +49,12 @@ class AssessmentContext(Struct, frozen=True, kw_only=True):
     totals: Mapping[str, Decimal] = field(default_factory=dict)
     """Running totals by aggregation key, in the destination currency, excluding this parcel."""
     history: SellerHistory = field(default_factory=SellerHistory)
+    pack: RulePack
+    """The rule pack in force for the destination (``PackRegistry.for_destination``)."""
+    rates: ExchangeRates
+    """Exchange rates; the most recent on or before the assessment date is used."""
+    options: Mapping[str, bool] = field(default_factory=dict)
+    """Overrides of the pack's named options (what-if runs); empty = the pack defaults."""
 
 
 class Contribution(Struct, frozen=True, kw_only=True):

@@ -1,0 +1,97 @@
+"""Valuation: each line's value in the destination currency, and the consignment's totals.
+
+``goods`` is the line price converted (per line, then rounded once); ``transport`` is the line's
+share of international freight and insurance, allocated by value. The pack's bases then say what
+the customs value is (``cif`` = goods + transport; ``intrinsic``/``fob`` = goods only) and what the
+thresholds compare. Prices that include shipping are not split: freight is already in them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from msgspec import Struct
+
+from clearance.domain.money import ZERO, round_money
+from clearance.domain.packs import RulePack, ValuationBasis
+from clearance.messages import OrderAmended, OrderPlaced
+
+__all__ = ["ConsignmentValue", "LineValue", "allocate", "assessment_date", "value_consignment"]
+
+
+class LineValue(Struct, frozen=True, kw_only=True):
+    """One line's values in the destination currency (each rounded to minor units)."""
+
+    line_id: int
+    goods: Decimal
+    transport: Decimal
+    customs_value: Decimal
+    threshold_value: Decimal
+
+
+class ConsignmentValue(Struct, frozen=True, kw_only=True):
+    lines: tuple[LineValue, ...]
+    customs_value: Decimal
+    threshold_value: Decimal
+    transport: Decimal
+
+
+def assessment_date(order: OrderPlaced | OrderAmended, pack: RulePack) -> date:
+    """``transport.arrival_date`` if given, else the date of ``occurred_at`` at the destination."""
+    if order.transport is not None and order.transport.arrival_date is not None:
+        return order.transport.arrival_date
+    return order.occurred_at.astimezone(pack.zone).date()
+
+
+def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """Split ``total`` over ``weights`` in proportion, in minor units, summing exactly to it.
+
+    Cumulative rounding (each share = rounded running total minus the previous one) keeps every
+    share non-negative and the sum exact, whatever the number of lines.
+    """
+    weight_sum = sum(weights, ZERO)
+    if weight_sum == 0:
+        return [ZERO] * (len(weights) - 1) + [total]
+    shares = []
+    running = ZERO
+    previous = ZERO
+    for weight in weights:
+        running += weight
+        cumulative = round_money(total * running / weight_sum, currency)
+        shares.append(cumulative - previous)
+        previous = cumulative
+    return shares
+
+
+def _value_on(basis: ValuationBasis, goods: Decimal, transport: Decimal) -> Decimal:
+    return goods + transport if basis == "cif" else goods
+
+
+def value_consignment(
+    order: OrderPlaced | OrderAmended, pack: RulePack, rate: Decimal
+) -> ConsignmentValue:
+    """Convert and value every line of ``order`` with ``rate`` (1 order currency = rate pack)."""
+    currency, rounding = pack.currency, pack.rounding
+    goods = [round_money(i.unit_price * i.quantity * rate, currency, rounding) for i in order.items]
+    freight = ZERO if order.prices_include_shipping else order.shipping_cost
+    transport_total = round_money((freight + order.insurance_cost) * rate, currency, rounding)
+    transport = allocate(transport_total, goods, currency)
+    lines = tuple(
+        LineValue(
+            line_id=item.line_id or position,
+            goods=line_goods,
+            transport=line_transport,
+            customs_value=_value_on(pack.valuation.customs_value, line_goods, line_transport),
+            threshold_value=_value_on(pack.valuation.threshold, line_goods, line_transport),
+        )
+        for position, (item, line_goods, line_transport) in enumerate(
+            zip(order.items, goods, transport, strict=True), start=1
+        )
+    )
+    return ConsignmentValue(
+        lines=lines,
+        customs_value=sum((line.customs_value for line in lines), ZERO),
+        threshold_value=sum((line.threshold_value for line in lines), ZERO),
+        transport=transport_total,
+    )
