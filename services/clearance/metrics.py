@@ -1,0 +1,106 @@
+"""Prometheus metrics: what operators watch, with low-cardinality labels only.
+
+Labels are bounded sets (status, channel, destination country, currency, dead-letter code, topic,
+partition); never an order id, a platform's buyer id or anything personal. Each process builds one
+``Metrics`` with its own registry (tests build their own, so they never share counters).
+
+Money totals are exported as floats because Prometheus only has floats: they are for dashboards,
+never for accounting (the decisions in PostgreSQL are the record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from clearance.messages import ClearanceDecision
+
+__all__ = ["CONTENT_TYPE", "Metrics"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+
+
+class Metrics:
+    """The service's metrics, registered in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.orders_consumed = Counter(
+            "clearance_orders_consumed",
+            "Records consumed from orders.v1 and inspections.v1.",
+            ["topic"],
+            registry=registry,
+        )
+        self.decisions = Counter(
+            "clearance_decisions",
+            "Decisions published, by status, channel and destination.",
+            ["status", "channel", "destination"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "clearance_dead_letters",
+            "Records sent to the dead-letter topic, by error code.",
+            ["code"],
+            registry=registry,
+        )
+        self.duty_assessed = Counter(
+            "clearance_duty_assessed",
+            "Duty assessed in published decisions, in the decision currency (dashboards only).",
+            ["currency"],
+            registry=registry,
+        )
+        self.tax_assessed = Counter(
+            "clearance_tax_assessed",
+            "Import VAT/GST assessed in published decisions, in the decision currency.",
+            ["currency"],
+            registry=registry,
+        )
+        self.assessment_seconds = Histogram(
+            "clearance_assessment_seconds",
+            "Time to assess one order with the pure engine.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.end_to_end_seconds = Histogram(
+            "clearance_end_to_end_seconds",
+            "From the order record's timestamp to its decision being published and committed.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "clearance_batch_size",
+            "Records per worker batch.",
+            buckets=_BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "clearance_consumer_lag",
+            "Records behind the partition's high watermark.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.outbox_depth = Gauge(
+            "clearance_outbox_depth",
+            "Decisions stored but not yet confirmed by the broker.",
+            registry=registry,
+        )
+
+    def record_decisions(self, decisions: Iterable[ClearanceDecision]) -> None:
+        """Count published decisions and the amounts they assessed."""
+        for decision in decisions:
+            self.decisions.labels(
+                decision.status, decision.channel, decision.destination_country
+            ).inc()
+            if decision.duty:
+                self.duty_assessed.labels(decision.currency).inc(float(decision.duty))
+            if decision.tax:
+                self.tax_assessed.labels(decision.currency).inc(float(decision.tax))
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
