@@ -24,7 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dev": ("clearance.entrypoints.dev_cmd", "run everything locally on embedded servers"),
     "bench": ("clearance.entrypoints.bench_cmd", "measure the engine and the pipeline"),
     "generate": ("clearance.entrypoints.generate_cmd", "generate a realistic order stream"),
-    "import": ("clearance.entrypoints.import_cmd", "convert a public order dataset to order events"),
+    "import": (
+        "clearance.entrypoints.import_cmd",
+        "convert a public order dataset to order events",
+    ),
     "hs": ("clearance.entrypoints.hs_cmd", "load the HS nomenclature and suggest HS codes"),
 }
 
