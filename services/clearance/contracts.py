@@ -297,9 +297,21 @@ def _asyncapi() -> dict[str, Any]:
     }
 
 
+def _openapi() -> dict[str, Any]:
+    # Imported here: the HTTP layer is heavier than the message contracts.
+    from clearance.assessor import Assessor
+    from clearance.entrypoints.api import ApiServices, create_app
+
+    app = create_app(ApiServices(assessor=Assessor(identity_key="openapi-generation-only")))
+    return app.openapi_schema.to_schema()
+
+
 def generate() -> dict[str, str]:
-    """Every file of ``contracts/`` (relative path -> text), generated from the Structs."""
-    files: dict[str, str] = {"asyncapi.json": _pretty(_asyncapi())}
+    """Every file of ``contracts/`` (relative path -> text), generated from the code."""
+    files: dict[str, str] = {
+        "asyncapi.json": _pretty(_asyncapi()),
+        "openapi.json": _pretty(_openapi()),
+    }
     for message_type, struct in MESSAGES.items():
         schema = msgspec.json.schema(struct, schema_hook=m.schema_hook)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -58,6 +58,7 @@ __all__ = [
     "decode_order_event",
     "encode",
     "error_path",
+    "refine_path",
 ]
 
 
@@ -535,7 +536,11 @@ def error_path(error: msgspec.ValidationError) -> tuple[str, str | None]:
     text = str(error)
     match = _PATH_SUFFIX.search(text)
     message, path = (text, None) if match is None else (text[: match.start()], match.group(1))
-    # msgspec points at the object; point at the field itself where the message names it.
+    return refine_path(message, path)
+
+
+def refine_path(message: str, path: str | None) -> tuple[str, str | None]:
+    """Point at the field itself where msgspec's message names it (it points at the object)."""
     missing = _MISSING_FIELD.match(message)
     if missing is not None:
         return message, f"{path or '$'}.{missing.group(1)}"

@@ -1,17 +1,33 @@
-"""Not built yet: the HTTP API arrive with issue #5."""
+"""``clearance api``: serve the HTTP API (litestar on uvicorn)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    """Host and port default to ``CLEARANCE_API_HOST`` / ``CLEARANCE_API_PORT``."""
+    parser.add_argument("--host", help="address to listen on (default: CLEARANCE_API_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: CLEARANCE_API_PORT)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say honestly that this command is not built yet."""
-    print("clearance: the HTTP API arrive with issue #5; not built yet", file=sys.stderr)
-    return 2
+    """Build the services from settings and serve until interrupted."""
+    import uvicorn
+
+    from clearance.assessor import Assessor
+    from clearance.entrypoints.api import ApiServices, create_app
+    from clearance.settings import load_settings
+    from clearance.telemetry import setup_logging
+
+    settings = load_settings()
+    setup_logging("clearance-api")
+    app = create_app(ApiServices(assessor=Assessor(settings.identity_key)))
+    uvicorn.run(
+        app,
+        host=args.host or settings.api_host,
+        port=args.port if args.port is not None else settings.api_port,
+        log_config=None,
+        access_log=False,
+    )
+    return 0

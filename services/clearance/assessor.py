@@ -1,0 +1,99 @@
+"""The shell's side of an assessment: build the engine's context, call the pure engine.
+
+Worker, HTTP API and command line all assess through an ``Assessor``, so the consignee's keyed
+hash, the pack selection and the rates are the same everywhere. The engine itself
+(``clearance.domain.assess``) stays pure: this class only gathers its inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.resources
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from clearance.domain.aggregation import aggregation_keys
+from clearance.domain.assess import assess
+from clearance.domain.context import Assessment, AssessmentContext, SellerHistory
+from clearance.domain.fx import ExchangeRates
+from clearance.domain.packs import PackRegistry, RulePack
+from clearance.messages import OrderAmended, OrderPlaced
+
+__all__ = ["Assessor", "bundled_rates", "consignee_ref"]
+
+Order = OrderPlaced | OrderAmended
+
+
+def bundled_rates() -> ExchangeRates:
+    """The exchange rates shipped with the package (ECB rates; VND rows are indicative only)."""
+    resource = importlib.resources.files("clearance.packs") / "rates" / "default.csv"
+    return ExchangeRates.from_csv(resource.read_text(encoding="utf-8"), "packs/rates/default.csv")
+
+
+def consignee_ref(order: Order, identity_key: str) -> str:
+    """Keyed hash (HMAC-SHA256) naming the consignee for running totals and risk.
+
+    The identity document, when given, names the person across platforms (splitting one purchase
+    over two marketplaces must not escape the threshold); otherwise the platform's buyer id does.
+    The number itself is never stored or logged: only this hash.
+    """
+    consignee = order.consignee
+    if consignee.identity is not None:
+        subject = f"id:{order.destination_country}:{consignee.identity.type}:"
+        subject += consignee.identity.number.strip().upper()
+    else:
+        subject = f"buyer:{order.platform}:{consignee.id}"
+    digest = hmac.new(identity_key.encode(), subject.encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
+
+
+class Assessor:
+    """Assesses orders against the bundled packs and a rates table."""
+
+    def __init__(
+        self,
+        identity_key: str,
+        packs: PackRegistry | None = None,
+        rates: ExchangeRates | None = None,
+    ) -> None:
+        self.identity_key = identity_key
+        self.packs = packs if packs is not None else PackRegistry.bundled()
+        self.rates = rates if rates is not None else bundled_rates()
+
+    def pack_for(self, order: Order, pack_id: str | None = None) -> RulePack:
+        """The pack in force for the order's destination (or ``pack_id``); raises if unsupported."""
+        return self.packs.for_destination(order.destination_country, pack_id)
+
+    def totals_keys(self, order: Order, pack_id: str | None = None) -> list[str]:
+        """The running totals the pack needs for this order (read them before ``assess``)."""
+        pack = self.pack_for(order, pack_id)
+        return aggregation_keys(order, pack, consignee_ref(order, self.identity_key))
+
+    def assess(
+        self,
+        order: Order,
+        *,
+        totals: Mapping[str, Decimal] | None = None,
+        history: SellerHistory | None = None,
+        decision_id: uuid.UUID | None = None,
+        decided_at: datetime | None = None,
+        decision_revision: int = 1,
+        trace_id: str | None = None,
+        pack_id: str | None = None,
+    ) -> Assessment:
+        """Assess ``order`` now (or at ``decided_at``) with the given running totals."""
+        context = AssessmentContext(
+            pack=self.pack_for(order, pack_id),
+            rates=self.rates,
+            decision_id=decision_id or uuid.uuid4(),
+            decided_at=decided_at or datetime.now(UTC),
+            decision_revision=decision_revision,
+            trace_id=trace_id,
+            consignee_ref=consignee_ref(order, self.identity_key),
+            totals=totals or {},
+            history=history or SellerHistory(),
+        )
+        return assess(order, context)

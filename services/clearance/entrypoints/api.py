@@ -1,0 +1,180 @@
+"""The HTTP API (litestar): checkout quotes, rule packs, health and metrics.
+
+The API speaks the same msgspec Structs as the Kafka contracts. Errors always have the shape
+``{"status_code", "detail", "extra": [{"path", "message"}]}``, where ``path`` is the JSON path of
+the field to fix (``$.items[0].unit_price``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Schema
+from litestar.params import JSONBody
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.typing import FieldDefinition
+
+from clearance import __version__
+from clearance import messages as m
+from clearance.assessor import Assessor
+from clearance.domain.fx import MissingExchangeRate
+from clearance.domain.packs import UnknownPack, UnsupportedDestination
+from clearance.health import Health
+from clearance.metrics import CONTENT_TYPE, Metrics
+
+__all__ = ["ApiServices", "create_app"]
+
+#: Largest accepted request body: 200 items of 512-character descriptions fit well within it.
+MAX_BODY_BYTES = 512 * 1024
+
+
+@dataclass
+class ApiServices:
+    """What the handlers need, built once by the composition root (``api_cmd``) or a test."""
+
+    assessor: Assessor
+    metrics: Metrics = field(default_factory=Metrics)
+    health: Health = field(default_factory=Health)
+
+
+def _services(state: State) -> ApiServices:
+    services: ApiServices = state.services
+    return services
+
+
+class DecimalStringSchema(OpenAPISchemaPlugin):
+    """OpenAPI for ``Money``/``Kilograms``: a string holding a decimal, never a JSON number."""
+
+    @staticmethod
+    def is_plugin_supported_type(value: Any) -> bool:
+        """Our string-only decimal types."""
+        return isinstance(value, type) and issubclass(value, m._DecimalString)
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        """The same schema the JSON Schemas in ``contracts/`` use."""
+        described = m.schema_hook(field_definition.annotation)
+        return Schema(
+            type=described["type"],
+            pattern=described["pattern"],
+            description=described["description"],
+            examples=described["examples"],
+        )
+
+
+def _error(
+    status_code: int, detail: str, extra: list[dict[str, str]] | None = None
+) -> Response[Any]:
+    body = {"status_code": status_code, "detail": detail, "extra": extra or []}
+    return Response(body, status_code=status_code, media_type=MediaType.JSON)
+
+
+def _validation_error(_: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    extra = []
+    for problem in error.extra if isinstance(error.extra, list) else []:
+        key = str(problem.get("key", ""))
+        # litestar names the body "data" and its fields relative to it ("items[0].unit_price")
+        base = "$" if key in ("", "data") else f"$.{key}"
+        message, path = m.refine_path(str(problem.get("message", "")), base)
+        extra.append({"path": path or base, "message": message})
+    if not extra:  # the body is not JSON at all: nothing to point at
+        return _error(400, f"request body is not valid JSON: {error.detail}")
+    detail = f"invalid order: {extra[0]['message']} at {extra[0]['path']}"
+    return _error(HTTP_422_UNPROCESSABLE_ENTITY, detail, extra)
+
+
+def _http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    return _error(error.status_code, error.detail)
+
+
+@post("/v1/quotes", status_code=200, summary="Quote duty and tax at checkout")
+async def quote(data: JSONBody[m.OrderPlaced], state: State) -> m.ClearanceDecision:
+    """Assess an ``order.placed`` body without storing or publishing anything."""
+    services = _services(state)
+    try:
+        with services.metrics.assessment_seconds.time():
+            assessment = services.assessor.assess(data)
+    except UnsupportedDestination:
+        raise _Unprocessable(
+            f"destination {data.destination_country} has no rule pack",
+            "$.destination_country",
+        ) from None
+    except MissingExchangeRate as error:
+        raise _Unprocessable(str(error), "$.currency") from None
+    except UnknownPack as error:
+        raise _Unprocessable(str(error), "$.destination_country") from None
+    return assessment.decision
+
+
+class _Unprocessable(HTTPException):
+    status_code = HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(detail=f"{message} at {path}", extra=[{"path": path, "message": message}])
+
+
+def _unprocessable(_: Request[Any, Any, Any], error: _Unprocessable) -> Response[Any]:
+    extra = error.extra if isinstance(error.extra, list) else []
+    return _error(error.status_code, error.detail, extra)
+
+
+@get("/health/live", summary="Liveness", include_in_schema=True)
+async def live(state: State) -> Response[dict[str, object]]:
+    """The process answers; checks no dependency."""
+    ok, detail = _services(state).health.live()
+    return Response({"status": "ok" if ok else "fail", **detail}, status_code=200 if ok else 503)
+
+
+@get("/health/ready", summary="Readiness")
+async def ready(state: State) -> Response[dict[str, object]]:
+    """Dependencies answer (database, broker once wired)."""
+    ok, detail = await _services(state).health.ready()
+    return Response({"status": "ok" if ok else "fail", **detail}, status_code=200 if ok else 503)
+
+
+@get("/health/startup", summary="Start-up finished")
+async def startup(state: State) -> Response[dict[str, object]]:
+    """Start-up finished."""
+    started = _services(state).health.started
+    return Response({"started": started}, status_code=200 if started else 503)
+
+
+@get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)
+async def metrics(state: State) -> bytes:
+    """Prometheus text exposition."""
+    return _services(state).metrics.render()
+
+
+def create_app(services: ApiServices, *, rate_limit_per_minute: int = 6000) -> Litestar:
+    """The litestar application around ``services``."""
+
+    async def on_startup(app: Litestar) -> None:
+        services.health.started = True
+
+    return Litestar(
+        route_handlers=[quote, live, ready, startup, metrics],
+        state=State({"services": services}),
+        on_startup=[on_startup],
+        type_decoders=[(DecimalStringSchema.is_plugin_supported_type, m._dec_hook)],
+        plugins=[DecimalStringSchema()],
+        exception_handlers={
+            ValidationException: _validation_error,
+            _Unprocessable: _unprocessable,
+            HTTPException: _http_error,
+        },
+        request_max_body_size=MAX_BODY_BYTES,
+        middleware=[
+            RateLimitConfig(
+                rate_limit=("minute", rate_limit_per_minute),
+                exclude=["/health", "/metrics"],
+            ).middleware
+        ],
+        openapi_config=OpenAPIConfig(title="parcel-clearance", version=__version__, path="/schema"),
+        debug=False,
+    )
