@@ -52,6 +52,10 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_API_HOST``: address the HTTP API listens on."""
     api_port: Annotated[int, Meta(ge=0, le=65535)] = 8000
     """``CLEARANCE_API_PORT``: port the HTTP API listens on."""
+    ops_host: str = "127.0.0.1"
+    """``CLEARANCE_OPS_HOST``: address of the worker's ``/metrics`` and ``/health/*`` listener."""
+    ops_port: Annotated[int, Meta(ge=0, le=65535)] = 9102
+    """``CLEARANCE_OPS_PORT``: port of the worker's ``/metrics`` and ``/health/*`` listener."""
 
     def topic(self, name: str) -> str:
         """The full name of a topic (``orders.v1`` -> ``<prefix>orders.v1``)."""
@@ -73,9 +77,11 @@ ENV: dict[str, str] = {
     "partitions": "CLEARANCE_PARTITIONS",
     "api_host": "CLEARANCE_API_HOST",
     "api_port": "CLEARANCE_API_PORT",
+    "ops_host": "CLEARANCE_OPS_HOST",
+    "ops_port": "CLEARANCE_OPS_PORT",
 }
 
-_INTS = {"batch_size", "linger_ms", "fetch_max_wait_ms", "partitions", "api_port"}
+_INTS = {"batch_size", "linger_ms", "fetch_max_wait_ms", "partitions", "api_port", "ops_port"}
 _BOOLS = {"enable_idempotence"}
 
 
