@@ -24,7 +24,7 @@ from clearance.domain.duty import (
     line_rate,
 )
 from clearance.domain.fx import MissingExchangeRate
-from clearance.domain.money import ZERO, format_amount
+from clearance.domain.money import ZERO, format_amount, round_money
 from clearance.domain.packs import RulePack
 from clearance.domain.quality import data_problems
 from clearance.domain.risk import channel_for, risk_for
@@ -105,7 +105,8 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
         order,
         pack,
         value,
-        tariff_total,
+        # a line without a rate has a duty not known to be small: no "duty within limit" relief
+        None if any(r.rate is None for r in rates.values()) else tariff_total,
         (context.consignee_ref, context.totals, day, context.options),
     )
     reasons.extend(relief.reasons)
@@ -322,8 +323,22 @@ def _decision(
     reasons: list[Reason],
 ) -> ClearanceDecision:
     pack = context.pack
+    currency = pack.currency
+
+    def minor(amount: Decimal) -> Decimal:  # exact already; this only fixes the exponent ("0.00")
+        return round_money(amount, currency)
+
     customs_value, threshold_value, duty_total, tax_total = amounts
     total_due = duty_total + tax_total
+    lines = [
+        msgspec.structs.replace(
+            line,
+            customs_value=minor(line.customs_value),
+            duty=minor(line.duty),
+            tax=minor(line.tax),
+        )
+        for line in lines
+    ]
     return ClearanceDecision(
         decision_id=context.decision_id,
         platform=order.platform,
@@ -340,14 +355,14 @@ def _decision(
         category=_category(status, total_due),
         currency=pack.currency,
         exchange_rate=exchange_rate,
-        customs_value=customs_value,
-        threshold_value=threshold_value,
-        duty=duty_total,
-        tax=tax_total,
-        excise=ZERO,
-        fees=ZERO,
-        total_due=total_due,
-        collected_at_checkout=collected,
+        customs_value=minor(customs_value),
+        threshold_value=minor(threshold_value),
+        duty=minor(duty_total),
+        tax=minor(tax_total),
+        excise=minor(ZERO),
+        fees=minor(ZERO),
+        total_due=minor(total_due),
+        collected_at_checkout=minor(collected),
         lines=lines,
         charges=charges,
         reasons=reasons,

@@ -82,7 +82,7 @@ def duty_relief(
     order: OrderPlaced | OrderAmended,
     pack: RulePack,
     value: ConsignmentValue,
-    duty_due: Decimal,
+    duty_due: Decimal | None,
     context: tuple[str, Mapping[str, Decimal], date, Mapping[str, bool]],
 ) -> DutyRelief:
     """Whether duty is relieved, with the reasons either way (``context``: ref, totals, day,
@@ -140,7 +140,12 @@ def duty_relief(
             ),
         )
     duty_limit = rule.duty_limit.at(day) if rule.duty_limit is not None else None
-    if duty_limit is not None and rule.duty_limit is not None and duty_due <= duty_limit:
+    if (
+        duty_limit is not None
+        and rule.duty_limit is not None
+        and duty_due is not None
+        and duty_due <= duty_limit
+    ):
         return DutyRelief(
             relieved=True,
             reasons=(
