@@ -1,0 +1,121 @@
+"""``clearance bench --api``: checkout-quote latency at a fixed request rate, open loop.
+
+Starts ``clearance api`` as a separate process (one server process, as production runs one per
+pod), then sends ``POST /v1/quotes`` at a fixed rate regardless of how fast answers come back
+(open loop: a slow server cannot slow the load down and hide its own latency). Latency is measured
+from each request's *scheduled* send time, so queueing in the client counts against the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from clearance.devstack import free_port
+
+__all__ = ["percentile", "run_api_bench", "running_api"]
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    """The ``fraction`` quantile of ``samples`` (nearest rank)."""
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
+    return ordered[index]
+
+
+@contextlib.contextmanager
+def running_api(env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Run ``clearance api`` on a free loopback port; yields its base URL; stops it on exit."""
+    port = free_port()
+    process_env = {**os.environ, "CLEARANCE_ENV": "dev", "OTEL_SDK_DISABLED": "true", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clearance.entrypoints.cli", "api", "--port", str(port)],
+        env=process_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                stderr = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"clearance api exited at start-up: {stderr[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/health/startup", timeout=0.5).status_code == 200:
+                    break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("clearance api did not start within 30 s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _load(
+    base: str, bodies: Sequence[bytes], rate: float, seconds: float, headers: Mapping[str, str]
+) -> tuple[list[float], dict[int, int]]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10.0) as client:
+
+        async def one(body: bytes, scheduled: float) -> None:
+            response = await client.post(
+                "/v1/quotes",
+                content=body,
+                headers={"content-type": "application/json", **headers},
+            )
+            latencies.append(time.perf_counter() - scheduled)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        total = int(rate * seconds)
+        start = time.perf_counter()
+        tasks = []
+        for index in range(total):
+            scheduled = start + index / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(bodies[index % len(bodies)], scheduled)))
+        await asyncio.gather(*tasks)
+    return latencies, statuses
+
+
+def run_api_bench(
+    bodies: Sequence[bytes],
+    *,
+    rate: float = 500.0,
+    seconds: float = 10.0,
+    warmup_seconds: float = 2.0,
+    headers: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Quote latency at ``rate`` requests/s for ``seconds`` against a fresh ``clearance api``."""
+    with running_api(env) as base:
+        asyncio.run(_load(base, bodies, rate, warmup_seconds, headers or {}))
+        latencies, statuses = asyncio.run(_load(base, bodies, rate, seconds, headers or {}))
+    milliseconds = [latency * 1000 for latency in latencies]
+    return {
+        "requests": len(latencies),
+        "rate_per_second": rate,
+        "statuses": {str(code): count for code, count in sorted(statuses.items())},
+        "p50_ms": round(percentile(milliseconds, 0.50), 2),
+        "p99_ms": round(percentile(milliseconds, 0.99), 2),
+        "max_ms": round(max(milliseconds), 2),
+        "mean_ms": round(statistics.fmean(milliseconds), 2),
+    }
