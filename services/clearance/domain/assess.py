@@ -237,6 +237,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
             return _without_rate(order, context, day, reasons, requested, hits, problems, missing)
 
     value = value_consignment(order, pack, rate)
+    zero = round_money(ZERO, pack.currency)  # sums start here so "0" reads "0.00" in EUR
     duty = _duty(order, context, value, day)
     reasons.extend(duty.reasons)
     if duty.unknown_tariff:
@@ -279,9 +280,9 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
             quantity=item.quantity,
             customs_value=line.customs_value,
             duty_rate=duty.rates[line.line_id],
-            duty=sum((c.amount for c in duty_by_line[line.line_id]), ZERO),
+            duty=sum((c.amount for c in duty_by_line[line.line_id]), zero),
             tax_rate=tax_rates[line.line_id],
-            tax=tax_charges[line.line_id].amount if line.line_id in tax_charges else ZERO,
+            tax=tax_charges[line.line_id].amount if line.line_id in tax_charges else zero,
             preference=duty.preferences[line.line_id],
         )
         for item, line in zip(order.items, value.lines, strict=True)
@@ -330,15 +331,6 @@ def _decision(
 
     customs_value, threshold_value, duty_total, tax_total = amounts
     total_due = duty_total + tax_total
-    lines = [
-        msgspec.structs.replace(
-            line,
-            customs_value=minor(line.customs_value),
-            duty=minor(line.duty),
-            tax=minor(line.tax),
-        )
-        for line in lines
-    ]
     return ClearanceDecision(
         decision_id=context.decision_id,
         platform=order.platform,
@@ -388,11 +380,11 @@ def _without_rate(
             line_id=item.line_id or position,
             hs_code=item.hs_code,
             quantity=item.quantity,
-            customs_value=ZERO,
+            customs_value=round_money(ZERO, context.pack.currency),
             duty_rate=None,
-            duty=ZERO,
+            duty=round_money(ZERO, context.pack.currency),
             tax_rate=None,
-            tax=ZERO,
+            tax=round_money(ZERO, context.pack.currency),
         )
         for position, item in enumerate(order.items, start=1)
     ]

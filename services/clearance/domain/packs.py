@@ -49,6 +49,7 @@ __all__ = [
     "UnknownPack",
     "UnsupportedDestination",
     "load_pack_text",
+    "parameters_of",
 ]
 
 AggregationUnit = Literal["consignment", "order", "consignee_day", "master_bill", "consignee_year"]
@@ -346,7 +347,7 @@ class RulePack(_Strict, frozen=True):
 _Fail = Callable[[str, str], PackError]
 
 
-def _parameters(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
+def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
     """Every Parameter of a pack with its key path (for validation messages)."""
     duty = pack.duty
     if duty.de_minimis is not None:
@@ -381,7 +382,7 @@ def _check_numbers(pack: RulePack, fail: _Fail) -> None:
         for index, line in enumerate(table.lines):
             if line.rate < 0 or (line.per_unit is not None and line.per_unit < 0):
                 raise fail(f"{key}.lines[{index}]", "rates must not be negative")
-    for key, parameter in _parameters(pack):
+    for key, parameter in parameters_of(pack):
         if not parameter.values:
             raise fail(f"{key}.values", "at least one dated value is required")
         if any(value is not None and value < 0 for value in parameter.values.values()):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from typing import Final, Literal
 
 from msgspec import Struct
@@ -36,58 +35,80 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(unicodedata.normalize("NFC", text).casefold()))
 
 
-@lru_cache(maxsize=4096)
-def _phrase(text: str) -> tuple[str, ...]:
-    return words(text)
+class _Term(Struct, frozen=True):
+    words: tuple[str, ...]
+    text: str
+    exceptions: tuple[tuple[str, ...], ...]
+
+
+class _Matcher:
+    """A pack's screening terms indexed by their first word (one dict lookup per word)."""
+
+    __slots__ = ("by_first_word", "entries")
+
+    def __init__(self, entries: list[tuple[Literal["prohibited", "restricted"], ScreeningEntry]]):
+        self.entries = entries
+        self.by_first_word: dict[str, list[tuple[int, _Term]]] = {}
+        for position, (_, entry) in enumerate(entries):
+            exceptions = tuple(words(text) for text in entry.except_phrases)
+            for term in entry.terms:
+                term_words = words(term)
+                if term_words:
+                    self.by_first_word.setdefault(term_words[0], []).append(
+                        (position, _Term(term_words, term, exceptions))
+                    )
+
+    def terms_found(self, description: tuple[str, ...]) -> dict[int, str]:
+        """Entry position -> the first term of that entry found in ``description``."""
+        found: dict[int, str] = {}
+        for index, word in enumerate(description):
+            for position, term in self.by_first_word.get(word, ()):
+                if position in found or not _starts_at(description, term.words, index):
+                    continue
+                if not any(_starts_at(description, e, index) for e in term.exceptions):
+                    found[position] = term.text
+        return found
+
+
+_MATCHERS: dict[str, _Matcher] = {}
+
+
+def _matcher(pack: RulePack) -> _Matcher:
+    """The compiled matcher of ``pack`` (cached by digest: same content, same matcher)."""
+    matcher = _MATCHERS.get(pack.digest)
+    if matcher is None:
+        entries: list[tuple[Literal["prohibited", "restricted"], ScreeningEntry]] = [
+            ("prohibited", entry) for entry in pack.screening.prohibited
+        ]
+        entries += [("restricted", entry) for entry in pack.screening.restricted]
+        matcher = _MATCHERS[pack.digest] = _Matcher(entries)
+    return matcher
 
 
 def _starts_at(haystack: tuple[str, ...], needle: tuple[str, ...], index: int) -> bool:
     return bool(needle) and haystack[index : index + len(needle)] == needle
 
 
-def _term_found(description: tuple[str, ...], entry: ScreeningEntry) -> str | None:
-    exceptions = [_phrase(text) for text in entry.except_phrases]
-    for term in entry.terms:
-        needle = _phrase(term)
-        for index in range(len(description)):
-            if _starts_at(description, needle, index) and not any(
-                _starts_at(description, exception, index) for exception in exceptions
-            ):
-                return term
-    return None
-
-
-def _entry_hit(item: Item, description: tuple[str, ...], entry: ScreeningEntry) -> str | None:
-    term = _term_found(description, entry)
-    if term is not None:
-        return term
-    if item.hs_code is not None:
-        for prefix in entry.hs_prefixes:
-            if item.hs_code.startswith(prefix):
-                return f"HS {prefix}"
-    return None
-
-
 def screen_items(items: list[Item], pack: RulePack) -> list[ScreeningHit]:
     """Every prohibited or restricted match, per line, in line order."""
+    matcher = _matcher(pack)
     hits = []
-    lists: tuple[tuple[Literal["prohibited", "restricted"], list[ScreeningEntry]], ...] = (
-        ("prohibited", pack.screening.prohibited),
-        ("restricted", pack.screening.restricted),
-    )
     for position, item in enumerate(items, start=1):
-        description = words(item.description)
-        for kind, entries in lists:
-            for entry in entries:
-                matched = _entry_hit(item, description, entry)
-                if matched is not None:
-                    hits.append(
-                        ScreeningHit(
-                            kind=kind,
-                            code=entry.code,
-                            line_id=item.line_id or position,
-                            matched=matched,
-                            reference=f"{entry.reference} <{entry.source}>",
-                        )
+        found = matcher.terms_found(words(item.description))
+        for entry_position, (kind, entry) in enumerate(matcher.entries):
+            matched = found.get(entry_position)
+            if matched is None and item.hs_code is not None:
+                matched = next(
+                    (f"HS {p}" for p in entry.hs_prefixes if item.hs_code.startswith(p)), None
+                )
+            if matched is not None:
+                hits.append(
+                    ScreeningHit(
+                        kind=kind,
+                        code=entry.code,
+                        line_id=item.line_id or position,
+                        matched=matched,
+                        reference=f"{entry.reference} <{entry.source}>",
                     )
+                )
     return hits

@@ -1,20 +1,200 @@
-"""Not built yet: assess order events offline arrive with issue #3."""
+"""``clearance assess``: assess order events (JSON lines) offline, one decision line per input line.
+
+Reads files (or stdin), writes one ``clearance.decision`` JSON line per input line, in order; a bad
+line yields a ``dead-letter`` line in its place. Running totals per consignee (anti-splitting) are
+kept in memory across the whole input, replacing a parcel's own earlier contribution on amendment.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
+import hmac
 import sys
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clearance.domain.fx import ExchangeRates
+    from clearance.domain.packs import PackRegistry
+    from clearance.messages import DeadLetter, OrderAmended, OrderPlaced
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Say honestly that this command is not built yet."""
-    print(
-        "clearance: assess order events offline arrive with issue #3; not built yet",
-        file=sys.stderr,
+    """Arguments: input files, rates file, as-of date, pack id."""
+    parser.add_argument("files", nargs="*", type=Path, help="JSON-lines files (default: stdin)")
+    parser.add_argument("--rates", type=Path, help="exchange rates CSV: date,from,to,rate,source")
+    parser.add_argument(
+        "--as-of", type=dt.date.fromisoformat, help="assess as if every parcel arrived on DATE"
     )
-    return 2
+    parser.add_argument("--pack", help="rule pack id (e.g. vn-draft-2025 for a what-if run)")
+
+
+def consignee_ref(order: OrderPlaced | OrderAmended, key: str) -> str:
+    """HMAC-SHA256 of the identity number, else of the platform's consignee id."""
+    consignee = order.consignee
+    subject = (
+        consignee.identity.number
+        if consignee.identity is not None
+        else f"{order.platform}:{consignee.id}"
+    )
+    return hmac.new(key.encode(), subject.encode(), hashlib.sha256).hexdigest()
+
+
+class RunningTotals:
+    """In-memory running totals: per key, each parcel's latest contribution."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, dict[tuple[str, str, str], Decimal]] = {}
+
+    def excluding(self, keys: list[str], parcel: tuple[str, str, str]) -> dict[str, Decimal]:
+        """Totals of ``keys`` without ``parcel``'s own earlier contribution."""
+        return {
+            key: sum((v for p, v in self._by_key.get(key, {}).items() if p != parcel), Decimal(0))
+            for key in keys
+        }
+
+    def record(self, key: str, parcel: tuple[str, str, str], value: Decimal) -> None:
+        self._by_key.setdefault(key, {})[parcel] = value
+
+
+def _lines(files: list[Path]) -> Iterator[tuple[str, int, bytes]]:
+    if not files:
+        for number, line in enumerate(sys.stdin.buffer, start=1):
+            yield "stdin", number, line
+        return
+    for path in files:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                yield str(path), number, line
+
+
+def _dead_letter(
+    source: str, offset: int, raw: bytes, code: str, message: str, path: str | None
+) -> DeadLetter:
+    from clearance.messages import DeadLetter, DeadLetterError
+
+    try:
+        payload, encoding = raw.decode("utf-8").rstrip("\n"), "utf-8"
+    except UnicodeDecodeError:
+        import base64
+
+        payload, encoding = base64.b64encode(raw).decode(), "base64"
+    return DeadLetter(
+        source_topic=source,
+        partition=0,
+        offset=offset,
+        key=None,
+        received_at=dt.datetime.now(dt.UTC),
+        error=DeadLetterError(code=code, message=message, path=path),  # type: ignore[arg-type]
+        payload=payload,
+        payload_encoding=encoding,  # type: ignore[arg-type]
+    )
+
+
+class Assessor:
+    """Decode, assess and keep running totals for a stream of order events."""
+
+    def __init__(
+        self, registry: PackRegistry, rates: ExchangeRates, args: argparse.Namespace
+    ) -> None:
+        from clearance.settings import DEV_IDENTITY_KEY
+
+        self.registry, self.rates = registry, rates
+        self.pack_id: str | None = args.pack
+        self.as_of: dt.date | None = args.as_of
+        self.key = DEV_IDENTITY_KEY
+        self.totals = RunningTotals()
+
+    def one(self, source: str, offset: int, raw: bytes) -> bytes:
+        """One output JSON line (without newline) for one input line."""
+        import msgspec
+
+        from clearance.domain.aggregation import aggregation_keys
+        from clearance.domain.assess import assess
+        from clearance.domain.context import AssessmentContext
+        from clearance.domain.packs import UnknownPack, UnsupportedDestination
+        from clearance.messages import (
+            OrderCancelled,
+            Transport,
+            decode_order_event,
+            encode,
+            error_path,
+        )
+
+        try:
+            order = decode_order_event(raw)
+        except msgspec.ValidationError as error:
+            message, path = error_path(error)
+            return encode(_dead_letter(source, offset, raw, "SCHEMA_VIOLATION", message, path))
+        except msgspec.DecodeError as error:
+            return encode(_dead_letter(source, offset, raw, "MALFORMED_JSON", str(error), None))
+        if isinstance(order, OrderCancelled):
+            message = "order.cancelled revises a stored decision; nothing to assess offline"
+            return encode(
+                _dead_letter(source, offset, raw, "UNKNOWN_MESSAGE_TYPE", message, "$.type")
+            )
+        try:
+            pack = self.registry.for_destination(order.destination_country, self.pack_id)
+        except (UnsupportedDestination, UnknownPack) as error:
+            path = "$.destination_country"
+            return encode(
+                _dead_letter(source, offset, raw, "UNSUPPORTED_DESTINATION", str(error), path)
+            )
+        if self.as_of is not None:
+            transport = order.transport or Transport(mode="express")
+            transport = msgspec.structs.replace(transport, arrival_date=self.as_of)
+            order = msgspec.structs.replace(order, transport=transport)
+        ref = consignee_ref(order, self.key)
+        parcel = (order.platform, order.order_id, order.shipment)
+        keys = aggregation_keys(order, pack, ref)
+        context = AssessmentContext(
+            decision_id=uuid.uuid4(),
+            decided_at=dt.datetime.now(dt.UTC),
+            consignee_ref=ref,
+            totals=self.totals.excluding(keys, parcel),
+            pack=pack,
+            rates=self.rates,
+        )
+        assessment = assess(order, context)
+        for contribution in assessment.contributions:
+            self.totals.record(contribution.key, parcel, contribution.value)
+        return encode(assessment.decision)
+
+
+def load_rates(path: Path | None) -> ExchangeRates:
+    """The rates file given, else the bundled default rates."""
+    import importlib.resources
+
+    from clearance.domain.fx import ExchangeRates
+
+    if path is not None:
+        return ExchangeRates.from_csv(path.read_text(encoding="utf-8"), str(path))
+    default = importlib.resources.files("clearance.packs") / "rates" / "default.csv"
+    return ExchangeRates.from_csv(default.read_text(encoding="utf-8"), "packs/rates/default.csv")
+
+
+def run(args: argparse.Namespace, out: IO[bytes] | None = None) -> int:
+    """Assess every input line; 0 when all lines became decisions, 1 if any dead-lettered."""
+    from clearance.domain.fx import FxError
+    from clearance.domain.packs import PackError, PackRegistry
+
+    try:
+        assessor = Assessor(PackRegistry.bundled(), load_rates(args.rates), args)
+    except (PackError, FxError, OSError) as error:
+        print(f"clearance assess: {error}", file=sys.stderr)
+        return 2
+    sink = out or sys.stdout.buffer
+    failed = False
+    for source, offset, raw in _lines(args.files):
+        if not raw.strip():
+            continue
+        line = assessor.one(source, offset, raw)
+        failed = failed or line.startswith(b'{"type":"dead-letter"')
+        sink.write(line + b"\n")
+    sink.flush()
+    return 1 if failed else 0

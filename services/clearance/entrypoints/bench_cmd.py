@@ -1,19 +1,144 @@
-"""Not built yet: benchmarks arrive with issue #3, #4, #5 and #10."""
+"""``clearance bench``: measurements. ``--engine``: pure assessments per second on one core.
+
+Each benchmark is one ``run_*_bench(...) -> dict`` function plus one flag in ``configure``; ``run``
+dispatches on the flags and prints the results (``--json`` for machines).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import sys
+import time
+from typing import Any
+
+ENGINE_TARGET_PER_SECOND = 20_000
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    """Flags: one per benchmark, plus common options."""
+    parser.add_argument("--engine", action="store_true", help="pure engine: assessments/second")
+    parser.add_argument("--count", type=int, default=20_000, help="assessments to time")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the generated order mix")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+
+
+def _engine_orders(count: int, seed: int) -> list[Any]:
+    """A realistic mix: 60% VN (express, some ATIGA, some master bills), 40% EU (DE/FR/ES/IT)."""
+    import msgspec
+
+    from clearance.messages import ORDER_PLACED_DECODER
+
+    rng = random.Random(seed)
+    vn_items = [
+        ("85183020", "Wireless earphones"),
+        ("33049930", "Face cream"),
+        ("85171300", "Smartphone"),
+        ("62064000", "Blouse"),
+        ("94052190", "LED desk lamp"),
+    ]
+    eu_items = [
+        ("610910", "Cotton T-shirt"),
+        ("620610", "Silk blouse"),
+        ("640399", "Shoes"),
+        ("950300", "Doll"),
+        ("420221", "Handbag"),
+        ("851830", "Headphones"),
+    ]
+    orders = []
+    for index in range(count):
+        vn = rng.random() < 0.6
+        catalogue = vn_items if vn else eu_items
+        items = [
+            {
+                "description": desc,
+                "quantity": rng.randint(1, 3),
+                "unit_price": str(rng.randint(50, 900) * 1000)
+                if vn
+                else f"{rng.randint(3, 90)}.{rng.randint(0, 99):02d}",
+                "origin_country": rng.choice(["CN", "TH", "KR"]),
+                "hs_code": hs,
+            }
+            for hs, desc in rng.sample(catalogue, rng.randint(1, 3))
+        ]
+        order = {
+            "type": "order.placed",
+            "event_id": f"e{index}",
+            "platform": "bench",
+            "order_id": f"o{index}",
+            "occurred_at": "2026-09-01T10:00:00+07:00",
+            "destination_country": "VN" if vn else rng.choice(["DE", "FR", "ES", "IT"]),
+            "currency": "VND" if vn else "EUR",
+            "seller": {"id": "s", "name": "Seller", "country": "CN"},
+            "consignee": {
+                "id": f"c{index % 500}",
+                "name": "Buyer",
+                "country": "VN" if vn else "DE",
+                "identity": {"type": "national_id", "number": f"{index % 500:012d}"},
+            },
+            "items": items,
+            "shipping_cost": "30000" if vn else "4.99",
+            "transport": {"mode": "express", "master_bill": f"M{index % 50}"},
+        }
+        if vn and rng.random() < 0.2:
+            order["origin_proof"] = {"agreement": "ATIGA", "document": "FORM_D"}
+        orders.append(ORDER_PLACED_DECODER.decode(msgspec.json.encode(order)))
+    return orders
+
+
+def run_engine_bench(count: int = 20_000, seed: int = 7) -> dict[str, Any]:
+    """Time ``assess`` alone (orders decoded and contexts built beforehand) on one core."""
+    import datetime as dt
+    import uuid
+
+    from clearance.domain.assess import assess
+    from clearance.domain.context import AssessmentContext
+    from clearance.domain.packs import PackRegistry
+    from clearance.entrypoints.assess_cmd import load_rates
+
+    registry, rates = PackRegistry.bundled(), load_rates(None)
+    orders = _engine_orders(count, seed)
+    now = dt.datetime.now(dt.UTC)
+    contexts = [
+        AssessmentContext(
+            decision_id=uuid.UUID(int=index),
+            decided_at=now,
+            consignee_ref=order.consignee.id,
+            pack=registry.for_destination(order.destination_country),
+            rates=rates,
+        )
+        for index, order in enumerate(orders)
+    ]
+    for order, context in zip(orders[:200], contexts[:200], strict=True):  # warm caches
+        assess(order, context)
+    started = time.perf_counter()
+    for order, context in zip(orders, contexts, strict=True):
+        assess(order, context)
+    elapsed = time.perf_counter() - started
+    per_second = count / elapsed if elapsed else float("inf")
+    return {
+        "benchmark": "engine",
+        "assessments": count,
+        "seconds": round(elapsed, 4),
+        "assessments_per_second": round(per_second),
+        "target_per_second": ENGINE_TARGET_PER_SECOND,
+        "meets_target": per_second >= ENGINE_TARGET_PER_SECOND,
+        "mix": "60% VN express (20% ATIGA claims), 40% EU DE/FR/ES/IT; 1-3 lines each",
+    }
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say honestly that this command is not built yet."""
-    print(
-        "clearance: benchmarks arrive with issue #3, #4, #5 and #10; not built yet", file=sys.stderr
-    )
-    return 2
+    """Run the selected benchmarks and print what was measured."""
+    results = []
+    if args.engine:
+        results.append(run_engine_bench(args.count, args.seed))
+    if not results:
+        print("clearance bench: choose a benchmark (--engine)", file=sys.stderr)
+        return 2
+    for result in results:
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(", ".join(f"{key}={value}" for key, value in result.items()))
+    return 0

@@ -1,17 +1,58 @@
-"""Not built yet: rule packs arrive with issue #3."""
+"""``clearance packs list`` and ``clearance packs show ID [--as-of DATE]``."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    """Sub-commands ``list`` and ``show``."""
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="every bundled rule pack")
+    show = actions.add_parser("show", help="the parameters and options of one pack on a date")
+    show.add_argument("pack_id", metavar="ID")
+    show.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="default: today")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say honestly that this command is not built yet."""
-    print("clearance: rule packs arrive with issue #3; not built yet", file=sys.stderr)
-    return 2
+    """Print what was asked."""
+    from clearance.domain.packs import PackRegistry, UnknownPack, parameters_of
+
+    registry = PackRegistry.bundled()
+    if args.action == "list":
+        for pack in registry.packs:
+            countries = ",".join(pack.countries)
+            print(
+                f"{pack.id:<16} {pack.version:<10} {pack.status:<9} {pack.currency} "
+                f"{pack.digest[:16]}  {countries}"
+            )
+        return 0
+    try:
+        pack = registry.get(args.pack_id)
+    except UnknownPack as error:
+        print(f"clearance packs: {error}", file=sys.stderr)
+        return 2
+    day = args.as_of or dt.datetime.now(pack.zone).date()
+    print(f"{pack.id} {pack.version} ({pack.status}) - {pack.name}")
+    print(f"digest {pack.digest}")
+    print(f"as of {day}:")
+    for key, parameter in parameters_of(pack):
+        value = parameter.at(day)
+        shown = "not in force" if value is None else f"{value} {parameter.unit}"
+        flag = (
+            "  [UNVERIFIED/NOTE]"
+            if "UNVERIFIED" in parameter.note or "DISPUTED" in parameter.note
+            else ""
+        )
+        print(f"  {key} = {shown}{flag}\n      {parameter.reference}")
+    for name, option in pack.options.items():
+        print(f"  option {name} = {option.default}: {option.description.strip()}")
+        if option.note:
+            print(f"      note: {option.note.strip()}")
+    print(
+        f"  tariff lines: {len(pack.duty.table.lines)}; preferences: "
+        f"{', '.join(pack.duty.preferences) or 'none'}"
+    )
+    return 0
