@@ -379,6 +379,8 @@ def _check_numbers(pack: RulePack, fail: _Fail) -> None:
     tables = [("duty.table", pack.duty.table)]
     tables += [(f"duty.preferences.{k}.table", p.table) for k, p in pack.duty.preferences.items()]
     for key, table in tables:
+        if table.default is not None and table.default < 0:
+            raise fail(f"{key}.default", "rates must not be negative")
         for index, line in enumerate(table.lines):
             if line.rate < 0 or (line.per_unit is not None and line.per_unit < 0):
                 raise fail(f"{key}.lines[{index}]", "rates must not be negative")

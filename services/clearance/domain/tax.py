@@ -170,9 +170,11 @@ def tax_charge(
         if component == "customs_value":
             parts.append(("customs value", value.customs_value))
         elif component == "duty":
-            parts.append(("duty", sum((c.amount for c in duty_charges), ZERO)))
+            duty = sum((c.amount for c in duty_charges), ZERO)
+            parts.append(("duty", round_money(duty, pack.currency, pack.rounding)))
         elif component == "excise":
-            parts.append(("excise", ZERO))  # excise goods go to formal entry (see ExciseRules)
+            # excise goods go to formal entry (see ExciseRules): nothing to add here
+            parts.append(("excise", round_money(ZERO, pack.currency)))
         else:
             parts.append(("transport and insurance", value.transport))
     base = sum((amount for _, amount in parts), ZERO)
