@@ -47,7 +47,7 @@ def _preferential(
     agreement = pack.duty.preferences.get(proof.agreement)
     if agreement is None:
         return None, _not_applied(line_id, proof.agreement, "agreement not in this pack", None)
-    reference = f"{agreement.table.reference} <{agreement.table.source}>"
+    reference = agreement.table.citation
     if proof.document not in agreement.documents:
         why = f"origin document {proof.document} not accepted ({', '.join(agreement.documents)})"
         return None, _not_applied(line_id, proof.agreement, why, reference)
@@ -69,7 +69,7 @@ def line_rate(item: Item, line_id: int, proof: OriginProof | None, pack: RulePac
     table = pack.duty.table
     mfn = table.find(item.hs_code or "")
     mfn_rate = mfn.rate if mfn is not None else table.default
-    mfn_reference = f"{table.reference} <{table.source}>"
+    mfn_reference = table.citation
     if mfn_rate is None:
         return LineRate(rate=None, reference=mfn_reference)
     per_unit = mfn.per_unit if mfn is not None else None
@@ -90,7 +90,7 @@ def line_rate(item: Item, line_id: int, proof: OriginProof | None, pack: RulePac
         rate=preferential.rate,
         per_unit=preferential.per_unit,
         preference=proof.agreement,
-        reference=f"{agreement.table.reference} <{agreement.table.source}>",
+        reference=agreement.table.citation,
         reasons=(
             Reason(
                 code="PREFERENCE_APPLIED",
@@ -98,7 +98,7 @@ def line_rate(item: Item, line_id: int, proof: OriginProof | None, pack: RulePac
                     f"line {line_id}: {proof.agreement} rate {preferential.rate} instead of MFN "
                     f"{mfn_rate} ({' '.join(filter(None, (proof.document, proof.reference)))})"
                 ),
-                reference=f"{agreement.table.reference} <{agreement.table.source}>",
+                reference=agreement.table.citation,
                 line_id=line_id,
             ),
         ),

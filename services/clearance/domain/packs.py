@@ -106,9 +106,14 @@ class Parameter(_Strict, frozen=True):
         index = bisect.bisect_right(days, day)
         return self.values[days[index - 1]] if index else None
 
+    @cached_property
+    def citation(self) -> str:
+        """Reference and source for a Charge or Reason (built once per pack load)."""
+        return f"{self.reference} <{self.source}>"
+
     def cite(self) -> str:
         """Reference and source for a Charge or Reason."""
-        return f"{self.reference} <{self.source}>"
+        return self.citation
 
 
 class Option(_Strict, frozen=True):
@@ -169,6 +174,11 @@ class DutyTable(_Strict, frozen=True):
     @cached_property
     def _lengths(self) -> list[int]:
         return sorted({len(line.hs) for line in self.lines}, reverse=True)
+
+    @cached_property
+    def citation(self) -> str:
+        """Reference and source of the table (built once per pack load)."""
+        return f"{self.reference} <{self.source}>"
 
     def find(self, hs_code: str) -> DutyLine | None:
         """The most specific line whose prefix starts ``hs_code``, or ``None``."""
