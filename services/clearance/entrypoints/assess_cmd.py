@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
-import hmac
 import sys
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from clearance.assessor import Assessor
     from clearance.domain.fx import ExchangeRates
-    from clearance.domain.packs import PackRegistry
-    from clearance.messages import DeadLetter, OrderAmended, OrderPlaced
+    from clearance.messages import DeadLetter
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,17 +29,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--as-of", type=dt.date.fromisoformat, help="assess as if every parcel arrived on DATE"
     )
     parser.add_argument("--pack", help="rule pack id (e.g. vn-draft-2025 for a what-if run)")
-
-
-def consignee_ref(order: OrderPlaced | OrderAmended, key: str) -> str:
-    """HMAC-SHA256 of the identity number, else of the platform's consignee id."""
-    consignee = order.consignee
-    subject = (
-        consignee.identity.number
-        if consignee.identity is not None
-        else f"{order.platform}:{consignee.id}"
-    )
-    return hmac.new(key.encode(), subject.encode(), hashlib.sha256).hexdigest()
 
 
 class RunningTotals:
@@ -96,27 +82,19 @@ def _dead_letter(
     )
 
 
-class Assessor:
+class StreamAssessor:
     """Decode, assess and keep running totals for a stream of order events."""
 
-    def __init__(
-        self, registry: PackRegistry, rates: ExchangeRates, args: argparse.Namespace
-    ) -> None:
-        from clearance.settings import DEV_IDENTITY_KEY
-
-        self.registry, self.rates = registry, rates
+    def __init__(self, assessor: Assessor, args: argparse.Namespace) -> None:
+        self.assessor = assessor
         self.pack_id: str | None = args.pack
         self.as_of: dt.date | None = args.as_of
-        self.key = DEV_IDENTITY_KEY
         self.totals = RunningTotals()
 
     def one(self, source: str, offset: int, raw: bytes) -> bytes:
         """One output JSON line (without newline) for one input line."""
         import msgspec
 
-        from clearance.domain.aggregation import aggregation_keys
-        from clearance.domain.assess import assess
-        from clearance.domain.context import AssessmentContext
         from clearance.domain.packs import UnknownPack, UnsupportedDestination
         from clearance.messages import (
             OrderCancelled,
@@ -138,29 +116,21 @@ class Assessor:
             return encode(
                 _dead_letter(source, offset, raw, "UNKNOWN_MESSAGE_TYPE", message, "$.type")
             )
+        if self.as_of is not None:
+            transport = order.transport or Transport(mode="express")
+            transport = msgspec.structs.replace(transport, arrival_date=self.as_of)
+            order = msgspec.structs.replace(order, transport=transport)
         try:
-            pack = self.registry.for_destination(order.destination_country, self.pack_id)
+            keys = self.assessor.totals_keys(order, self.pack_id)
         except (UnsupportedDestination, UnknownPack) as error:
             path = "$.destination_country"
             return encode(
                 _dead_letter(source, offset, raw, "UNSUPPORTED_DESTINATION", str(error), path)
             )
-        if self.as_of is not None:
-            transport = order.transport or Transport(mode="express")
-            transport = msgspec.structs.replace(transport, arrival_date=self.as_of)
-            order = msgspec.structs.replace(order, transport=transport)
-        ref = consignee_ref(order, self.key)
         parcel = (order.platform, order.order_id, order.shipment)
-        keys = aggregation_keys(order, pack, ref)
-        context = AssessmentContext(
-            decision_id=uuid.uuid4(),
-            decided_at=dt.datetime.now(dt.UTC),
-            consignee_ref=ref,
-            totals=self.totals.excluding(keys, parcel),
-            pack=pack,
-            rates=self.rates,
+        assessment = self.assessor.assess(
+            order, totals=self.totals.excluding(keys, parcel), pack_id=self.pack_id
         )
-        assessment = assess(order, context)
         for contribution in assessment.contributions:
             self.totals.record(contribution.key, parcel, contribution.value)
         return encode(assessment.decision)
@@ -168,14 +138,12 @@ class Assessor:
 
 def load_rates(path: Path | None) -> ExchangeRates:
     """The rates file given, else the bundled default rates."""
-    import importlib.resources
-
+    from clearance.assessor import bundled_rates
     from clearance.domain.fx import ExchangeRates
 
-    if path is not None:
-        return ExchangeRates.from_csv(path.read_text(encoding="utf-8"), str(path))
-    default = importlib.resources.files("clearance.packs") / "rates" / "default.csv"
-    return ExchangeRates.from_csv(default.read_text(encoding="utf-8"), "packs/rates/default.csv")
+    if path is None:
+        return bundled_rates()
+    return ExchangeRates.from_csv(path.read_text(encoding="utf-8"), str(path))
 
 
 def run(args: argparse.Namespace, out: IO[bytes] | None = None) -> int:
@@ -184,7 +152,11 @@ def run(args: argparse.Namespace, out: IO[bytes] | None = None) -> int:
     from clearance.domain.packs import PackError, PackRegistry
 
     try:
-        assessor = Assessor(PackRegistry.bundled(), load_rates(args.rates), args)
+        from clearance.assessor import Assessor
+        from clearance.settings import DEV_IDENTITY_KEY
+
+        engine = Assessor(DEV_IDENTITY_KEY, PackRegistry.bundled(), load_rates(args.rates))
+        assessor = StreamAssessor(engine, args)
     except (PackError, FxError, OSError) as error:
         print(f"clearance assess: {error}", file=sys.stderr)
         return 2

@@ -92,12 +92,12 @@ def run_engine_bench(count: int = 20_000, seed: int = 7) -> dict[str, Any]:
     import datetime as dt
     import uuid
 
+    from clearance.assessor import bundled_rates
     from clearance.domain.assess import assess
     from clearance.domain.context import AssessmentContext
     from clearance.domain.packs import PackRegistry
-    from clearance.entrypoints.assess_cmd import load_rates
 
-    registry, rates = PackRegistry.bundled(), load_rates(None)
+    registry, rates = PackRegistry.bundled(), bundled_rates()
     orders = _engine_orders(count, seed)
     now = dt.datetime.now(dt.UTC)
     contexts = [
