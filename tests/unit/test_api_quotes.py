@@ -87,3 +87,18 @@ def test_openapi_describes_money_as_a_string(client: TestClient[Any]) -> None:
     schema = client.get("/schema/openapi.json").json()
     unit_price = schema["components"]["schemas"]["Item"]["properties"]["unit_price"]
     assert unit_price["type"] == "string"
+
+
+def test_packs_list_and_what_is_in_force_on_a_date(client: TestClient[Any]) -> None:
+    packs = {pack["id"]: pack for pack in client.get("/v1/packs").json()}
+    assert packs["vn"]["status"] == "in_force"
+    assert packs["vn-draft-2025"]["status"] == "proposed"
+    assert len(packs["vn"]["digest"]) == 64
+    before = client.get("/v1/packs/eu", params={"as_of": "2026-06-30"}).json()
+    after = client.get("/v1/packs/eu", params={"as_of": "2026-07-01"}).json()
+    flat_before = {p["key"]: p["value"] for p in before["parameters"]}
+    flat_after = {p["key"]: p["value"] for p in after["parameters"]}
+    assert flat_before["duty.flat_per_subheading.amount"] is None
+    assert flat_after["duty.flat_per_subheading.amount"] == "3"
+    assert all(p["reference"] for p in after["parameters"])
+    assert client.get("/v1/packs/nowhere").status_code == 404

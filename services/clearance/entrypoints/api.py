@@ -8,15 +8,18 @@ the field to fix (``$.items[0].unit_price``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+import msgspec
 from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Schema
-from litestar.params import JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.typing import FieldDefinition
@@ -25,7 +28,7 @@ from clearance import __version__
 from clearance import messages as m
 from clearance.assessor import Assessor
 from clearance.domain.fx import MissingExchangeRate
-from clearance.domain.packs import UnknownPack, UnsupportedDestination
+from clearance.domain.packs import RulePack, UnknownPack, UnsupportedDestination, parameters_of
 from clearance.health import Health
 from clearance.metrics import CONTENT_TYPE, Metrics
 
@@ -66,6 +69,62 @@ class DecimalStringSchema(OpenAPISchemaPlugin):
             description=described["description"],
             examples=described["examples"],
         )
+
+
+class PackSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """One rule pack: which law, for which countries, exactly which content (digest)."""
+
+    id: str
+    version: str
+    name: str
+    status: str
+    countries: list[str]
+    currency: str
+    digest: str
+
+
+class ParameterInForce(msgspec.Struct, frozen=True, kw_only=True):
+    """A legal parameter's value on the requested date, with where it comes from."""
+
+    key: str
+    value: Decimal | None
+    unit: str
+    reference: str
+    source: str
+    note: str = ""
+
+
+class OptionInForce(msgspec.Struct, frozen=True, kw_only=True):
+    """A named option for a disputed or unverified rule, with its default."""
+
+    name: str
+    default: bool
+    description: str
+    reference: str
+    note: str = ""
+
+
+class PackInForce(msgspec.Struct, frozen=True, kw_only=True):
+    """What a pack says on ``as_of``."""
+
+    pack: PackSummary
+    as_of: date
+    parameters: list[ParameterInForce]
+    options: list[OptionInForce]
+    tariff_lines: int
+    preferences: list[str]
+
+
+def _summary(pack: RulePack) -> PackSummary:
+    return PackSummary(
+        id=pack.id,
+        version=pack.version,
+        name=pack.name,
+        status=pack.status,
+        countries=list(pack.countries),
+        currency=pack.currency,
+        digest=pack.digest,
+    )
 
 
 def _error(
@@ -124,6 +183,51 @@ def _unprocessable(_: Request[Any, Any, Any], error: _Unprocessable) -> Response
     return _error(error.status_code, error.detail, extra)
 
 
+@get("/v1/packs", summary="Rule packs")
+async def list_packs(state: State) -> list[PackSummary]:
+    """Every rule pack the service knows, in force or proposed."""
+    return [_summary(pack) for pack in _services(state).assessor.packs.packs]
+
+
+@get("/v1/packs/{pack_id:str}", summary="What a rule pack says on a date")
+async def show_pack(
+    pack_id: FromPath[str], state: State, as_of: FromQuery[date | None] = None
+) -> PackInForce:
+    """The pack's parameters in force on ``as_of`` (default: today where the pack applies)."""
+    try:
+        pack = _services(state).assessor.packs.get(pack_id)
+    except UnknownPack as error:
+        raise NotFoundException(str(error)) from None
+    day = as_of or datetime.now(pack.zone).date()
+    return PackInForce(
+        pack=_summary(pack),
+        as_of=day,
+        parameters=[
+            ParameterInForce(
+                key=key,
+                value=parameter.at(day),
+                unit=parameter.unit,
+                reference=parameter.reference,
+                source=parameter.source,
+                note=parameter.note.strip(),
+            )
+            for key, parameter in parameters_of(pack)
+        ],
+        options=[
+            OptionInForce(
+                name=name,
+                default=option.default,
+                description=option.description.strip(),
+                reference=option.reference,
+                note=option.note.strip(),
+            )
+            for name, option in pack.options.items()
+        ],
+        tariff_lines=len(pack.duty.table.lines),
+        preferences=sorted(pack.duty.preferences),
+    )
+
+
 @get("/health/live", summary="Liveness", include_in_schema=True)
 async def live(state: State) -> Response[dict[str, object]]:
     """The process answers; checks no dependency."""
@@ -158,7 +262,7 @@ def create_app(services: ApiServices, *, rate_limit_per_minute: int = 6000) -> L
         services.health.started = True
 
     return Litestar(
-        route_handlers=[quote, live, ready, startup, metrics],
+        route_handlers=[quote, list_packs, show_pack, live, ready, startup, metrics],
         state=State({"services": services}),
         on_startup=[on_startup],
         type_decoders=[(DecimalStringSchema.is_plugin_supported_type, m._dec_hook)],
