@@ -67,10 +67,16 @@ class Assessor:
         """The pack in force for the order's destination (or ``pack_id``); raises if unsupported."""
         return self.packs.for_destination(order.destination_country, pack_id)
 
-    def totals_keys(self, order: Order, pack_id: str | None = None) -> list[str]:
-        """The running totals the pack needs for this order (read them before ``assess``)."""
+    def totals_keys(
+        self, order: Order, pack_id: str | None = None, *, ref: str | None = None
+    ) -> list[str]:
+        """The running totals the pack needs for this order (read them before ``assess``).
+
+        ``ref`` is the consignee's keyed hash when already known (a stored order has no identity
+        number left to hash).
+        """
         pack = self.pack_for(order, pack_id)
-        return aggregation_keys(order, pack, consignee_ref(order, self.identity_key))
+        return aggregation_keys(order, pack, ref or consignee_ref(order, self.identity_key))
 
     def assess(
         self,
@@ -83,6 +89,7 @@ class Assessor:
         decision_revision: int = 1,
         trace_id: str | None = None,
         pack_id: str | None = None,
+        ref: str | None = None,
     ) -> Assessment:
         """Assess ``order`` now (or at ``decided_at``) with the given running totals."""
         context = AssessmentContext(
@@ -92,7 +99,7 @@ class Assessor:
             decided_at=decided_at or datetime.now(UTC),
             decision_revision=decision_revision,
             trace_id=trace_id,
-            consignee_ref=consignee_ref(order, self.identity_key),
+            consignee_ref=ref or consignee_ref(order, self.identity_key),
             totals=totals or {},
             history=history or SellerHistory(),
         )

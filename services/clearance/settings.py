@@ -46,6 +46,15 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_FETCH_MAX_WAIT_MS``: how long a fetch waits for data, milliseconds."""
     enable_idempotence: bool = True
     """``CLEARANCE_ENABLE_IDEMPOTENCE``: idempotent producer; false on the dev broker."""
+    session_timeout_ms: Annotated[int, Meta(ge=500, le=300_000)] = 10_000
+    """``CLEARANCE_SESSION_TIMEOUT_MS``: a worker silent this long leaves the group."""
+    heartbeat_interval_ms: Annotated[int, Meta(ge=100, le=100_000)] = 3_000
+    """``CLEARANCE_HEARTBEAT_INTERVAL_MS``: consumer-group heartbeat period."""
+    outbox_grace_ms: Annotated[int, Meta(ge=0, le=3_600_000)] = 10_000
+    """``CLEARANCE_OUTBOX_GRACE_MS``: age after which a stored, unacknowledged decision is
+    published by the outbox drain (long enough for a live worker to publish its own batch)."""
+    database_schema: str = ""
+    """``CLEARANCE_DATABASE_SCHEMA``: PostgreSQL schema of the tables (default: the search path)."""
     partitions: Annotated[int, Meta(ge=1, le=1000)] = 12
     """``CLEARANCE_PARTITIONS``: partitions per topic when the service creates its topics."""
     api_host: str = "127.0.0.1"
@@ -74,6 +83,10 @@ ENV: dict[str, str] = {
     "linger_ms": "CLEARANCE_LINGER_MS",
     "fetch_max_wait_ms": "CLEARANCE_FETCH_MAX_WAIT_MS",
     "enable_idempotence": "CLEARANCE_ENABLE_IDEMPOTENCE",
+    "session_timeout_ms": "CLEARANCE_SESSION_TIMEOUT_MS",
+    "heartbeat_interval_ms": "CLEARANCE_HEARTBEAT_INTERVAL_MS",
+    "outbox_grace_ms": "CLEARANCE_OUTBOX_GRACE_MS",
+    "database_schema": "CLEARANCE_DATABASE_SCHEMA",
     "partitions": "CLEARANCE_PARTITIONS",
     "api_host": "CLEARANCE_API_HOST",
     "api_port": "CLEARANCE_API_PORT",
@@ -81,7 +94,17 @@ ENV: dict[str, str] = {
     "ops_port": "CLEARANCE_OPS_PORT",
 }
 
-_INTS = {"batch_size", "linger_ms", "fetch_max_wait_ms", "partitions", "api_port", "ops_port"}
+_INTS = {
+    "batch_size",
+    "linger_ms",
+    "fetch_max_wait_ms",
+    "session_timeout_ms",
+    "heartbeat_interval_ms",
+    "outbox_grace_ms",
+    "partitions",
+    "api_port",
+    "ops_port",
+}
 _BOOLS = {"enable_idempotence"}
 
 

@@ -1,17 +1,33 @@
-"""Not built yet: migrations arrive with issue #4."""
+"""``clearance migrate``: apply the database migrations (safe with several processes at once)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """No arguments yet."""
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    """``--topics`` also creates the Kafka topics with their partitions."""
+    parser.add_argument("--topics", action="store_true", help="also create the Kafka topics")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Say honestly that this command is not built yet."""
-    print("clearance: migrations arrive with issue #4; not built yet", file=sys.stderr)
-    return 2
+    """Apply what is missing, print what was applied; exit 1 with the failing file's name."""
+    from clearance.adapters.kafka import ensure_topics
+    from clearance.adapters.postgres import MigrationError, migrate
+    from clearance.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+        applied = asyncio.run(
+            migrate(settings.database_url, schema=settings.database_schema or None)
+        )
+        topics = asyncio.run(ensure_topics(settings)) if args.topics else []
+    except (SettingsError, MigrationError, OSError) as error:
+        print(f"clearance migrate: {error}", file=sys.stderr)
+        return 1
+    print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+    if args.topics:
+        print(f"topics created: {', '.join(topics) if topics else 'none (all exist)'}")
+    return 0

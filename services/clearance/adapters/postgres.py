@@ -1,0 +1,464 @@
+"""The one database access layer: connection pool, migrations, and every query the service runs.
+
+Writes are batched: one transaction per worker batch, ``COPY`` for new rows (the fastest path in
+PostgreSQL) and ``unnest`` arrays for the few updates, never a statement per order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from clearance.assessor import Order
+from clearance.messages import (
+    ClearanceDecision,
+    OrderCancelled,
+    decode_decision,
+    decode_order_event,
+    encode,
+)
+from clearance.processing import BatchPlan, ParcelKey, ParcelState
+
+__all__ = ["MigrationError", "OutboxEntry", "Store", "connect", "migrate"]
+
+
+class MigrationError(RuntimeError):
+    """A migration file failed; the message names it."""
+
+
+class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored decision the broker has not yet acknowledged."""
+
+    decision_id: uuid.UUID
+    topic: str
+    key: str | None
+    traceparent: str | None
+    payload: bytes
+
+
+async def connect(
+    url: str, *, schema: str | None = None, min_size: int = 1, max_size: int = 4
+) -> asyncpg.Pool:
+    """A connection pool; ``schema`` puts every table in that schema (tests isolate this way)."""
+    settings = {"search_path": schema} if schema else {}
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, server_settings=settings
+    )
+    assert pool is not None
+    return pool
+
+
+def _migration_files() -> list[tuple[str, str]]:
+    folder = importlib.resources.files("clearance.adapters") / "migrations"
+    files = sorted(
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    )
+    return files
+
+
+async def migrate(url: str, *, schema: str | None = None) -> list[str]:
+    """Apply the migrations not yet applied, in order, under an advisory lock; returns their names.
+
+    Safe to run from several processes at once: they queue on the lock, and each file is applied
+    once, in its own transaction, and recorded with its checksum.
+    """
+    connection = await asyncpg.connect(url)
+    applied: list[str] = []
+    lock = int.from_bytes(hashlib.sha256(f"clearance:{schema}".encode()).digest()[:8], "big") >> 1
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", lock)
+        if schema:
+            await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await connection.execute(f'SET search_path TO "{schema}"')
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name text PRIMARY KEY, checksum text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row["name"] for row in await connection.fetch("SELECT name FROM schema_migrations")}
+        for name, sql in _migration_files():
+            if name in done:
+                continue
+            checksum = hashlib.sha256(sql.encode()).hexdigest()
+            try:
+                async with connection.transaction():
+                    await connection.execute(sql)
+                    await connection.execute(
+                        "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)",
+                        name,
+                        checksum,
+                    )
+            except asyncpg.PostgresError as error:
+                raise MigrationError(f"migration {name} failed: {error}") from error
+            applied.append(name)
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock_all()")
+        await connection.close()
+    return applied
+
+
+def _columns(keys: Iterable[ParcelKey]) -> tuple[list[str], list[str], list[str]]:
+    platforms, orders, shipments = [], [], []
+    for platform, order_id, shipment_id in keys:
+        platforms.append(platform)
+        orders.append(order_id)
+        shipments.append(shipment_id)
+    return platforms, orders, shipments
+
+
+_PARCELS_IN = (
+    "(platform, order_id, shipment_id) IN"
+    " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))"
+)
+
+
+def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
+    order, decision = state.order, state.decision
+    return (
+        *key,
+        order.revision,
+        state.event_ids,
+        order.consignee.id,
+        state.consignee_ref,
+        order.seller.id,
+        order.destination_country,
+        order.occurred_at,
+        encode(order).decode(),
+        decision.decision_id,
+        decision.decision_revision,
+        decision.status,
+        decision.channel,
+        decision.decided_at,
+    )
+
+
+_ORDER_COLUMNS = [
+    "platform",
+    "order_id",
+    "shipment_id",
+    "revision",
+    "event_ids",
+    "consignee_id",
+    "consignee_ref",
+    "seller_id",
+    "destination",
+    "occurred_at",
+    "body",
+    "decision_id",
+    "decision_revision",
+    "status",
+    "channel",
+    "decided_at",
+]
+
+_DECISION_COLUMNS = [
+    "decision_id",
+    "platform",
+    "order_id",
+    "shipment_id",
+    "decision_revision",
+    "order_revision",
+    "status",
+    "channel",
+    "category",
+    "destination",
+    "currency",
+    "assessment_date",
+    "decided_at",
+    "customs_value",
+    "duty",
+    "tax",
+    "excise",
+    "fees",
+    "total_due",
+    "collected_at_checkout",
+    "risk_score",
+    "rule_pack",
+    "trace_id",
+    "body",
+]
+
+
+def _decision_row(decision: ClearanceDecision, payload: bytes) -> tuple[Any, ...]:
+    return (
+        decision.decision_id,
+        decision.platform,
+        decision.order_id,
+        decision.shipment_id,
+        decision.decision_revision,
+        decision.order_revision,
+        decision.status,
+        decision.channel,
+        decision.category,
+        decision.destination_country,
+        decision.currency,
+        decision.assessment_date,
+        decision.decided_at,
+        decision.customs_value,
+        decision.duty,
+        decision.tax,
+        decision.excise,
+        decision.fees,
+        decision.total_due,
+        decision.collected_at_checkout,
+        decision.risk.score,
+        f"{decision.rule_pack.id}@{decision.rule_pack.version}",
+        decision.trace_id,
+        payload.decode(),
+    )
+
+
+def _header(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class Store:
+    """Every query of the service, on one pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def ping(self) -> bool:
+        """True when the database answers (readiness)."""
+        async with self.pool.acquire() as connection:
+            return bool(await connection.fetchval("SELECT true"))
+
+    # --- the worker ------------------------------------------------------------------------------
+
+    async def load_parcels(self, keys: Iterable[ParcelKey]) -> dict[ParcelKey, ParcelState]:
+        """The stored state of each parcel that exists (unknown parcels are absent)."""
+        columns = _columns(set(keys))
+        if not columns[0]:
+            return {}
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT o.platform, o.order_id, o.shipment_id, o.event_ids, o.consignee_ref,"
+                " o.body AS order_body, d.body AS decision_body"
+                " FROM orders o JOIN decisions d USING (decision_id)"
+                " WHERE (o.platform, o.order_id, o.shipment_id) IN"
+                " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
+                *columns,
+            )
+        return {
+            (row["platform"], row["order_id"], row["shipment_id"]): ParcelState(
+                order=_stored_order(row["order_body"]),
+                consignee_ref=row["consignee_ref"],
+                event_ids=list(row["event_ids"]),
+                decision=decode_decision(row["decision_body"]),
+            )
+            for row in rows
+        }
+
+    async def load_totals(self, keys: Iterable[str]) -> list[tuple[str, ParcelKey, Decimal]]:
+        """Every stored contribution to the running totals under ``keys``."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT key, platform, order_id, shipment_id, value FROM consignee_totals"
+                " WHERE key = ANY($1::text[])",
+                wanted,
+            )
+        return [
+            (row["key"], (row["platform"], row["order_id"], row["shipment_id"]), row["value"])
+            for row in rows
+        ]
+
+    async def write(self, plan: BatchPlan, decisions_topic: str) -> None:
+        """Store one batch in one transaction: parcels, decisions, outbox, totals, inspections.
+
+        Raises ``asyncpg.UniqueViolationError`` when another worker stored the same parcel
+        revision first (a zombie after a rebalance); the caller then plans the batch again.
+        """
+        new_rows: list[tuple[Any, ...]] = []
+        changed_rows: list[tuple[Any, ...]] = []
+        for key, state in plan.parcels.items():
+            row = _order_row(key, state)
+            (new_rows if key in plan.new_parcels else changed_rows).append(row)
+        async with self.pool.acquire() as connection, connection.transaction():
+            if new_rows:
+                await connection.copy_records_to_table(
+                    "orders", records=new_rows, columns=_ORDER_COLUMNS
+                )
+            if changed_rows:
+                await self._update_orders(connection, changed_rows)
+            if plan.outgoing:
+                await connection.copy_records_to_table(
+                    "decisions",
+                    records=[_decision_row(out.decision, out.payload) for out in plan.outgoing],
+                    columns=_DECISION_COLUMNS,
+                )
+                await connection.copy_records_to_table(
+                    "outbox",
+                    records=[
+                        (
+                            out.decision.decision_id,
+                            decisions_topic,
+                            out.key,
+                            _header(out.headers, "traceparent"),
+                        )
+                        for out in plan.outgoing
+                    ],
+                    columns=["decision_id", "topic", "key", "traceparent"],
+                )
+            if plan.contributions:
+                await self._replace_totals(connection, plan)
+            if plan.inspections:
+                await self._insert_inspections(connection, plan)
+
+    async def _update_orders(self, connection: asyncpg.Connection, rows: list[Any]) -> None:
+        columns = list(zip(*rows, strict=True))
+        await connection.execute(
+            "UPDATE orders o SET revision = n.revision, event_ids = n.event_ids::text[],"
+            " consignee_ref = n.consignee_ref, body = n.body, decision_id = n.decision_id,"
+            " decision_revision = n.decision_revision, status = n.status,"
+            " channel = n.channel, decided_at = n.decided_at"
+            " FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
+            " $5::text[], $6::text[], $7::json[], $8::uuid[], $9::int[], $10::text[],"
+            " $11::text[], $12::timestamptz[])) AS n(platform, order_id, shipment_id, revision,"
+            " event_ids, consignee_ref, body, decision_id, decision_revision, status, channel,"
+            " decided_at)"
+            " WHERE o.platform = n.platform AND o.order_id = n.order_id"
+            " AND o.shipment_id = n.shipment_id AND o.decision_revision <= n.decision_revision",
+            columns[0],
+            columns[1],
+            columns[2],
+            columns[3],
+            # text[] inside an array of arrays needs a literal: join the ids per row.
+            ["{" + ",".join(_quote(e) for e in ids) + "}" for ids in columns[4]],
+            columns[6],
+            columns[10],
+            columns[11],
+            columns[12],
+            columns[13],
+            columns[14],
+            columns[15],
+        )
+
+    async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchPlan) -> None:
+        known = [key for key in plan.contributions if key not in plan.new_parcels]
+        if known:
+            await connection.execute(
+                f"DELETE FROM consignee_totals WHERE {_PARCELS_IN}", *_columns(known)
+            )
+        rows = [
+            (total_key, *parcel, value)
+            for parcel, contributions in plan.contributions.items()
+            for total_key, value in contributions.items()
+        ]
+        if rows:
+            await connection.copy_records_to_table(
+                "consignee_totals",
+                records=rows,
+                columns=["key", "platform", "order_id", "shipment_id", "value"],
+            )
+
+    async def _insert_inspections(self, connection: asyncpg.Connection, plan: BatchPlan) -> None:
+        await connection.executemany(
+            "INSERT INTO inspections (platform, event_id, order_id, shipment_id,"
+            " inspected_decision, outcome, officer_id, occurred_at, body, result_decision)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            [
+                (
+                    row.inspection.platform,
+                    row.inspection.event_id,
+                    row.inspection.order_id,
+                    row.inspection.shipment_id,
+                    row.inspection.decision_id,
+                    row.inspection.outcome,
+                    row.inspection.officer_id,
+                    row.inspection.occurred_at,
+                    row.body.decode(),
+                    row.result_decision,
+                )
+                for row in plan.inspections
+            ],
+        )
+
+    @asynccontextmanager
+    async def claim_outbox(
+        self, decision_ids: Sequence[uuid.UUID]
+    ) -> AsyncIterator[set[uuid.UUID]]:
+        """Lock this batch's outbox rows; yields those still there; deletes them on success.
+
+        Rows another process is draining (locked) or has drained (gone) are left out, so a
+        decision is never published twice by two processes. If the body raises, the rows stay
+        for the next drain.
+        """
+        async with self.pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                "SELECT decision_id FROM outbox WHERE decision_id = ANY($1::uuid[])"
+                " FOR UPDATE SKIP LOCKED",
+                list(decision_ids),
+            )
+            owned = {row["decision_id"] for row in rows}
+            yield owned
+            if owned:
+                await connection.execute(
+                    "DELETE FROM outbox WHERE decision_id = ANY($1::uuid[])", list(owned)
+                )
+
+    @asynccontextmanager
+    async def drain_outbox(
+        self, older_than: timedelta, limit: int = 1000
+    ) -> AsyncIterator[list[OutboxEntry]]:
+        """Lock up to ``limit`` outbox rows older than ``older_than``; deletes them on success.
+
+        The age keeps a drain from racing a live worker that is publishing its own batch.
+        """
+        async with self.pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                "SELECT o.decision_id, o.topic, o.key, o.traceparent, d.body"
+                " FROM outbox o JOIN decisions d USING (decision_id)"
+                " WHERE o.created_at < now() - $1::interval"
+                " ORDER BY o.created_at LIMIT $2 FOR UPDATE OF o SKIP LOCKED",
+                older_than,
+                limit,
+            )
+            entries = [
+                OutboxEntry(
+                    decision_id=row["decision_id"],
+                    topic=row["topic"],
+                    key=row["key"],
+                    traceparent=row["traceparent"],
+                    payload=row["body"].encode(),
+                )
+                for row in rows
+            ]
+            yield entries
+            if entries:
+                await connection.execute(
+                    "DELETE FROM outbox WHERE decision_id = ANY($1::uuid[])",
+                    [entry.decision_id for entry in entries],
+                )
+
+    async def outbox_depth(self) -> int:
+        """Decisions stored but not yet acknowledged by the broker."""
+        async with self.pool.acquire() as connection:
+            return int(await connection.fetchval("SELECT count(*) FROM outbox"))
+
+
+def _stored_order(body: str) -> Order:
+    order = decode_order_event(body)
+    if isinstance(order, OrderCancelled):  # pragma: no cover - never stored as an order body
+        raise TypeError("a cancellation is not an order")
+    return order
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,62 @@
+"""Composition root: settings -> adapters -> the worker, wired one way for every entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from clearance.adapters.kafka import ensure_topics, make_consumer, make_producer
+from clearance.adapters.postgres import Store, connect, migrate
+from clearance.assessor import Assessor
+from clearance.health import Health, serve_ops
+from clearance.metrics import Metrics
+from clearance.settings import Settings
+from clearance.worker import Worker
+
+__all__ = ["run_worker"]
+
+log = logging.getLogger(__name__)
+
+
+async def run_worker(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    create_topics: bool = False,
+    apply_migrations: bool = False,
+) -> None:
+    """Run one worker until ``stop`` is set; then drain, close everything and return.
+
+    ``create_topics`` and ``apply_migrations`` are for ``clearance dev`` and small installations;
+    in production the migration Job and the platform's topic resources do both.
+    """
+    schema = settings.database_schema or None
+    if apply_migrations:
+        await migrate(settings.database_url, schema=schema)
+    if create_topics:
+        await ensure_topics(settings)
+    metrics, health = Metrics(), Health()
+    ops = await serve_ops(health, metrics, settings.ops_host, settings.ops_port)
+    pool = await connect(settings.database_url, schema=schema)
+    producer = make_producer(settings)
+    consumer = make_consumer(settings)
+    await producer.start()
+    await consumer.start()
+    worker = Worker(
+        settings,
+        store=Store(pool),
+        assessor=Assessor(settings.identity_key),
+        consumer=consumer,
+        producer=producer,
+        metrics=metrics,
+        health=health,
+    )
+    try:
+        await worker.run(stop)
+    finally:
+        # Leave the group first so the partitions move on at once, then flush what is queued.
+        await consumer.stop()
+        await producer.stop()
+        await pool.close()
+        ops.close()
+        await ops.wait_closed()

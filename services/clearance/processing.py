@@ -1,0 +1,448 @@
+"""The worker's batch logic, without I/O: decode, skip what was seen, assess, revise.
+
+The worker (``clearance.worker``) fetches records from Kafka and the parcels' stored state from
+PostgreSQL, hands both to a ``BatchPlanner`` and writes what the resulting ``BatchPlan`` says in one
+transaction. Keeping this part free of I/O lets it be tested record by record without a broker.
+
+Within a batch, events are applied in offset order and each one sees the state the previous ones
+left (an amendment right behind its order, two parcels of one consignee in one batch).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import msgspec
+from opentelemetry import trace
+
+from clearance.assessor import Assessor, Order, consignee_ref
+from clearance.domain import revisions
+from clearance.domain.assess import apply_corrections
+from clearance.domain.packs import UnsupportedDestination
+from clearance.messages import (
+    ClearanceDecision,
+    DeadLetter,
+    DeadLetterError,
+    InspectionResult,
+    OrderAmended,
+    OrderCancelled,
+    OrderPlaced,
+    decode_inspection,
+    decode_order_event,
+    encode,
+    error_path,
+)
+from clearance.telemetry import extract_context, inject_headers, trace_id_of
+
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "BatchPlan",
+    "BatchPlanner",
+    "Decoded",
+    "Outgoing",
+    "ParcelKey",
+    "ParcelState",
+    "Record",
+    "decode_record",
+    "parcel_key",
+    "redacted",
+]
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("clearance.worker")
+
+#: Records larger than this are dead-lettered as PAYLOAD_TOO_LARGE (an order is a few KB).
+MAX_RECORD_BYTES = 1024 * 1024
+
+ParcelKey = tuple[str, str, str]
+"""(platform, order_id, shipment_id): one parcel."""
+
+Event = OrderPlaced | OrderAmended | OrderCancelled | InspectionResult
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """One Kafka record as the worker received it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+    headers: Sequence[tuple[str, bytes]] = ()
+
+
+class Decoded(msgspec.Struct, frozen=True, kw_only=True):
+    """A record whose payload decoded to a contract message."""
+
+    record: Record
+    event: Event
+
+
+class ParcelState(msgspec.Struct, kw_only=True):
+    """What storage (or an earlier event in this batch) knows about one parcel."""
+
+    order: Order
+    """The latest revision assessed (without phone or identity number)."""
+    consignee_ref: str
+    event_ids: list[str]
+    decision: ClearanceDecision
+    """The current decision."""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.decision.status == "cancelled"
+
+
+class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
+    """A new decision to store and publish on ``decisions.v1``."""
+
+    decision: ClearanceDecision
+    payload: bytes
+    key: str
+    headers: list[tuple[str, bytes]]
+    source_timestamp_ms: int
+    """The Kafka timestamp of the record that caused it (end-to-end latency)."""
+
+
+class InspectionRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An inspection result applied in this batch, with the decision it produced."""
+
+    inspection: InspectionResult
+    body: bytes
+    result_decision: uuid.UUID | None
+
+
+class BatchPlan(msgspec.Struct, kw_only=True):
+    """Everything one batch writes and publishes."""
+
+    parcels: dict[ParcelKey, ParcelState] = msgspec.field(default_factory=dict)
+    """Parcels whose row changes, with their new state (upserted)."""
+    new_parcels: set[ParcelKey] = msgspec.field(default_factory=set)
+    """Of those, the ones storage did not know before this batch (inserted)."""
+    outgoing: list[Outgoing] = msgspec.field(default_factory=list)
+    contributions: dict[ParcelKey, dict[str, Decimal]] = msgspec.field(default_factory=dict)
+    """Each changed parcel's running-total contributions, replacing what was stored."""
+    inspections: list[InspectionRow] = msgspec.field(default_factory=list)
+    dead_letters: list[tuple[Record, DeadLetter]] = msgspec.field(default_factory=list)
+    skipped: dict[str, int] = msgspec.field(default_factory=dict)
+    """Events with nothing to do, by why (duplicate, stale revision, unknown parcel...)."""
+
+
+def parcel_key(event: Event) -> ParcelKey:
+    """The parcel an event is about."""
+    if isinstance(event, InspectionResult):
+        return (event.platform, event.order_id, event.shipment_id)
+    return (event.platform, event.order_id, event.shipment)
+
+
+def redacted(order: Order) -> Order:
+    """The order as stored: phone and identity number removed (the keyed hash stands for them)."""
+    consignee = order.consignee
+    if consignee.phone is None and consignee.identity is None:
+        return order
+    return msgspec.structs.replace(
+        order, consignee=msgspec.structs.replace(consignee, phone=None, identity=None)
+    )
+
+
+def _dead_letter(
+    record: Record, code: str, message: str, path: str | None, received_at: datetime
+) -> DeadLetter:
+    payload, encoding = "", "utf-8"
+    if record.value is not None:
+        try:
+            payload = record.value.decode("utf-8")
+        except UnicodeDecodeError:
+            payload, encoding = base64.b64encode(record.value).decode("ascii"), "base64"
+    return DeadLetter(
+        source_topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=None if record.key is None else record.key.decode("utf-8", "replace"),
+        received_at=received_at,
+        error=DeadLetterError(code=code, message=message, path=path),  # type: ignore[arg-type]
+        payload=payload,
+        payload_encoding=encoding,  # type: ignore[arg-type]
+    )
+
+
+def decode_record(
+    record: Record, inspections_topic: str, received_at: datetime
+) -> Decoded | DeadLetter:
+    """Decode one record from ``orders.v1`` or ``inspections.v1``, or say why it is dead."""
+    value = record.value
+    if value is None:
+        return _dead_letter(record, "SCHEMA_VIOLATION", "empty record", None, received_at)
+    if len(value) > MAX_RECORD_BYTES:
+        message = f"record of {len(value)} bytes exceeds the {MAX_RECORD_BYTES}-byte limit"
+        return _dead_letter(record, "PAYLOAD_TOO_LARGE", message, None, received_at)
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = f"payload is not valid UTF-8 (byte {error.start})"
+        return _dead_letter(record, "MALFORMED_JSON", message, None, received_at)
+    try:
+        if record.topic == inspections_topic:
+            event: Event = decode_inspection(value)
+        else:
+            event = decode_order_event(value)
+    except msgspec.ValidationError as error:
+        message, path = error_path(error)
+        code = "SCHEMA_VIOLATION"
+        if path == "$.type" and message.startswith("Invalid value"):
+            code = "UNKNOWN_MESSAGE_TYPE"
+        return _dead_letter(record, code, message, path, received_at)
+    except msgspec.DecodeError as error:
+        return _dead_letter(record, "MALFORMED_JSON", str(error), None, received_at)
+    return Decoded(record=record, event=event)
+
+
+class _Totals:
+    """Running totals as stored, updated as the batch's parcels contribute."""
+
+    def __init__(self, rows: Iterable[tuple[str, ParcelKey, Decimal]]) -> None:
+        self._by_key: dict[str, dict[ParcelKey, Decimal]] = {}
+        for key, parcel, value in rows:
+            self._by_key.setdefault(key, {})[parcel] = value
+
+    def excluding(self, keys: Iterable[str], parcel: ParcelKey) -> dict[str, Decimal]:
+        """The totals under ``keys`` of every parcel but ``parcel`` (an amendment replaces)."""
+        result = {}
+        for key in keys:
+            others = self._by_key.get(key, {})
+            result[key] = sum(
+                (value for other, value in others.items() if other != parcel), Decimal(0)
+            )
+        return result
+
+    def replace(self, parcel: ParcelKey, contributions: Mapping[str, Decimal]) -> None:
+        """Make ``contributions`` the parcel's only contributions."""
+        for key, parcels in self._by_key.items():
+            if key not in contributions:
+                parcels.pop(parcel, None)
+        for key, value in contributions.items():
+            self._by_key.setdefault(key, {})[parcel] = value
+
+
+class BatchPlanner:
+    """Turns one batch of decoded events into a ``BatchPlan``, given the stored state."""
+
+    def __init__(
+        self,
+        assessor: Assessor,
+        *,
+        states: Mapping[ParcelKey, ParcelState],
+        totals: Iterable[tuple[str, ParcelKey, Decimal]],
+        now: datetime,
+    ) -> None:
+        self.assessor = assessor
+        self.states: dict[ParcelKey, ParcelState] = dict(states)
+        self.known = set(states)
+        self.totals = _Totals(totals)
+        self.now = now
+        self.plan = BatchPlan()
+
+    def apply(self, items: Sequence[Decoded]) -> BatchPlan:
+        """Apply every event in order; returns the plan."""
+        for item in items:
+            self._apply_one(item)
+        return self.plan
+
+    def _skip(self, why: str) -> None:
+        self.plan.skipped[why] = self.plan.skipped.get(why, 0) + 1
+
+    def _apply_one(self, item: Decoded) -> None:
+        event = item.event
+        key = parcel_key(event)
+        state = self.states.get(key)
+        if state is not None and event.event_id in state.event_ids:
+            self._skip("duplicate")
+            return
+        parent = extract_context(item.record.headers)
+        with tracer.start_as_current_span("clearance.process", context=parent) as span:
+            span.set_attribute("messaging.kafka.offset", item.record.offset)
+            if isinstance(event, OrderPlaced | OrderAmended):
+                self._order(item, event, key, state)
+            elif isinstance(event, OrderCancelled):
+                self._cancel(item, event, key, state)
+            else:
+                self._inspection(item, event, key, state)
+
+    # --- the four kinds of event -----------------------------------------------------------------
+
+    def _order(
+        self, item: Decoded, order: Order, key: ParcelKey, state: ParcelState | None
+    ) -> None:
+        if state is not None and state.cancelled:
+            self._remember(key, state, order.event_id)
+            self._skip("cancelled_parcel")
+            return
+        if state is not None and order.revision <= state.order.revision:
+            self._remember(key, state, order.event_id)
+            self._skip("stale_revision")
+            return
+        try:
+            ref = consignee_ref(order, self.assessor.identity_key)
+            decision = self._assess(order, key, ref, state)
+        except UnsupportedDestination as error:
+            self._dead(item, "UNSUPPORTED_DESTINATION", str(error), "$.destination_country")
+            return
+        events = [*(state.event_ids if state else []), order.event_id]
+        self._publish(
+            item,
+            key,
+            ParcelState(
+                order=redacted(order), consignee_ref=ref, event_ids=events, decision=decision
+            ),
+        )
+
+    def _cancel(
+        self, item: Decoded, event: OrderCancelled, key: ParcelKey, state: ParcelState | None
+    ) -> None:
+        if state is None:
+            # Cancellation of a parcel never seen: nothing to revise (same key, same partition,
+            # so the order itself would have come first). Logged, not stored.
+            log.warning("cancellation of an unknown parcel", extra={"platform": key[0]})
+            self._skip("unknown_parcel")
+            return
+        if state.cancelled:
+            self._remember(key, state, event.event_id)
+            self._skip("already_cancelled")
+            return
+        decision = revisions.cancelled(
+            state.decision,
+            decision_id=uuid.uuid4(),
+            decided_at=self.now,
+            trace_id=self._trace_id(),
+            reason=event.reason,
+        )
+        self.totals.replace(key, {})
+        self.plan.contributions[key] = {}
+        self._publish(
+            item,
+            key,
+            msgspec.structs.replace(
+                state, event_ids=[*state.event_ids, event.event_id], decision=decision
+            ),
+        )
+
+    def _inspection(
+        self, item: Decoded, event: InspectionResult, key: ParcelKey, state: ParcelState | None
+    ) -> None:
+        if state is None:
+            log.warning("inspection of an unknown parcel", extra={"platform": key[0]})
+            self._skip("unknown_parcel")
+            return
+        if event.decision_id != state.decision.decision_id:
+            # The officer inspected a decision that has since been revised: the current one
+            # stands, and the result is kept for the record without a new decision.
+            self._remember(key, state, event.event_id)
+            self._record_inspection(event, item, None)
+            self._skip("stale_inspection")
+            return
+        if event.outcome == "reassess":
+            try:
+                corrected = apply_corrections(state.order, event.corrections)
+            except ValueError as error:
+                self._dead(item, "SCHEMA_VIOLATION", str(error), "$.corrections")
+                return
+            decision = revisions.reassessed(
+                self._assess(corrected, key, state.consignee_ref, state), event
+            )
+            order = corrected
+        else:
+            decision = revisions.inspected(
+                state.decision,
+                event,
+                decision_id=uuid.uuid4(),
+                decided_at=self.now,
+                trace_id=self._trace_id(),
+            )
+            order = state.order
+        self._record_inspection(event, item, decision.decision_id)
+        self._publish(
+            item,
+            key,
+            ParcelState(
+                order=order,
+                consignee_ref=state.consignee_ref,
+                event_ids=[*state.event_ids, event.event_id],
+                decision=decision,
+            ),
+        )
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _assess(
+        self, order: Order, key: ParcelKey, ref: str, state: ParcelState | None
+    ) -> ClearanceDecision:
+        keys = self.assessor.totals_keys(order, ref=ref)
+        assessment = self.assessor.assess(
+            order,
+            totals=self.totals.excluding(keys, key),
+            decided_at=self.now,
+            decision_revision=1 if state is None else state.decision.decision_revision + 1,
+            trace_id=self._trace_id(),
+            ref=ref,
+        )
+        contributions = {c.key: c.value for c in assessment.contributions}
+        self.totals.replace(key, contributions)
+        self.plan.contributions[key] = contributions
+        decision = assessment.decision
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attributes(
+                {
+                    "clearance.destination": decision.destination_country,
+                    "clearance.rule_pack": f"{decision.rule_pack.id}@{decision.rule_pack.version}",
+                    "clearance.status": decision.status,
+                    "clearance.channel": decision.channel,
+                    "clearance.currency": decision.currency,
+                    "clearance.total_due": str(decision.total_due),
+                }
+            )
+        return decision
+
+    def _trace_id(self) -> str | None:
+        return trace_id_of(trace.get_current_span())
+
+    def _remember(self, key: ParcelKey, state: ParcelState, event_id: str) -> None:
+        """Store that an event was seen, so its redelivery is skipped without a lookup."""
+        updated = msgspec.structs.replace(state, event_ids=[*state.event_ids, event_id])
+        self.states[key] = updated
+        self.plan.parcels[key] = updated
+
+    def _record_inspection(
+        self, event: InspectionResult, item: Decoded, result: uuid.UUID | None
+    ) -> None:
+        body = item.record.value or b""
+        self.plan.inspections.append(
+            InspectionRow(inspection=event, body=body, result_decision=result)
+        )
+
+    def _publish(self, item: Decoded, key: ParcelKey, state: ParcelState) -> None:
+        self.states[key] = state
+        self.plan.parcels[key] = state
+        if key not in self.known:
+            self.plan.new_parcels.add(key)
+        decision = state.decision
+        self.plan.outgoing.append(
+            Outgoing(
+                decision=decision,
+                payload=encode(decision),
+                key=f"{state.order.platform}:{state.order.consignee.id}",
+                headers=inject_headers(),
+                source_timestamp_ms=item.record.timestamp_ms,
+            )
+        )
+
+    def _dead(self, item: Decoded, code: str, message: str, path: str | None) -> None:
+        self.plan.dead_letters.append(
+            (item.record, _dead_letter(item.record, code, message, path, self.now))
+        )

@@ -1,0 +1,109 @@
+"""Helpers for tests on the real broker and database: per-test settings, produce, read, poll."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from clearance.settings import Settings, load_settings
+
+
+def settings_for(kafka: str, database_url: str, name: str, **overrides: Any) -> Settings:
+    """Settings for one test: its own topics, group and schema; fast group joins and fetches."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "kafka_bootstrap_servers": kafka,
+        "database_url": database_url,
+        "topic_prefix": f"{name}.",
+        "consumer_group": name,
+        "database_schema": name,
+        "partitions": 4,
+        "enable_idempotence": False,
+        "session_timeout_ms": 1000,
+        "heartbeat_interval_ms": 200,
+        "fetch_max_wait_ms": 20,
+        "outbox_grace_ms": 1000,
+        "ops_port": 0,
+    }
+    values.update(overrides)
+    return load_settings({}, **values)
+
+
+async def produce(
+    settings: Settings,
+    topic: str,
+    records: Iterable[tuple[bytes | None, bytes]],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Send ``(key, value)`` records to ``topic`` (prefixed) and wait for the acks."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        linger_ms=5,
+        max_request_size=16 * 1024 * 1024,
+    )
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(settings.topic(topic), value=value, key=key, headers=headers)
+            for key, value in records
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(settings: Settings, topic: str, count: int, within: float = 30.0) -> list[Any]:
+    """Read ``topic`` from the beginning until ``count`` records (or the timeout) are seen.
+
+    Counts records rather than trusting end offsets (the embedded broker reports them wrong).
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=20,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        name = settings.topic(topic)
+        partitions = consumer.partitions_for_topic(name) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(name) or set()
+        tps = [TopicPartition(name, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[Any] = []
+        deadline = time.monotonic() + within
+        while len(records) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=100)
+            for messages in batch.values():
+                records.extend(messages)
+        with contextlib.suppress(asyncio.TimeoutError):
+            # anything beyond the count (a duplicate) shows up within a short grace period
+            extra = await asyncio.wait_for(consumer.getmany(timeout_ms=300), timeout=1)
+            for messages in extra.values():
+                records.extend(messages)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def wait_for(
+    connection: asyncpg.Connection, query: str, expected: int, within: float = 30.0
+) -> int:
+    """Poll ``query`` (a count) until it reaches ``expected`` or the timeout; returns the last."""
+    deadline = time.monotonic() + within
+    value = -1
+    while time.monotonic() < deadline:
+        value = int(await connection.fetchval(query))
+        if value >= expected:
+            return value
+        await asyncio.sleep(0.1)
+    return value
