@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from clearance.adapters.kafka import ensure_topics, make_consumer, make_producer
 from clearance.adapters.postgres import Store, connect, migrate
@@ -16,6 +17,17 @@ from clearance.worker import Worker
 __all__ = ["run_worker"]
 
 log = logging.getLogger(__name__)
+
+
+#: Each shutdown step gets this long, so SIGTERM to exit stays inside the 25 s budget.
+STEP_SECONDS = 3.0
+
+
+async def _within(step: Awaitable[None], what: str) -> None:
+    try:
+        await asyncio.wait_for(step, timeout=STEP_SECONDS)
+    except TimeoutError:
+        log.error("shutdown step timed out", extra={"step": what})
 
 
 async def run_worker(
@@ -55,8 +67,10 @@ async def run_worker(
         await worker.run(stop)
     finally:
         # Leave the group first so the partitions move on at once, then flush what is queued.
-        await consumer.stop()
-        await producer.stop()
-        await pool.close()
+        log.info("leaving the consumer group")
+        await _within(consumer.stop(), "leaving the consumer group")
+        log.info("flushing the producer")
+        await _within(producer.stop(), "flushing the producer")
+        await _within(pool.close(), "closing the database pool")
         ops.close()
         await ops.wait_closed()

@@ -208,8 +208,10 @@ class _Totals:
 
     def __init__(self, rows: Iterable[tuple[str, ParcelKey, Decimal]]) -> None:
         self._by_key: dict[str, dict[ParcelKey, Decimal]] = {}
+        self._keys_of: dict[ParcelKey, set[str]] = {}
         for key, parcel, value in rows:
             self._by_key.setdefault(key, {})[parcel] = value
+            self._keys_of.setdefault(parcel, set()).add(key)
 
     def excluding(self, keys: Iterable[str], parcel: ParcelKey) -> dict[str, Decimal]:
         """The totals under ``keys`` of every parcel but ``parcel`` (an amendment replaces)."""
@@ -223,11 +225,12 @@ class _Totals:
 
     def replace(self, parcel: ParcelKey, contributions: Mapping[str, Decimal]) -> None:
         """Make ``contributions`` the parcel's only contributions."""
-        for key, parcels in self._by_key.items():
-            if key not in contributions:
-                parcels.pop(parcel, None)
+        for key in self._keys_of.pop(parcel, set()) - contributions.keys():
+            self._by_key[key].pop(parcel, None)
         for key, value in contributions.items():
             self._by_key.setdefault(key, {})[parcel] = value
+        if contributions:
+            self._keys_of[parcel] = set(contributions)
 
 
 class BatchPlanner:
@@ -247,6 +250,11 @@ class BatchPlanner:
         self.totals = _Totals(totals)
         self.now = now
         self.plan = BatchPlan()
+
+    def overlay(self, contributions: Mapping[ParcelKey, Mapping[str, Decimal]]) -> None:
+        """Running-total contributions newer than storage's (batches planned, not yet stored)."""
+        for parcel, values in contributions.items():
+            self.totals.replace(parcel, values)
 
     def apply(self, items: Sequence[Decoded]) -> BatchPlan:
         """Apply every event in order; returns the plan."""

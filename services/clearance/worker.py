@@ -4,6 +4,12 @@ Each batch: fetch -> decode (bad input to the dead-letter topic) -> load the par
 plan (skip what was seen, assess, revise; ``clearance.processing``) -> store everything in one
 transaction, decisions into the outbox too -> publish -> delete from the outbox -> commit offsets.
 
+Two stages overlap: while batch N is stored, published and committed (waiting on PostgreSQL and
+the broker), batch N+1 is planned (CPU). Batch N+1 sees batch N's parcels from an in-memory
+``_InFlight`` view until N is stored, so an amendment right behind its order is still a revision.
+Stores and commits stay strictly in batch order. If a store fails, the worker goes back to its
+last committed offsets and plans again from what is stored.
+
 A crash at any point repeats work, never a decision: a redelivered event is found among the
 parcel's stored ``event_ids`` and skipped; a stored decision the broker never acknowledged stays in
 the outbox and is published by the drain (at start-up and every few seconds, by any worker).
@@ -15,13 +21,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from aiokafka.structs import ConsumerRecord
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from clearance.adapters.kafka import (
@@ -41,6 +49,8 @@ from clearance.processing import (
     BatchPlan,
     BatchPlanner,
     Decoded,
+    ParcelKey,
+    ParcelState,
     Record,
     decode_record,
     parcel_key,
@@ -57,23 +67,67 @@ Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
 #: How often the outbox drain looks for decisions no worker has published.
 DRAIN_INTERVAL_SECONDS = 2.0
-#: How many times a batch is planned again after losing a race to another worker.
-REPLAN_ATTEMPTS = 3
+#: Longest wait at SIGTERM for planned batches to be stored and committed (the whole stop must
+#: fit in Kubernetes' grace period; see deploy/).
+STOP_WRITES_SECONDS = 15.0
+#: Pause before planning again after a failed store (the database may be restarting).
+RETRY_PAUSE_SECONDS = 1.0
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Finish and commit the batch in flight before partitions are given up."""
+    """Store, publish and commit every planned batch before partitions are given up."""
 
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
 
     async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        async with self.worker.batch_lock:  # waits for the batch in flight to commit
-            log.info("partitions revoked", extra={"partitions": len(list(revoked))})
+        log.info("partitions revoked: finishing the batches in flight")
+        async with self.worker.batch_lock:  # no new batch is planned meanwhile
+            try:
+                await asyncio.wait_for(self.worker.writes.join(), timeout=STOP_WRITES_SECONDS)
+            except TimeoutError:
+                log.error("batches in flight not committed before the rebalance")
+            self.worker.in_flight.clear()
+        log.info("batches in flight committed", extra={"partitions": len(list(revoked))})
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         self.worker.joined = True
         log.info("partitions assigned", extra={"partitions": len(list(assigned))})
+
+
+class _InFlight:
+    """Parcels of batches planned but not yet stored: what the next plan must see."""
+
+    def __init__(self) -> None:
+        self.states: dict[ParcelKey, tuple[int, ParcelState]] = {}
+        self.contributions: dict[ParcelKey, tuple[int, Mapping[str, Decimal]]] = {}
+
+    def add(self, sequence: int, plan: BatchPlan) -> None:
+        for key, state in plan.parcels.items():
+            self.states[key] = (sequence, state)
+        for key, contributions in plan.contributions.items():
+            self.contributions[key] = (sequence, contributions)
+
+    def stored(self, sequence: int) -> None:
+        """Forget what batch ``sequence`` wrote, unless a later batch changed it again."""
+        for key in [k for k, (seq, _) in self.states.items() if seq == sequence]:
+            del self.states[key]
+        for key in [k for k, (seq, _) in self.contributions.items() if seq == sequence]:
+            del self.contributions[key]
+
+    def clear(self) -> None:
+        self.states.clear()
+        self.contributions.clear()
+
+
+class _Planned:
+    """A planned batch waiting for the write stage."""
+
+    def __init__(self, sequence: int, batches: Batches, plan: BatchPlan, ctx: object) -> None:
+        self.sequence = sequence
+        self.batches = batches
+        self.plan = plan
+        self.context = ctx
 
 
 class Worker:
@@ -98,6 +152,10 @@ class Worker:
         self.metrics = metrics
         self.health = health
         self.batch_lock = asyncio.Lock()
+        self.writes: asyncio.Queue[_Planned] = asyncio.Queue(maxsize=1)
+        self.in_flight = _InFlight()
+        self.failed = False
+        self.sequence = 0
         self.joined = False
         self.orders_topic = settings.topic(ORDERS)
         self.inspections_topic = settings.topic(INSPECTIONS)
@@ -110,32 +168,41 @@ class Worker:
         return self.joined
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set, then finish the batch in flight and return."""
+        """Consume until ``stop`` is set, then store and commit what was planned and return."""
         self.consumer.subscribe(
             [self.orders_topic, self.inspections_topic], listener=_Rebalance(self)
         )
         await self.drain_outbox()
         drain = asyncio.create_task(self._drain_periodically(stop))
+        writer = asyncio.create_task(self._write_stage())
         self.health.started = True
         log.info("worker started", extra={"group": self.settings.consumer_group})
         try:
             while not stop.is_set():
+                if self.failed:
+                    await self._rewind()
                 batches = await self.consumer.getmany(
                     timeout_ms=200, max_records=self.settings.batch_size
                 )
                 self.health.tick()
-                if not batches:
-                    continue
-                async with self.batch_lock:
-                    await self.process(batches)
+                if batches:
+                    await self._plan_stage(batches)
+            log.info("stopping: storing and committing what was planned")
+            try:
+                await asyncio.wait_for(self.writes.join(), timeout=STOP_WRITES_SECONDS)
+            except TimeoutError:
+                # Whatever was not committed is re-read by the next owner and skipped as seen.
+                log.error("batches in flight not committed in time; leaving them to the group")
         finally:
-            drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drain
+            for task in (drain, writer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         log.info("worker stopped")
 
-    async def process(self, batches: Batches) -> None:
-        """Process one fetched batch end to end and commit its offsets."""
+    # --- stage 1: decode and plan (CPU) --------------------------------------------------------
+
+    async def _plan_stage(self, batches: Batches) -> None:
         records = [
             Record(
                 topic=message.topic,
@@ -153,14 +220,17 @@ class Worker:
             self.metrics.orders_consumed.labels(record.topic).inc()
         self.metrics.batch_size.observe(len(records))
         links = span_links(extract_context(record.headers) for record in records)
-        with tracer.start_as_current_span("clearance.batch", links=links) as span:
-            span.set_attribute("messaging.batch.message_count", len(records))
-            plan = await self._plan_and_store(records)
-            await self._publish(plan)
-        await self._commit(batches)
-        self._observe(plan)
+        async with self.batch_lock:
+            with tracer.start_as_current_span("clearance.batch", links=links) as span:
+                span.set_attribute("messaging.batch.message_count", len(records))
+                plan = await self._plan(records)
+                ctx = otel_context.get_current()
+            self.sequence += 1
+            self.in_flight.add(self.sequence, plan)
+            planned = _Planned(self.sequence, batches, plan, ctx)
+        await self.writes.put(planned)
 
-    async def _plan_and_store(self, records: Sequence[Record]) -> BatchPlan:
+    async def _plan(self, records: Sequence[Record]) -> BatchPlan:
         now = datetime.now(UTC)
         decoded: list[Decoded] = []
         dead: list[tuple[Record, DeadLetter]] = []
@@ -170,41 +240,78 @@ class Worker:
                 decoded.append(result)
             else:
                 dead.append((record, result))
-        for attempt in range(1, REPLAN_ATTEMPTS + 1):
-            plan = await self._plan(decoded, now)
-            try:
-                with tracer.start_as_current_span("clearance.store"):
-                    await self.store.write(plan, self.decisions_topic)
-                break
-            except asyncpg.UniqueViolationError:
-                # Another worker stored one of these parcels' revisions first (it still held the
-                # partition): plan again from what is stored now.
-                log.warning("batch lost a race; planning again", extra={"attempt": attempt})
-                if attempt == REPLAN_ATTEMPTS:
-                    raise
+        keys = {parcel_key(item.event) for item in decoded}
+        recent = {
+            key: self.in_flight.states[key][1] for key in keys if key in self.in_flight.states
+        }
+        states = await self.store.load_parcels(keys - recent.keys())
+        states.update(recent)
+        totals = await self.store.load_totals(self._totals_keys(decoded, states))
+        with tracer.start_as_current_span("clearance.assess"):
+            planner = BatchPlanner(self.assessor, states=states, totals=totals, now=now)
+            planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
+            plan = planner.apply(decoded)
         plan.dead_letters[:0] = dead
         return plan
 
-    async def _plan(self, decoded: Sequence[Decoded], now: datetime) -> BatchPlan:
-        states = await self.store.load_parcels(parcel_key(item.event) for item in decoded)
-        totals_keys: list[str] = []
+    def _totals_keys(
+        self, decoded: Sequence[Decoded], states: Mapping[ParcelKey, ParcelState]
+    ) -> list[str]:
+        keys: list[str] = []
         for item in decoded:
             event = item.event
             try:
                 if isinstance(event, InspectionResult):
                     state = states.get(parcel_key(event))
                     if state is not None:
-                        totals_keys += self.assessor.totals_keys(
-                            state.order, ref=state.consignee_ref
-                        )
+                        keys += self.assessor.totals_keys(state.order, ref=state.consignee_ref)
                 elif not isinstance(event, OrderCancelled):
-                    totals_keys += self.assessor.totals_keys(event)
+                    keys += self.assessor.totals_keys(event)
             except UnsupportedDestination:
                 continue  # the planner dead-letters it
-        totals = await self.store.load_totals(totals_keys)
-        with tracer.start_as_current_span("clearance.assess_batch"):
-            planner = BatchPlanner(self.assessor, states=states, totals=totals, now=now)
-            return planner.apply(decoded)
+        return keys
+
+    # --- stage 2: store, publish, commit (I/O), strictly in batch order ------------------------
+
+    async def _write_stage(self) -> None:
+        while True:
+            planned = await self.writes.get()
+            try:
+                if not self.failed:
+                    await self._write(planned)
+            except Exception:  # whatever failed, the stream must go on
+                # Later batches were planned on top of this one: drop them too and go back to
+                # the last committed offsets (``_rewind``). Nothing was committed past the store.
+                log.exception("batch store or publish failed; rewinding")
+                self.failed = True
+            finally:
+                self.in_flight.stored(planned.sequence)
+                self.writes.task_done()
+
+    async def _write(self, planned: _Planned) -> None:
+        token = otel_context.attach(planned.context)  # type: ignore[arg-type]
+        try:
+            with tracer.start_as_current_span("clearance.store"):
+                await self.store.write(planned.plan, self.decisions_topic)
+            await self._publish(planned.plan)
+        finally:
+            otel_context.detach(token)
+        await self._commit(planned.batches)
+        self._observe(planned.plan)
+
+    async def _rewind(self) -> None:
+        """Forget what was planned and re-read from the last committed offsets."""
+        await self.writes.join()
+        self.in_flight.clear()
+        await asyncio.sleep(RETRY_PAUSE_SECONDS)
+        for tp in self.consumer.assignment():
+            committed = await self.consumer.committed(tp)
+            if committed is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, committed)
+        self.failed = False
+        log.warning("rewound to the last committed offsets")
 
     async def _publish(self, plan: BatchPlan) -> None:
         with tracer.start_as_current_span("clearance.publish"):
@@ -237,7 +344,7 @@ class Worker:
         offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
         try:
             await self.consumer.commit(offsets)
-        except CommitFailedError:
+        except (CommitFailedError, IllegalStateError):
             # The group rebalanced under us: the next owner re-reads these records and skips
             # them as already seen. Nothing is lost or doubled.
             log.warning("offset commit failed after a rebalance; records will be re-read")

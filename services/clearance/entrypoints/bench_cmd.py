@@ -1,4 +1,6 @@
-"""``clearance bench``: measurements. ``--engine``: pure assessments per second on one core.
+"""``clearance bench``: measurements. With no flag (or ``--pipeline``): the whole pipeline on the
+embedded broker and database against a bare passthrough. ``--engine``: pure assessments per
+second on one core.
 
 Each benchmark is one ``run_*_bench(...) -> dict`` function plus one flag in ``configure``; ``run``
 dispatches on the flags and prints the results (``--json`` for machines).
@@ -9,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from typing import Any
 
@@ -19,7 +20,12 @@ ENGINE_TARGET_PER_SECOND = 20_000
 def configure(parser: argparse.ArgumentParser) -> None:
     """Flags: one per benchmark, plus common options."""
     parser.add_argument("--engine", action="store_true", help="pure engine: assessments/second")
-    parser.add_argument("--count", type=int, default=20_000, help="assessments to time")
+    parser.add_argument(
+        "--pipeline", action="store_true", help="Kafka -> worker -> PostgreSQL -> Kafka (default)"
+    )
+    parser.add_argument("--count", type=int, default=20_000, help="orders to time")
+    parser.add_argument("--partitions", type=int, default=4, help="partitions (pipeline)")
+    parser.add_argument("--rate", type=int, default=1_000, help="orders/s of the latency run")
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated order mix")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
@@ -133,9 +139,10 @@ def run(args: argparse.Namespace) -> int:
     results = []
     if args.engine:
         results.append(run_engine_bench(args.count, args.seed))
-    if not results:
-        print("clearance bench: choose a benchmark (--engine)", file=sys.stderr)
-        return 2
+    if args.pipeline or not args.engine:
+        from clearance.bench_pipeline import run_pipeline_bench
+
+        results.append(run_pipeline_bench(args.count, args.seed, args.partitions, args.rate))
     for result in results:
         if args.json:
             print(json.dumps(result))

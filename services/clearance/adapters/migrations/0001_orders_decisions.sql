@@ -23,6 +23,9 @@ CREATE TABLE orders (
     PRIMARY KEY (platform, order_id, shipment_id)
 );
 -- The officers' queue: current holds by destination, newest first.
+-- Bodies are a few KB: stored out of line uncompressed, which halves the cost of a batch write
+-- (pglz compression was the largest part of it) for some disk space.
+ALTER TABLE orders ALTER COLUMN body SET STORAGE EXTERNAL;
 CREATE INDEX orders_status_queue ON orders (status, destination, decided_at DESC);
 
 -- Every decision ever published (one row per decision revision), with the columns reports filter on.
@@ -54,6 +57,7 @@ CREATE TABLE decisions (
     -- Never two decisions for the same parcel revision, whatever crashes and redeliveries happen.
     UNIQUE (platform, order_id, shipment_id, decision_revision)
 );
+ALTER TABLE decisions ALTER COLUMN body SET STORAGE EXTERNAL;
 CREATE INDEX decisions_destination_date ON decisions (destination, assessment_date);
 
 -- Anti-splitting: each parcel's contribution to a running total (sum over key = the total).

@@ -1,0 +1,256 @@
+"""The whole-pipeline benchmark: Kafka -> worker -> PostgreSQL -> Kafka, against a bare passthrough.
+
+Run by ``clearance bench`` (``--pipeline``). On the embedded broker and database unless
+``KAFKA_BOOTSTRAP_SERVERS``/``DATABASE_URL`` are set. Three measurements in one run, on the same
+messages:
+
+1. *pipeline*: a backlog of N orders is consumed by one in-process worker (decode, assess, one
+   transaction per batch, publish, commit); orders per second from its first stored batch to the
+   last decision published.
+2. *passthrough*: the same N records consumed and produced again by a bare loop (consume, produce,
+   await acks, commit per batch): the ceiling the broker and client allow on this machine.
+3. *latency*: orders produced at a steady rate while the worker runs; order sent -> decision
+   published, p50/p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from clearance.adapters.kafka import ORDERS, ensure_topics, make_consumer, make_producer
+from clearance.adapters.postgres import migrate
+from clearance.bootstrap import run_worker
+from clearance.messages import encode
+from clearance.settings import Settings, load_settings
+
+__all__ = ["run_pipeline_bench"]
+
+PIPELINE_TARGET_PER_SECOND = 10_000
+
+
+@contextlib.contextmanager
+def _servers() -> Iterator[tuple[str, str]]:
+    kafka, database = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
+    with contextlib.ExitStack() as stack:
+        if not database:
+            from clearance.devstack import embedded_postgres
+
+            database = stack.enter_context(embedded_postgres())
+        if not kafka:
+            from clearance.devstack import embedded_kafka
+
+            kafka = stack.enter_context(embedded_kafka())
+        yield kafka, database
+
+
+def _orders(count: int, seed: int, start: int = 0) -> list[tuple[bytes, bytes]]:
+    from clearance.entrypoints.bench_cmd import _engine_orders
+
+    records = []
+    for order in _engine_orders(count, seed):
+        order_id = f"o{start + int(order.order_id[1:])}"
+        body = encode(order).replace(f'"{order.order_id}"'.encode(), f'"{order_id}"'.encode(), 1)
+        body = body.replace(f'"{order.event_id}"'.encode(), f'"e{order_id}"'.encode(), 1)
+        records.append((f"{order.platform}:{order.consignee.id}".encode(), body))
+    return records
+
+
+async def _produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=20, max_batch_size=262144
+    )
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, key=k) for k, v in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def _count(connection: asyncpg.Connection) -> tuple[int, int]:
+    row = await connection.fetchrow(
+        "SELECT (SELECT count(*) FROM decisions) AS stored,"
+        " (SELECT count(*) FROM outbox) AS pending"
+    )
+    assert row is not None
+    return int(row["stored"]), int(row["pending"])
+
+
+async def _pipeline(
+    settings: Settings, connection: asyncpg.Connection, count: int
+) -> dict[str, Any]:
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, stop))
+    try:
+        stored = 0
+        while stored == 0:
+            await asyncio.sleep(0.005)
+            stored, _ = await _count(connection)
+        started, first = time.perf_counter(), stored
+        pending = 1
+        while stored < count or pending:
+            await asyncio.sleep(0.02)
+            stored, pending = await _count(connection)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop.set()
+        await worker
+    return {"orders": count - first, "seconds": round(elapsed, 3)}
+
+
+async def _passthrough(settings: Settings, count: int) -> dict[str, Any]:
+    consumer: AIOKafkaConsumer = make_consumer(settings, group_id=f"{settings.consumer_group}-bare")
+    producer: AIOKafkaProducer = make_producer(settings)
+    consumer.subscribe([settings.topic(ORDERS)])
+    await consumer.start()
+    await producer.start()
+    target = settings.topic("passthrough")
+    seen, started = 0, 0.0
+    try:
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=200, max_records=settings.batch_size)
+            if not batches:
+                continue
+            if not started:
+                started = time.perf_counter()
+            sends = [
+                await producer.send(target, value=m.value, key=m.key, headers=list(m.headers))
+                for messages in batches.values()
+                for m in messages
+            ]
+            await asyncio.gather(*sends)
+            await consumer.commit({tp: ms[-1].offset + 1 for tp, ms in batches.items()})
+            seen += len(sends)
+        elapsed = time.perf_counter() - started
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return {"records": seen, "seconds": round(elapsed, 3)}
+
+
+async def _latency(
+    settings: Settings, rate: int, seconds: float, seed: int, start: int
+) -> dict[str, Any]:
+    """Orders at ``rate``/s for ``seconds``; decision publish time minus order send time."""
+    records = _orders(int(rate * seconds), seed + 1, start)
+    sent: dict[str, float] = {}
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, stop))
+    reader = AIOKafkaConsumer(
+        settings.topic("decisions.v1"),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=f"{settings.consumer_group}-latency",
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=10,
+        session_timeout_ms=1000,
+        heartbeat_interval_ms=200,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=1)
+    await reader.start()
+    await producer.start()
+    latencies: list[float] = []
+    try:
+        await asyncio.sleep(2.0)  # the worker and the reader join their groups
+        begin = time.time()
+        for index, (key, value) in enumerate(records):
+            due = begin + index / rate
+            if (wait := due - time.time()) > 0:
+                await asyncio.sleep(wait)
+            order_id = f"o{start + index}"
+            sent[order_id] = time.time()
+            await producer.send(settings.topic(ORDERS), value=value, key=key)
+        deadline = time.time() + 30
+        while len(latencies) < len(records) and time.time() < deadline:
+            batches = await reader.getmany(timeout_ms=100)
+            for messages in batches.values():
+                for message in messages:
+                    order_id = _order_id(message.value)
+                    if order_id in sent:
+                        latencies.append(message.timestamp / 1000 - sent[order_id])
+    finally:
+        await producer.stop()
+        await reader.stop()
+        stop.set()
+        await worker
+    latencies.sort()
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "rate_per_second": rate,
+        "orders": len(records),
+        "decided": len(latencies),
+        "p50_ms": round(quantiles[49] * 1000, 1),
+        "p99_ms": round(quantiles[98] * 1000, 1),
+        "max_ms": round(max(latencies, default=0.0) * 1000, 1),
+    }
+
+
+def _order_id(value: bytes) -> str:
+    marker = b'"order_id":"'
+    begin = value.index(marker) + len(marker)
+    return value[begin : value.index(b'"', begin)].decode()
+
+
+async def _run(
+    kafka: str, database: str, count: int, seed: int, partitions: int, rate: int
+) -> dict[str, Any]:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    settings = load_settings(
+        {},
+        environment="dev",
+        kafka_bootstrap_servers=kafka,
+        database_url=database,
+        topic_prefix=f"{name}.",
+        consumer_group=name,
+        database_schema=name,
+        partitions=partitions,
+        enable_idempotence=False,
+        fetch_max_wait_ms=20,
+        session_timeout_ms=1000,
+        heartbeat_interval_ms=200,
+        batch_size=1000,
+        ops_port=0,
+    )
+    await migrate(database, schema=name)
+    await ensure_topics(settings, [ORDERS, "decisions.v1", "inspections.v1", "orders.v1.dlt"])
+    await _produce(settings, settings.topic(ORDERS), _orders(count, seed))
+    connection = await asyncpg.connect(database, server_settings={"search_path": name})
+    try:
+        pipeline = await _pipeline(settings, connection, count)
+        passthrough = await _passthrough(settings, count)
+        latency = await _latency(settings, rate, 5.0, seed, start=count)
+    finally:
+        await connection.close()
+    pipeline_rate = pipeline["orders"] / pipeline["seconds"]
+    bare_rate = passthrough["records"] / passthrough["seconds"]
+    return {
+        "benchmark": "pipeline",
+        "orders": count,
+        "partitions": partitions,
+        "batch_size": settings.batch_size,
+        "orders_per_second": round(pipeline_rate),
+        "passthrough_per_second": round(bare_rate),
+        "ratio_to_passthrough": round(pipeline_rate / bare_rate, 2),
+        "target_per_second": PIPELINE_TARGET_PER_SECOND,
+        "meets_target": pipeline_rate >= PIPELINE_TARGET_PER_SECOND
+        and pipeline_rate >= bare_rate / 2,
+        "latency": latency,
+        "cores": os.cpu_count(),
+    }
+
+
+def run_pipeline_bench(
+    count: int = 20_000, seed: int = 7, partitions: int = 4, rate: int = 1_000
+) -> dict[str, Any]:
+    """Measure the pipeline, the passthrough and the latency; see the module docstring."""
+    with _servers() as (kafka, database):
+        return asyncio.run(_run(kafka, database, count, seed, partitions, rate))
