@@ -19,9 +19,10 @@ import asyncio
 import contextlib
 import os
 import statistics
+import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -31,7 +32,7 @@ from clearance.adapters.kafka import ORDERS, ensure_topics, make_consumer, make_
 from clearance.adapters.postgres import migrate
 from clearance.bootstrap import run_worker
 from clearance.messages import encode
-from clearance.settings import Settings, load_settings
+from clearance.settings import ENV, Settings, load_settings
 
 __all__ = ["run_pipeline_bench"]
 
@@ -86,12 +87,51 @@ async def _count(connection: asyncpg.Connection) -> tuple[int, int]:
     return int(row["stored"]), int(row["pending"])
 
 
-async def _pipeline(
-    settings: Settings, connection: asyncpg.Connection, count: int
-) -> dict[str, Any]:
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(settings, stop))
+def _environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for field, variable in ENV.items():
+        value = getattr(settings, field)
+        env[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+@contextlib.asynccontextmanager
+async def _workers(settings: Settings, processes: int) -> AsyncIterator[None]:
+    """One worker in this process, or ``processes`` worker processes in one group."""
+    if processes <= 1:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_worker(settings, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+        return
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "clearance",
+            "worker",
+            env=_environment(settings),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(processes)
+    ]
     try:
+        yield
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            await asyncio.wait_for(child.wait(), timeout=30)
+
+
+async def _pipeline(
+    settings: Settings, connection: asyncpg.Connection, count: int, processes: int
+) -> dict[str, Any]:
+    async with _workers(settings, processes):
         stored = 0
         while stored == 0:
             await asyncio.sleep(0.005)
@@ -102,9 +142,6 @@ async def _pipeline(
             await asyncio.sleep(0.02)
             stored, pending = await _count(connection)
         elapsed = time.perf_counter() - started
-    finally:
-        stop.set()
-        await worker
     return {"orders": count - first, "seconds": round(elapsed, 3)}
 
 
@@ -201,7 +238,7 @@ def _order_id(value: bytes) -> str:
 
 
 async def _run(
-    kafka: str, database: str, count: int, seed: int, partitions: int, rate: int
+    kafka: str, database: str, count: int, seed: int, partitions: int, rate: int, processes: int
 ) -> dict[str, Any]:
     name = f"bench_{uuid.uuid4().hex[:8]}"
     settings = load_settings(
@@ -225,7 +262,7 @@ async def _run(
     await _produce(settings, settings.topic(ORDERS), _orders(count, seed))
     connection = await asyncpg.connect(database, server_settings={"search_path": name})
     try:
-        pipeline = await _pipeline(settings, connection, count)
+        pipeline = await _pipeline(settings, connection, count, processes)
         passthrough = await _passthrough(settings, count)
         latency = await _latency(settings, rate, 5.0, seed, start=count)
     finally:
@@ -236,6 +273,7 @@ async def _run(
         "benchmark": "pipeline",
         "orders": count,
         "partitions": partitions,
+        "worker_processes": processes,
         "batch_size": settings.batch_size,
         "orders_per_second": round(pipeline_rate),
         "passthrough_per_second": round(bare_rate),
@@ -249,8 +287,12 @@ async def _run(
 
 
 def run_pipeline_bench(
-    count: int = 20_000, seed: int = 7, partitions: int = 4, rate: int = 1_000
+    count: int = 20_000,
+    seed: int = 7,
+    partitions: int = 4,
+    rate: int = 1_000,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Measure the pipeline, the passthrough and the latency; see the module docstring."""
     with _servers() as (kafka, database):
-        return asyncio.run(_run(kafka, database, count, seed, partitions, rate))
+        return asyncio.run(_run(kafka, database, count, seed, partitions, rate, processes))

@@ -26,6 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=20_000, help="orders to time")
     parser.add_argument("--partitions", type=int, default=4, help="partitions (pipeline)")
     parser.add_argument("--rate", type=int, default=1_000, help="orders/s of the latency run")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (pipeline; 1 = in this process)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated order mix")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
@@ -142,7 +145,9 @@ def run(args: argparse.Namespace) -> int:
     if args.pipeline or not args.engine:
         from clearance.bench_pipeline import run_pipeline_bench
 
-        results.append(run_pipeline_bench(args.count, args.seed, args.partitions, args.rate))
+        results.append(
+            run_pipeline_bench(args.count, args.seed, args.partitions, args.rate, args.workers)
+        )
     for result in results:
         if args.json:
             print(json.dumps(result))
