@@ -36,6 +36,7 @@ async def run_worker(
     *,
     create_topics: bool = False,
     apply_migrations: bool = False,
+    metrics: Metrics | None = None,
 ) -> None:
     """Run one worker until ``stop`` is set; then drain, close everything and return.
 
@@ -47,8 +48,9 @@ async def run_worker(
         await migrate(settings.database_url, schema=schema)
     if create_topics:
         await ensure_topics(settings)
-    metrics, health = Metrics(), Health()
+    metrics, health = metrics or Metrics(), Health()
     ops = await serve_ops(health, metrics, settings.ops_host, settings.ops_port)
+    log.info("ops listener", extra={"port": ops.sockets[0].getsockname()[1]})
     pool = await connect(settings.database_url, schema=schema)
     producer = make_producer(settings)
     consumer = make_consumer(settings)

@@ -273,7 +273,9 @@ class BatchPlanner:
             self._skip("duplicate")
             return
         parent = extract_context(item.record.headers)
-        with tracer.start_as_current_span("clearance.process", context=parent) as span:
+        with tracer.start_as_current_span(
+            "clearance.assess", context=parent, kind=trace.SpanKind.CONSUMER
+        ) as span:
             span.set_attribute("messaging.kafka.offset", item.record.offset)
             if isinstance(event, OrderPlaced | OrderAmended):
                 self._order(item, event, key, state)
@@ -412,6 +414,8 @@ class BatchPlanner:
                     "clearance.status": decision.status,
                     "clearance.channel": decision.channel,
                     "clearance.currency": decision.currency,
+                    "clearance.duty": str(decision.duty),
+                    "clearance.tax": str(decision.tax),
                     "clearance.total_due": str(decision.total_due),
                 }
             )

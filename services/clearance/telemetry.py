@@ -4,6 +4,8 @@ Configured by the standard ``OTEL_*`` environment variables:
 
 * ``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES``: who is reporting (read by the SDK);
 * ``OTEL_EXPORTER_OTLP_ENDPOINT``: export spans over OTLP/HTTP when set;
+* ``OTEL_TRACES_EXPORTER=console``: print spans to stdout instead (``none``: record nothing);
+* ``CLEARANCE_TRACES_FILE=path``: append spans as JSON lines to a file (``clearance dev`` does);
 * ``OTEL_TRACES_SAMPLER_ARG``: the share of traces started here that are recorded (default 0.05).
   Orders that arrive with a ``traceparent`` follow the platform's sampled flag (parent-based).
 * ``OTEL_SDK_DISABLED=true``: no tracing at all.
@@ -26,12 +28,26 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Getter, Setter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.util.types import Attributes
 
 __all__ = [
+    "JsonLinesSpanExporter",
     "JsonLogFormatter",
+    "LinkedOrParentBased",
     "extract_context",
     "inject_headers",
     "setup_logging",
@@ -81,29 +97,100 @@ def trace_id_of(span: trace.Span) -> str | None:
     return format(span_context.trace_id, "032x")
 
 
+class LinkedOrParentBased(Sampler):
+    """Parent-based ratio sampling, and a root span linked to a sampled trace is sampled too.
+
+    An order that arrives sampled stays sampled (the platform decided); a worker batch span is a
+    root with a link to each of its orders, and is recorded when any of them is, so a sampled
+    parcel's trace always reaches the batch's store and publish spans.
+    """
+
+    def __init__(self, ratio: float) -> None:
+        self._root = TraceIdRatioBased(ratio)
+        self._parent_based = ParentBased(root=self._root)
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        """Sample a root span with a sampled link; otherwise decide as ``ParentBased``."""
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if not parent.is_valid and any(link.context.trace_flags.sampled for link in links or ()):
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        return self._parent_based.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        """Name shown by the SDK."""
+        return f"LinkedOrParentBased{{{self._root.get_description()}}}"
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Appends each finished span as one JSON line to a file (for ``clearance dev``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Write ``spans``; never raises (telemetry must not break the service)."""
+        try:
+            with open(self.path, "a", encoding="utf-8") as stream:
+                for span in spans:
+                    stream.write(span.to_json(indent=None) + "\n")
+        except OSError:
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+
+def _configured_exporter() -> SpanExporter | None:
+    choice = os.environ.get("OTEL_TRACES_EXPORTER", "").lower()
+    if choice == "none":
+        return None
+    if choice == "console":
+        return ConsoleSpanExporter()
+    if path := os.environ.get("CLEARANCE_TRACES_FILE"):
+        return JsonLinesSpanExporter(path)
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    return None
+
+
 def setup_tracing(
     service_name: str,
     exporter: SpanExporter | None = None,
     *,
     sample_ratio: float | None = None,
+    instrument_asyncpg: bool = True,
 ) -> TracerProvider | None:
     """Install the global tracer provider once per process; returns it (None when disabled).
 
-    ``exporter`` overrides the OTLP exporter (tests pass an in-memory one). With no exporter and no
-    ``OTEL_EXPORTER_OTLP_ENDPOINT``, spans are sampled and propagated but not exported.
+    ``exporter`` overrides the configured one (tests pass an in-memory one). With no exporter
+    configured, spans are sampled and propagated but not exported. Database queries get spans of
+    their own (asyncpg instrumentation) inside sampled traces.
     """
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return None
     if sample_ratio is None:
         sample_ratio = float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", DEFAULT_SAMPLE_RATIO))
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
-    provider = TracerProvider(
-        resource=resource, sampler=ParentBased(root=TraceIdRatioBased(sample_ratio))
-    )
-    if exporter is None and os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    provider = TracerProvider(resource=resource, sampler=LinkedOrParentBased(sample_ratio))
+    if exporter is None:
+        exporter = _configured_exporter()
+    if instrument_asyncpg:
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-        exporter = OTLPSpanExporter()
+        instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(tracer_provider=provider)
     if exporter is not None:
         # Sized for thousands of orders per second: large queue, batched exports.
         provider.add_span_processor(

@@ -234,12 +234,13 @@ class Worker:
         now = datetime.now(UTC)
         decoded: list[Decoded] = []
         dead: list[tuple[Record, DeadLetter]] = []
-        for record in records:
-            result = decode_record(record, self.inspections_topic, now)
-            if isinstance(result, Decoded):
-                decoded.append(result)
-            else:
-                dead.append((record, result))
+        with tracer.start_as_current_span("clearance.decode"):
+            for record in records:
+                result = decode_record(record, self.inspections_topic, now)
+                if isinstance(result, Decoded):
+                    decoded.append(result)
+                else:
+                    dead.append((record, result))
         keys = {parcel_key(item.event) for item in decoded}
         recent = {
             key: self.in_flight.states[key][1] for key in keys if key in self.in_flight.states
@@ -247,7 +248,7 @@ class Worker:
         states = await self.store.load_parcels(keys - recent.keys())
         states.update(recent)
         totals = await self.store.load_totals(self._totals_keys(decoded, states))
-        with tracer.start_as_current_span("clearance.assess"):
+        with tracer.start_as_current_span("clearance.plan"):
             planner = BatchPlanner(self.assessor, states=states, totals=totals, now=now)
             planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
             plan = planner.apply(decoded)
@@ -314,7 +315,7 @@ class Worker:
         log.warning("rewound to the last committed offsets")
 
     async def _publish(self, plan: BatchPlan) -> None:
-        with tracer.start_as_current_span("clearance.publish"):
+        with tracer.start_as_current_span("clearance.publish", kind=trace.SpanKind.PRODUCER):
             sends = []
             ids = [out.decision.decision_id for out in plan.outgoing]
             async with self.store.claim_outbox(ids) as owned:

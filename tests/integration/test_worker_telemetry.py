@@ -1,0 +1,132 @@
+"""One trace per parcel through the worker, metrics counted, no personal data in spans."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import msgspec
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from streams import produce, read_topic
+
+from clearance.bootstrap import run_worker
+from clearance.devstack import free_port
+from clearance.messages import decode_decision
+from clearance.metrics import Metrics
+from clearance.settings import Settings
+from clearance.telemetry import setup_tracing
+from factories import encoded, key_of, order
+
+pytestmark = pytest.mark.integration
+
+SAMPLED = "4bf92f3577b34da6a3ce929d0e0e4736"
+UNSAMPLED = "0af7651916cd43dd8448eb211c80319c"
+PLATFORM_SPAN = "00f067aa0ba902b7"
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """The process's tracer provider records into memory; roots are never sampled here (ratio
+    0), so only what a platform sent sampled is recorded."""
+    memory = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = setup_tracing("clearance-test", sample_ratio=0.0)
+    assert isinstance(provider, TracerProvider)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    yield memory
+    memory.shutdown()
+
+
+@pytest.mark.usefixtures("running_worker")
+async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
+    settings: Settings, exporter: InMemorySpanExporter
+) -> None:
+    exporter.clear()
+    traced, quiet = order(1), order(2)
+    traced["consignee"]["identity"] = {"type": "national_id", "number": "079201001234"}
+    await produce(
+        settings,
+        "orders.v1",
+        [(key_of(traced), encoded(traced))],
+        headers=[("traceparent", f"00-{SAMPLED}-{PLATFORM_SPAN}-01".encode())],
+    )
+    await produce(
+        settings,
+        "orders.v1",
+        [(key_of(quiet), encoded(quiet))],
+        headers=[("traceparent", f"00-{UNSAMPLED}-{PLATFORM_SPAN}-00".encode())],
+    )
+    records = await read_topic(settings, "decisions.v1", 2)
+    decisions = {decode_decision(r.value).order_id: (r, decode_decision(r.value)) for r in records}
+
+    # the decision names its trace, sampled or not, and its headers continue it
+    for order_id, trace_id in (("ORD-1", SAMPLED), ("ORD-2", UNSAMPLED)):
+        record, decision = decisions[order_id]
+        assert decision.trace_id == trace_id
+        assert dict(record.headers)["traceparent"].decode().split("-")[1] == trace_id
+
+    spans = exporter.get_finished_spans()
+    ours = [s for s in spans if format(s.context.trace_id, "032x") == SAMPLED]
+    [assess] = [s for s in ours if s.name == "clearance.assess"]
+    assert format(assess.parent.span_id, "016x") == PLATFORM_SPAN
+    attributes = dict(assess.attributes or {})
+    assert attributes["clearance.destination"] == "VN"
+    assert attributes["clearance.status"] == decisions["ORD-1"][1].status
+    assert attributes["clearance.rule_pack"].startswith("vn@")
+    # never a name, an address, a phone or an identity number in any span
+    personal = {"Nguyen Van A", "+84900000000", "079201001234", "12 Ly Thuong Kiet"}
+    for span in spans:
+        for value in (span.attributes or {}).values():
+            assert not any(p in str(value) for p in personal), (span.name, value)
+    # the platform's unsampled choice is honoured: nothing recorded for that trace
+    assert not [s for s in spans if format(s.context.trace_id, "032x") == UNSAMPLED]
+
+    # the batch that carried the sampled order is recorded, linked to it, with its steps
+    [batch] = [
+        s
+        for s in spans
+        if s.name == "clearance.batch"
+        and any(format(link.context.trace_id, "032x") == SAMPLED for link in s.links)
+    ]
+    steps = {s.name for s in spans if s.parent and s.parent.span_id == batch.context.span_id}
+    assert {"clearance.decode", "clearance.plan", "clearance.store", "clearance.publish"} <= steps
+    batch_trace = [s for s in spans if s.context.trace_id == batch.context.trace_id]
+    assert any((s.attributes or {}).get("db.system") == "postgresql" for s in batch_trace)
+
+
+async def test_worker_metrics_and_health_over_http(settings: Settings) -> None:
+    port = free_port()
+    ops_settings = msgspec.structs.replace(settings, ops_port=port)
+    metrics = Metrics()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(ops_settings, stop, metrics=metrics))
+    try:
+        await produce(
+            settings,
+            "orders.v1",
+            [(key_of(order(5)), encoded(order(5))), (b"bad", b"{not json")],
+        )
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            deadline = asyncio.get_running_loop().time() + 20
+            text = ""
+            while "clearance_dead_letters_total" not in text or "decisions_total{" not in text:
+                assert asyncio.get_running_loop().time() < deadline, text
+                await asyncio.sleep(0.2)
+                text = (await client.get("/metrics")).text
+            ready = await client.get("/health/ready")
+            live = await client.get("/health/live")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=25)
+    assert 'clearance_dead_letters_total{code="MALFORMED_JSON"} 1.0' in text
+    assert 'clearance_orders_consumed_total{topic="' in text
+    assert 'destination="VN"' in text
+    assert "clearance_end_to_end_seconds_bucket" in text
+    assert ready.status_code == 200 and ready.json()["database"] is True
+    assert live.status_code == 200
