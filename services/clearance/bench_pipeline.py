@@ -286,13 +286,34 @@ async def _run(
     }
 
 
+#: ``--tracing``: the share of orders traced (spans recorded and exported, to /dev/null).
+TRACING_RATIOS = {"off": None, "sampled": 0.05, "all": 1.0}
+
+
+def _setup_tracing(mode: str) -> None:
+    """Trace this process (and the worker processes it starts) as ``mode`` says."""
+    ratio = TRACING_RATIOS[mode]
+    if ratio is None:
+        os.environ["OTEL_SDK_DISABLED"] = "true"
+        return
+    os.environ.pop("OTEL_SDK_DISABLED", None)
+    os.environ["OTEL_TRACES_SAMPLER_ARG"] = str(ratio)
+    os.environ["CLEARANCE_TRACES_FILE"] = os.devnull  # serialise and write every span
+    from clearance.telemetry import setup_tracing
+
+    setup_tracing("clearance-bench", sample_ratio=ratio)
+
+
 def run_pipeline_bench(
     count: int = 20_000,
     seed: int = 7,
     partitions: int = 4,
     rate: int = 1_000,
     processes: int = 1,
+    tracing: str = "sampled",
 ) -> dict[str, Any]:
     """Measure the pipeline, the passthrough and the latency; see the module docstring."""
+    _setup_tracing(tracing)
     with _servers() as (kafka, database):
-        return asyncio.run(_run(kafka, database, count, seed, partitions, rate, processes))
+        result = asyncio.run(_run(kafka, database, count, seed, partitions, rate, processes))
+    return {**result, "tracing": tracing}

@@ -29,6 +29,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (pipeline; 1 = in this process)"
     )
+    parser.add_argument(
+        "--tracing",
+        choices=["off", "sampled", "all"],
+        default="sampled",
+        help="pipeline: no tracing, 5%% of orders traced (production default), or every order",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated order mix")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
@@ -146,7 +152,9 @@ def run(args: argparse.Namespace) -> int:
         from clearance.bench_pipeline import run_pipeline_bench
 
         results.append(
-            run_pipeline_bench(args.count, args.seed, args.partitions, args.rate, args.workers)
+            run_pipeline_bench(
+                args.count, args.seed, args.partitions, args.rate, args.workers, args.tracing
+            )
         )
     for result in results:
         if args.json:
