@@ -343,7 +343,8 @@ def _decision(
         destination_country=order.destination_country,
         rule_pack=RulePackRef(id=pack.id, version=pack.version, digest=pack.digest),
         status=status,
-        channel=channel_for(hits, bool(problems)),
+        # an officer must act on a held parcel: never green (contracts.md, status ``hold``)
+        channel=channel_for(hits, bool(problems) or status == "hold"),
         category=_category(status, total_due),
         currency=pack.currency,
         exchange_rate=exchange_rate,
