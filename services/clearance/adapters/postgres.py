@@ -28,11 +28,23 @@ from clearance.messages import (
 )
 from clearance.processing import BatchPlan, ParcelKey, ParcelState
 
-__all__ = ["MigrationError", "OutboxEntry", "Store", "connect", "migrate"]
+__all__ = ["MigrationError", "OutboxEntry", "Store", "StreamSummary", "connect", "migrate"]
 
 
 class MigrationError(RuntimeError):
     """A migration file failed; the message names it."""
+
+
+class StreamSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Current parcels by destination and outcome, amounts by currency, one held parcel."""
+
+    parcels_by_destination: dict[str, int]
+    parcels_by_outcome: dict[str, int]
+    """Keyed ``status/channel``."""
+    duty_and_tax: dict[str, dict[str, Any]]
+    decisions: int
+    """Decisions stored, every revision counted."""
+    a_held_parcel: tuple[str, str, str] | None
 
 
 class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -451,6 +463,36 @@ class Store:
         """Decisions stored but not yet acknowledged by the broker."""
         async with self.pool.acquire() as connection:
             return int(await connection.fetchval("SELECT count(*) FROM outbox"))
+
+    async def stream_summary(self) -> StreamSummary:
+        """What the current decisions say, for ``clearance dev``'s summary."""
+        async with self.pool.acquire() as connection:
+            destinations = await connection.fetch(
+                "SELECT destination, count(*) AS n FROM orders GROUP BY 1 ORDER BY 2 DESC"
+            )
+            outcomes = await connection.fetch(
+                "SELECT status, channel, count(*) AS n FROM orders GROUP BY 1, 2 ORDER BY 3 DESC"
+            )
+            amounts = await connection.fetch(
+                "SELECT d.currency, sum(d.duty) AS duty, sum(d.tax) AS tax, count(*) AS n"
+                " FROM orders o JOIN decisions d USING (decision_id)"
+                " WHERE o.status <> 'cancelled' GROUP BY 1 ORDER BY 1"
+            )
+            held = await connection.fetchrow(
+                "SELECT platform, order_id, shipment_id FROM orders WHERE status = 'hold'"
+                " ORDER BY decided_at DESC LIMIT 1"
+            )
+            decisions = await connection.fetchval("SELECT count(*) FROM decisions")
+        return StreamSummary(
+            parcels_by_destination={r["destination"]: r["n"] for r in destinations},
+            parcels_by_outcome={f"{r['status']}/{r['channel']}": r["n"] for r in outcomes},
+            duty_and_tax={
+                r["currency"]: {"duty": r["duty"], "tax": r["tax"], "parcels": r["n"]}
+                for r in amounts
+            },
+            decisions=int(decisions),
+            a_held_parcel=None if held is None else (held[0], held[1], held[2]),
+        )
 
 
 def _stored_order(body: str) -> Order:

@@ -1,35 +1,32 @@
-"""``clearance dev``: the whole service on one machine, on an embedded broker and database.
-
-For now it starts and stops the embedded PostgreSQL and Tansu broker cleanly; the worker, the API
-and the sample stream join it with issue #6.
-"""
+"""``clearance dev``: the whole service on one machine, on an embedded broker and database."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-import threading
+from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """``--exit`` stops as soon as everything has started (for scripts and tests)."""
-    parser.add_argument("--exit", action="store_true", help="stop once everything has started")
+    """Size and source of the stream, and whether to stay up afterwards."""
+    parser.add_argument("--exit", action="store_true", help="stop once the stream is processed")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--orders", type=int, default=2_000, help="generated orders to replay")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the generated stream")
+    parser.add_argument(
+        "--stream", type=Path, help="replay this JSON-lines file instead (e.g. clearance import)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the embedded servers, wait for Ctrl-C (or ``--exit``), stop them."""
-    from clearance.devstack import embedded_kafka, embedded_postgres
+    """Start everything, replay the stream, summarise; stop cleanly on ``--exit`` or Ctrl-C."""
+    from clearance.demo import DemoOptions, run_demo
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with embedded_postgres() as database_url, embedded_kafka() as bootstrap:
-        print(f"PostgreSQL  {database_url}")
-        print(f"Kafka       {bootstrap}")
-        print("The worker, the API and the sample stream come with issue #6.")
-        if not args.exit:
-            print("Ctrl-C to stop.")
-            with contextlib.suppress(KeyboardInterrupt):
-                stop.wait()
-    print("stopped: embedded broker and database are down")
-    return 0
+    return run_demo(
+        DemoOptions(
+            orders=args.orders,
+            seed=args.seed,
+            stream=args.stream,
+            exit_when_done=args.exit,
+            json=args.json,
+        )
+    )

@@ -1,0 +1,329 @@
+"""``clearance dev``: the whole service on one machine, on an order stream, with a summary.
+
+Starts the embedded PostgreSQL and Tansu broker on free loopback ports, migrates, creates the
+topics, runs the worker (in this process) and the HTTP API (a ``clearance api`` child process),
+replays a stream of orders (generated, or a JSON-lines file), shows progress, then summarises what
+was decided. Everything it started is stopped on exit, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from clearance.adapters.kafka import ORDERS, ensure_topics
+from clearance.adapters.postgres import Store, connect, migrate
+from clearance.bootstrap import run_worker
+from clearance.devstack import embedded_kafka, embedded_postgres, free_port
+from clearance.metrics import Metrics
+from clearance.settings import ENV, Settings, load_settings
+
+__all__ = ["DemoOptions", "run_demo"]
+
+Records = list[tuple[bytes | None, bytes]]
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What ``clearance dev`` was asked to do."""
+
+    orders: int = 2_000
+    seed: int = 7
+    stream: Path | None = None
+    exit_when_done: bool = False
+    json: bool = False
+
+
+def stream_records(options: DemoOptions) -> Records:
+    """The records to replay: the file's lines, or a generated realistic stream."""
+    if options.stream is not None:
+        return [(_key_of(line), line) for line in _lines(options.stream)]
+    from clearance.generator import generate_events
+
+    return [(key.encode(), value) for key, value in generate_events(options.orders, options.seed)]
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        for line in stream:
+            if line.strip():
+                yield line.rstrip(b"\n")
+
+
+def _key_of(line: bytes) -> bytes | None:
+    """``platform:consignee.id`` of an order event, or None when the line is not one."""
+    try:
+        body = json.loads(line)
+        consignee = body.get("consignee_id") or body["consignee"]["id"]
+        return f"{body['platform']}:{consignee}".encode()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _settings(kafka: str, database: str) -> Settings:
+    return load_settings(
+        {},
+        environment="dev",
+        kafka_bootstrap_servers=kafka,
+        database_url=database,
+        partitions=4,
+        enable_idempotence=False,
+        fetch_max_wait_ms=20,
+        session_timeout_ms=1000,
+        heartbeat_interval_ms=200,
+        outbox_grace_ms=2000,
+        api_port=free_port(),
+        ops_port=free_port(),
+    )
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for field, variable in ENV.items():
+        value = getattr(settings, field)
+        env[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+@contextlib.asynccontextmanager
+async def _api_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``clearance api`` on ``settings.api_port``, stopped (then killed if need be) on exit."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "clearance",
+        "api",
+        env=_environment(settings),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await _wait_for_port(settings.api_host, settings.api_port, process)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _wait_for_port(host: str, port: int, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise RuntimeError(f"clearance api exited with code {process.returncode}")
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise RuntimeError(f"clearance api did not listen on {host}:{port} within 30 s")
+
+
+async def _produce(settings: Settings, records: Records) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        linger_ms=10,
+        max_request_size=16 * 1024 * 1024,
+    )
+    await producer.start()
+    try:
+        topic = settings.topic(ORDERS)
+        futures = [await producer.send(topic, value=value, key=key) for key, value in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def _counter_total(metrics: Metrics, name: str) -> float:
+    return sum(
+        sample.value
+        for family in metrics.registry.collect()
+        if family.name == name
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    )
+
+
+def _dead_letters(metrics: Metrics) -> dict[str, int]:
+    return {
+        sample.labels["code"]: int(sample.value)
+        for family in metrics.registry.collect()
+        if family.name == "clearance_dead_letters"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+
+
+async def _follow(metrics: Metrics, store: Store, total: int, show: Callable[[int], None]) -> float:
+    """Wait until every record is consumed and every decision published; returns the seconds."""
+    started = time.perf_counter()
+    while (consumed := int(_counter_total(metrics, "clearance_orders_consumed"))) < total:
+        show(consumed)
+        await asyncio.sleep(0.1)
+    show(total)
+    while True:  # every decision acknowledged by the broker
+        if not await store.outbox_depth():
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.3)  # the last batch's commit
+    return time.perf_counter() - started
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -> dict[str, Any]:
+    await migrate(settings.database_url)
+    await ensure_topics(settings)
+    records = stream_records(options)
+    metrics = Metrics()
+    pool = await connect(settings.database_url)
+    store = Store(pool)
+    worker_stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, worker_stop, metrics=metrics))
+    try:
+        async with _api_process(settings):
+            producing = asyncio.create_task(_produce(settings, records))
+            with _progress(len(records), quiet=options.json) as show:
+                seconds = await _follow(metrics, store, len(records), show)
+            await producing
+            summary = await store.stream_summary()
+            result = _result(settings, summary, metrics, len(records), seconds)
+            _print(result, as_json=options.json)
+            if not options.exit_when_done:
+                print("Ctrl-C to stop.", flush=True)
+                await stop.wait()
+    finally:
+        worker_stop.set()
+        await asyncio.wait_for(worker, timeout=30)
+        await pool.close()
+    return result
+
+
+def _result(
+    settings: Settings, summary: Any, metrics: Metrics, records: int, seconds: float
+) -> dict[str, Any]:
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    quote = (
+        f"curl -s -X POST {api}/v1/quotes -H 'content-type: application/json'"
+        " -d @contracts/examples/order.placed.json"
+    )
+    held = None
+    if summary.a_held_parcel is not None:
+        platform, order_id, shipment_id = summary.a_held_parcel
+        held = f"curl -s {api}/v1/decisions/{platform}/{order_id}/{shipment_id}"
+    return {
+        "records": records,
+        "seconds": round(seconds, 2),
+        "records_per_second": round(records / seconds) if seconds else None,
+        "decisions": summary.decisions,
+        "parcels_by_destination": summary.parcels_by_destination,
+        "parcels_by_outcome": summary.parcels_by_outcome,
+        "duty_and_tax": _plain(summary.duty_and_tax),
+        "dead_letters": _dead_letters(metrics),
+        "api": api,
+        "quote": quote,
+        "held_parcel": held,
+        "ports": {
+            "api": settings.api_port,
+            "worker_ops": settings.ops_port,
+            "kafka": int(settings.kafka_bootstrap_servers.rsplit(":", 1)[1]),
+        },
+        "database": settings.database_url,
+    }
+
+
+@contextlib.contextmanager
+def _progress(total: int, *, quiet: bool) -> Iterator[Callable[[int], None]]:
+    if quiet:
+        yield lambda done: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as progress:
+        task = progress.add_task("orders consumed", total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
+def _print(result: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result), flush=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"\n[bold]{result['records']}[/] records in {result['seconds']} s "
+        f"({result['records_per_second']}/s), {result['decisions']} decisions stored and published"
+    )
+    for title, rows in (
+        ("parcels by destination", result["parcels_by_destination"]),
+        ("parcels by status/channel", result["parcels_by_outcome"]),
+        ("dead letters by code", result["dead_letters"] or {"(none)": 0}),
+    ):
+        table = Table(title=title, title_justify="left")
+        table.add_column("")
+        table.add_column("count", justify="right")
+        for name, count in rows.items():
+            table.add_row(name, str(count))
+        console.print(table)
+    money = Table(title="duty and tax assessed (current decisions)", title_justify="left")
+    for column in ("currency", "duty", "tax", "parcels"):
+        money.add_column(column, justify="right")
+    for currency, row in result["duty_and_tax"].items():
+        money.add_row(currency, row["duty"], row["tax"], str(row["parcels"]))
+    console.print(money)
+    console.print(f"\nAPI: {result['api']}\n  a quote:       {result['quote']}")
+    if result["held_parcel"]:
+        console.print(f"  a held parcel: {result['held_parcel']}")
+
+
+def run_demo(options: DemoOptions) -> int:
+    """Run everything until done (``exit_when_done``) or Ctrl-C; returns the exit code."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        with embedded_postgres() as database, embedded_kafka() as kafka:
+            settings = _settings(kafka, database)
+            await _demo(settings, options, stop)
+
+    asyncio.run(main())
+    if not options.json:
+        print("stopped: worker, API, broker and database are down")
+    return 0
