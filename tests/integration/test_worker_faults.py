@@ -6,6 +6,7 @@ was published, no second decision id for any parcel revision, nothing left in th
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -110,3 +111,37 @@ async def test_kill_and_restart_lose_and_double_nothing(
     # again under the same decision_id: a redelivery, which consumers ignore (contracts.md).
     redelivered = sum(n - 1 for n in ids.values())
     print(f"\n{expected} decisions, {len(published)} records, {redelivered} redeliveries")
+
+
+@pytest.mark.usefixtures("running_worker")
+async def test_a_failing_database_write_rewinds_and_loses_nothing(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    first = [order(n) for n in range(0, 100)]
+    await produce(settings, "orders.v1", [(key_of(b), encoded(b)) for b in first])
+    await wait_for(db, "SELECT count(*) FROM decisions", 100)
+    # The outbox disappears under the worker: every batch store fails until it is back.
+    await db.execute("ALTER TABLE outbox RENAME TO outbox_away")
+    later = [order(n) for n in range(100, 300)]
+    later += [order(n, type="order.amended", event_id=f"evt-{n}-r2", revision=2) for n in (5, 150)]
+    await produce(settings, "orders.v1", [(key_of(b), encoded(b)) for b in later])
+    await asyncio.sleep(2.5)  # several failed stores and rewinds
+    assert await db.fetchval("SELECT count(*) FROM decisions") == 100
+    await db.execute("ALTER TABLE outbox_away RENAME TO outbox")
+
+    assert await wait_for(db, "SELECT count(*) FROM decisions", 302, within=30) == 302
+    await wait_for(db, "SELECT 1 - sign(count(*)) FROM outbox", 1)
+    published = await read_topic(settings, "decisions.v1", 302)
+    ids = {decode_decision(r.value).decision_id for r in published}
+    stored = {row["decision_id"] for row in await db.fetch("SELECT decision_id FROM decisions")}
+    assert ids == stored
+    revisions = await db.fetch(
+        "SELECT order_id, decision_revision FROM decisions WHERE order_id IN ('ORD-5', 'ORD-150')"
+        " ORDER BY 1, 2"
+    )
+    assert [(r[0], r[1]) for r in revisions] == [
+        ("ORD-150", 1),
+        ("ORD-150", 2),
+        ("ORD-5", 1),
+        ("ORD-5", 2),
+    ]
