@@ -28,11 +28,17 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from clearance.adapters.kafka import ORDERS, ensure_topics, make_consumer, make_producer
+from clearance.adapters.kafka import (
+    ORDERS,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    send_records,
+)
 from clearance.adapters.postgres import migrate
 from clearance.bootstrap import run_worker
 from clearance.messages import encode
-from clearance.settings import ENV, Settings, load_settings
+from clearance.settings import Settings, load_settings, to_environment
 
 __all__ = ["run_pipeline_bench"]
 
@@ -66,18 +72,6 @@ def _orders(count: int, seed: int, start: int = 0) -> list[tuple[bytes, bytes]]:
     return records
 
 
-async def _produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=20, max_batch_size=262144
-    )
-    await producer.start()
-    try:
-        futures = [await producer.send(topic, value=v, key=k) for k, v in records]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
-
-
 async def _count(connection: asyncpg.Connection) -> tuple[int, int]:
     row = await connection.fetchrow(
         "SELECT (SELECT count(*) FROM decisions) AS stored,"
@@ -85,14 +79,6 @@ async def _count(connection: asyncpg.Connection) -> tuple[int, int]:
     )
     assert row is not None
     return int(row["stored"]), int(row["pending"])
-
-
-def _environment(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for field, variable in ENV.items():
-        value = getattr(settings, field)
-        env[variable] = str(value).lower() if isinstance(value, bool) else str(value)
-    return env
 
 
 @contextlib.asynccontextmanager
@@ -113,7 +99,7 @@ async def _workers(settings: Settings, processes: int) -> AsyncIterator[None]:
             "-m",
             "clearance",
             "worker",
-            env=_environment(settings),
+            env=to_environment(settings),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
@@ -259,7 +245,7 @@ async def _run(
     )
     await migrate(database, schema=name)
     await ensure_topics(settings, [ORDERS, "decisions.v1", "inspections.v1", "orders.v1.dlt"])
-    await _produce(settings, settings.topic(ORDERS), _orders(count, seed))
+    await send_records(kafka, settings.topic(ORDERS), _orders(count, seed))
     connection = await asyncpg.connect(database, server_settings={"search_path": name})
     try:
         pipeline = await _pipeline(settings, connection, count, processes)

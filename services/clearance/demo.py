@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import sys
 import time
@@ -21,14 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
-from clearance.adapters.kafka import ORDERS, ensure_topics
+from clearance.adapters.kafka import ORDERS, ensure_topics, send_records
 from clearance.adapters.postgres import Store, connect, migrate
 from clearance.bootstrap import run_worker
 from clearance.devstack import embedded_kafka, embedded_postgres, free_port
 from clearance.metrics import Metrics
-from clearance.settings import ENV, Settings, load_settings
+from clearance.settings import Settings, load_settings, to_environment
 
 __all__ = ["DemoOptions", "run_demo"]
 
@@ -89,14 +86,6 @@ def _settings(kafka: str, database: str) -> Settings:
     )
 
 
-def _environment(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for field, variable in ENV.items():
-        value = getattr(settings, field)
-        env[variable] = str(value).lower() if isinstance(value, bool) else str(value)
-    return env
-
-
 @contextlib.asynccontextmanager
 async def _api_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
     """``clearance api`` on ``settings.api_port``, stopped (then killed if need be) on exit."""
@@ -105,7 +94,7 @@ async def _api_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.P
         "-m",
         "clearance",
         "api",
-        env=_environment(settings),
+        env=to_environment(settings),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -136,21 +125,6 @@ async def _wait_for_port(host: str, port: int, process: asyncio.subprocess.Proce
         await writer.wait_closed()
         return
     raise RuntimeError(f"clearance api did not listen on {host}:{port} within 30 s")
-
-
-async def _produce(settings: Settings, records: Records) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        linger_ms=10,
-        max_request_size=16 * 1024 * 1024,
-    )
-    await producer.start()
-    try:
-        topic = settings.topic(ORDERS)
-        futures = [await producer.send(topic, value=value, key=key) for key, value in records]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
 
 
 def _counter_total(metrics: Metrics, name: str) -> float:
@@ -209,7 +183,9 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
     worker = asyncio.create_task(run_worker(settings, worker_stop, metrics=metrics))
     try:
         async with _api_process(settings):
-            producing = asyncio.create_task(_produce(settings, records))
+            producing = asyncio.create_task(
+                send_records(settings.kafka_bootstrap_servers, settings.topic(ORDERS), records)
+            )
             with _progress(len(records), quiet=options.json) as show:
                 seconds = await _follow(metrics, store, len(records), show)
             await producing

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "load_settings", "to_environment"]
 
 #: The HMAC key used when none is configured, accepted only in ``dev`` (never in production).
 DEV_IDENTITY_KEY = "dev-only-identity-key-not-secret"
@@ -152,3 +152,13 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             "(it keys the hash of consignee identities); set CLEARANCE_ENV=dev for local use"
         )
     return settings
+
+
+def to_environment(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default ``os.environ``) plus the variables that make a child process load
+    ``settings`` again (``clearance dev``, the benchmarks and tests start workers this way)."""
+    environment = dict(os.environ if base is None else base)
+    for field, variable in ENV.items():
+        value = getattr(settings, field)
+        environment[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+    return environment

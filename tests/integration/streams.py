@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from clearance.adapters.kafka import send_records
 from clearance.settings import Settings, load_settings
 
 
@@ -42,20 +43,7 @@ async def produce(
     headers: list[tuple[str, bytes]] | None = None,
 ) -> None:
     """Send ``(key, value)`` records to ``topic`` (prefixed) and wait for the acks."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        linger_ms=5,
-        max_request_size=16 * 1024 * 1024,
-    )
-    await producer.start()
-    try:
-        futures = [
-            await producer.send(settings.topic(topic), value=value, key=key, headers=headers)
-            for key, value in records
-        ]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    await send_records(settings.kafka_bootstrap_servers, settings.topic(topic), records, headers)
 
 
 async def read_topic(settings: Settings, topic: str, count: int, within: float = 30.0) -> list[Any]:

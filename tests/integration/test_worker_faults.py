@@ -7,7 +7,6 @@ was published, no second decision id for any parcel revision, nothing left in th
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 from streams import produce, read_topic, wait_for
 
 from clearance.messages import decode_decision
-from clearance.settings import ENV, Settings
+from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,20 +28,11 @@ ORDERS = 5_000
 AMENDED = 500  # the first 500 orders are amended once (revision 2)
 
 
-def _environment(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for field, variable in ENV.items():
-        value = getattr(settings, field)
-        env[variable] = str(value).lower() if isinstance(value, bool) else str(value)
-    env["OTEL_SDK_DISABLED"] = "true"
-    return env
-
-
 def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as stream:
         return subprocess.Popen(
             [sys.executable, "-m", "clearance", "worker"],
-            env=_environment(settings),
+            env={**to_environment(settings), "OTEL_SDK_DISABLED": "true"},
             stdout=stream,
             stderr=subprocess.STDOUT,
         )

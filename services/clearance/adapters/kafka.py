@@ -7,6 +7,7 @@ setting, true for Apache Kafka and false under ``clearance dev`` and the tests.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
@@ -26,6 +27,7 @@ __all__ = [
     "make_consumer",
     "make_producer",
     "message_headers",
+    "send_records",
 ]
 
 log = logging.getLogger(__name__)
@@ -104,3 +106,24 @@ def message_headers(
         ("content-type", b"application/json"),
         ("message-type", message_type.encode()),
     ]
+
+
+async def send_records(
+    bootstrap_servers: str,
+    topic: str,
+    records: Iterable[tuple[bytes | None, bytes]],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Send ``(key, value)`` records as a platform would and wait for every acknowledgement."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        linger_ms=10,
+        max_batch_size=256 * 1024,
+        max_request_size=MAX_MESSAGE_BYTES,
+    )
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value=v, key=k, headers=headers) for k, v in records]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
