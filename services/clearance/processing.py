@@ -37,7 +37,7 @@ from clearance.messages import (
     encode,
     error_path,
 )
-from clearance.telemetry import extract_context, inject_headers, trace_id_of
+from clearance.telemetry import extract_context, inject_headers, record_attention, trace_id_of
 
 __all__ = [
     "MAX_RECORD_BYTES",
@@ -55,6 +55,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("clearance.worker")
+
+#: Decisions an officer must act on: always traced (``record_attention``), sampled or not.
+ATTENTION = frozenset({"hold", "refuse"})
 
 #: Records larger than this are dead-lettered as PAYLOAD_TOO_LARGE (an order is a few KB).
 MAX_RECORD_BYTES = 1024 * 1024
@@ -444,6 +447,17 @@ class BatchPlanner:
         if key not in self.known:
             self.plan.new_parcels.add(key)
         decision = state.decision
+        if decision.status in ATTENTION:
+            record_attention(
+                f"clearance.{decision.status}",
+                trace.get_current_span().get_span_context(),
+                {
+                    "clearance.status": decision.status,
+                    "clearance.channel": decision.channel,
+                    "clearance.destination": decision.destination_country,
+                    "clearance.reasons": [reason.code for reason in decision.reasons],
+                },
+            )
         self.plan.outgoing.append(
             Outgoing(
                 decision=decision,

@@ -50,6 +50,7 @@ __all__ = [
     "LinkedOrParentBased",
     "extract_context",
     "inject_headers",
+    "record_attention",
     "setup_logging",
     "setup_tracing",
     "trace_id_of",
@@ -97,6 +98,30 @@ def trace_id_of(span: trace.Span) -> str | None:
     return format(span_context.trace_id, "032x")
 
 
+#: Span attribute: the sampler records the span whatever the ratio (see ``record_attention``).
+ALWAYS_RECORD = "clearance.always_record"
+
+_attention_tracer = trace.get_tracer("clearance.attention")
+
+
+def record_attention(name: str, about: trace.SpanContext, attributes: Attributes) -> None:
+    """Record a span for something an operator must be able to find even when its parcel's trace
+    was not sampled (a hold, a refusal, a dead letter): a root span always sampled, linked to the
+    parcel's trace, carrying that trace's id as an attribute."""
+    if about.is_valid and about.trace_flags.sampled:
+        return  # the parcel's own trace is recorded: nothing more to do
+    values = dict(attributes or {})
+    values[ALWAYS_RECORD] = True
+    links = []
+    if about.is_valid:
+        values["clearance.trace_id"] = format(about.trace_id, "032x")
+        links.append(trace.Link(about))
+    span = _attention_tracer.start_span(
+        name, context=otel_context.Context(), links=links, attributes=values
+    )
+    span.end()
+
+
 class LinkedOrParentBased(Sampler):
     """Parent-based ratio sampling, and a root span linked to a sampled trace is sampled too.
 
@@ -122,6 +147,8 @@ class LinkedOrParentBased(Sampler):
         """Sample a root span with a sampled link; otherwise decide as ``ParentBased``."""
         parent = trace.get_current_span(parent_context).get_span_context()
         if not parent.is_valid and any(link.context.trace_flags.sampled for link in links or ()):
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
+        if attributes and attributes.get(ALWAYS_RECORD):
             return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
         return self._parent_based.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
@@ -242,6 +269,8 @@ def setup_logging(service_name: str, level: str | None = None, *, stream: Any = 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("CLEARANCE_LOG_LEVEL", "INFO"))
+    # aiokafka logs raw record bytes (names, addresses, identity numbers) at DEBUG: never below INFO.
+    logging.getLogger("aiokafka").setLevel(max(logging.INFO, root.level))
 
 
 def span_links(contexts: Iterable[otel_context.Context]) -> list[trace.Link]:

@@ -56,7 +56,7 @@ from clearance.processing import (
     parcel_key,
 )
 from clearance.settings import Settings
-from clearance.telemetry import extract_context, span_links
+from clearance.telemetry import extract_context, record_attention, span_links
 
 __all__ = ["Worker"]
 
@@ -331,6 +331,17 @@ class Worker:
                         )
                     )
                 for record, letter in plan.dead_letters:
+                    record_attention(
+                        "clearance.dead_letter",
+                        trace.get_current_span(extract_context(record.headers)).get_span_context(),
+                        {
+                            "clearance.dead_letter.code": letter.error.code,
+                            "clearance.dead_letter.path": letter.error.path or "",
+                            "messaging.destination.name": record.topic,
+                            "messaging.kafka.partition": record.partition,
+                            "messaging.kafka.offset": record.offset,
+                        },
+                    )
                     sends.append(
                         await self.producer.send(
                             self.dead_letter_topic,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 
 import httpx
@@ -45,8 +46,9 @@ def exporter() -> Iterator[InMemorySpanExporter]:
 
 @pytest.mark.usefixtures("running_worker")
 async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
-    settings: Settings, exporter: InMemorySpanExporter
+    settings: Settings, exporter: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     exporter.clear()
     traced, quiet = order(1), order(2)
     traced["consignee"]["identity"] = {"type": "national_id", "number": "079201001234"}
@@ -62,7 +64,17 @@ async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
         [(key_of(quiet), encoded(quiet))],
         headers=[("traceparent", f"00-{UNSAMPLED}-{PLATFORM_SPAN}-00".encode())],
     )
-    records = await read_topic(settings, "decisions.v1", 2)
+    held = order(3, currency="VND")  # an unknown tariff line: held for an officer
+    held["items"][0].update(hs_code="61091000", unit_price="400000", quantity=3)
+    held["consignee"]["identity"] = {"type": "national_id", "number": "079201009999"}
+    held_trace = "1bf92f3577b34da6a3ce929d0e0e4799"
+    await produce(
+        settings,
+        "orders.v1",
+        [(key_of(held), encoded(held)), (b"k", b"{broken")],
+        headers=[("traceparent", f"00-{held_trace}-{PLATFORM_SPAN}-00".encode())],
+    )
+    records = await read_topic(settings, "decisions.v1", 3)
     decisions = {decode_decision(r.value).order_id: (r, decode_decision(r.value)) for r in records}
 
     # the decision names its trace, sampled or not, and its headers continue it
@@ -80,12 +92,29 @@ async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
     assert attributes["clearance.status"] == decisions["ORD-1"][1].status
     assert attributes["clearance.rule_pack"].startswith("vn@")
     # never a name, an address, a phone or an identity number in any span
-    personal = {"Nguyen Van A", "+84900000000", "079201001234", "12 Ly Thuong Kiet"}
+    personal = {
+        "Nguyen Van A",
+        "+84900000000",
+        "079201001234",
+        "079201009999",
+        "12 Ly Thuong Kiet",
+    }
     for span in spans:
         for value in (span.attributes or {}).values():
             assert not any(p in str(value) for p in personal), (span.name, value)
     # the platform's unsampled choice is honoured: nothing recorded for that trace
     assert not [s for s in spans if format(s.context.trace_id, "032x") == UNSAMPLED]
+    # ... but a hold and a dead letter are always recorded, linked to their unsampled trace
+    attention = {s.name: s for s in spans if (s.attributes or {}).get("clearance.always_record")}
+    assert attention["clearance.hold"].attributes["clearance.trace_id"] == held_trace
+    assert format(attention["clearance.hold"].links[0].context.trace_id, "032x") == held_trace
+    dead = attention["clearance.dead_letter"]
+    assert dead.attributes["clearance.dead_letter.code"] == "MALFORMED_JSON"
+    assert dead.attributes["clearance.trace_id"] == held_trace
+    # and no log line carries personal data either
+    for line in caplog.records:
+        text = line.getMessage() + " " + " ".join(str(v) for v in vars(line).values())
+        assert not any(p in text for p in personal), line.getMessage()
 
     # the batch that carried the sampled order is recorded, linked to it, with its steps
     [batch] = [
@@ -107,26 +136,44 @@ async def test_worker_metrics_and_health_over_http(settings: Settings) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(run_worker(ops_settings, stop, metrics=metrics))
     try:
+        valid = [order(n) for n in range(5, 25)]
+        duplicate = valid[0]  # redelivered: consumed, but no second decision
+        bad = [(b"bad", b"{not json"), (b"bad", encoded({**order(90), "currency": 5}))]
         await produce(
             settings,
             "orders.v1",
-            [(key_of(order(5)), encoded(order(5))), (b"bad", b"{not json")],
+            [(key_of(b), encoded(b)) for b in [*valid, duplicate]] + bad,
         )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             deadline = asyncio.get_running_loop().time() + 20
             text = ""
-            while "clearance_dead_letters_total" not in text or "decisions_total{" not in text:
+            while _total(text, "clearance_orders_consumed_total") < 23:
                 assert asyncio.get_running_loop().time() < deadline, text
                 await asyncio.sleep(0.2)
                 text = (await client.get("/metrics")).text
+            await asyncio.sleep(0.5)  # the last batch's commit
+            text = (await client.get("/metrics")).text
             ready = await client.get("/health/ready")
             live = await client.get("/health/live")
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=25)
+    assert _total(text, "clearance_orders_consumed_total") == 23
+    assert _total(text, "clearance_decisions_total") == 20  # one per valid order
+    assert _total(text, "clearance_dead_letters_total") == 2
     assert 'clearance_dead_letters_total{code="MALFORMED_JSON"} 1.0' in text
-    assert 'clearance_orders_consumed_total{topic="' in text
-    assert 'destination="VN"' in text
-    assert "clearance_end_to_end_seconds_bucket" in text
+    assert 'clearance_dead_letters_total{code="SCHEMA_VIOLATION"} 1.0' in text
+    assert _total(text, "clearance_end_to_end_seconds_count") == 20
+    assert _total(text, "clearance_batch_size_sum") == 23
+    assert _total(text, "clearance_outbox_depth") == 0
     assert ready.status_code == 200 and ready.json()["database"] is True
     assert live.status_code == 200
+
+
+def _total(text: str, name: str) -> float:
+    """The sum of a metric's samples over all label sets in a Prometheus text exposition."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
