@@ -269,7 +269,7 @@ def setup_logging(service_name: str, level: str | None = None, *, stream: Any = 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("CLEARANCE_LOG_LEVEL", "INFO"))
-    # aiokafka logs raw record bytes (names, addresses, identity numbers) at DEBUG: never below INFO.
+    # aiokafka logs raw records (names, addresses, identity numbers) at DEBUG: never below INFO.
     logging.getLogger("aiokafka").setLevel(max(logging.INFO, root.level))
 
 
