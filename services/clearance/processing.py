@@ -244,7 +244,7 @@ class BatchPlanner:
         assessor: Assessor,
         *,
         states: Mapping[ParcelKey, ParcelState],
-        totals: Iterable[tuple[str, ParcelKey, Decimal]],
+        totals: Iterable[tuple[str, ParcelKey, Decimal]] = (),
         now: datetime,
     ) -> None:
         self.assessor = assessor
@@ -253,6 +253,36 @@ class BatchPlanner:
         self.totals = _Totals(totals)
         self.now = now
         self.plan = BatchPlan()
+        self._refs: dict[str, tuple[str, list[str]]] = {}
+        """Consignee hash and running-total keys per order event id, computed once."""
+
+    def totals_needed(self, items: Sequence[Decoded]) -> list[str]:
+        """The running-total keys this batch reads: load them, then ``add_totals``."""
+        keys: list[str] = []
+        for item in items:
+            event = item.event
+            try:
+                if isinstance(event, InspectionResult):
+                    state = self.states.get(parcel_key(event))
+                    if state is not None:
+                        keys += self.assessor.totals_keys(state.order, ref=state.consignee_ref)
+                elif not isinstance(event, OrderCancelled):
+                    keys += self._ref_and_keys(event)[1]
+            except UnsupportedDestination:
+                continue  # dead-lettered by ``apply``
+        return keys
+
+    def add_totals(self, rows: Iterable[tuple[str, ParcelKey, Decimal]]) -> None:
+        """Stored contributions to the running totals (``totals_needed`` says which)."""
+        self.totals = _Totals(rows)
+
+    def _ref_and_keys(self, order: Order) -> tuple[str, list[str]]:
+        found = self._refs.get(order.event_id)
+        if found is None:
+            ref = consignee_ref(order, self.assessor.identity_key)
+            found = (ref, self.assessor.totals_keys(order, ref=ref))
+            self._refs[order.event_id] = found
+        return found
 
     def overlay(self, contributions: Mapping[ParcelKey, Mapping[str, Decimal]]) -> None:
         """Running-total contributions newer than storage's (batches planned, not yet stored)."""
@@ -301,8 +331,8 @@ class BatchPlanner:
             self._skip("stale_revision")
             return
         try:
-            ref = consignee_ref(order, self.assessor.identity_key)
-            decision = self._assess(order, key, ref, state)
+            ref, keys = self._ref_and_keys(order)
+            decision = self._assess(order, key, ref, state, keys)
         except UnsupportedDestination as error:
             self._dead(item, "UNSUPPORTED_DESTINATION", str(error), "$.destination_country")
             return
@@ -393,9 +423,15 @@ class BatchPlanner:
     # --- helpers ---------------------------------------------------------------------------------
 
     def _assess(
-        self, order: Order, key: ParcelKey, ref: str, state: ParcelState | None
+        self,
+        order: Order,
+        key: ParcelKey,
+        ref: str,
+        state: ParcelState | None,
+        keys: Sequence[str] | None = None,
     ) -> ClearanceDecision:
-        keys = self.assessor.totals_keys(order, ref=ref)
+        if keys is None:
+            keys = self.assessor.totals_keys(order, ref=ref)
         assessment = self.assessor.assess(
             order,
             totals=self.totals.excluding(keys, key),

@@ -41,9 +41,8 @@ from clearance.adapters.kafka import (
 )
 from clearance.adapters.postgres import OutboxEntry, Store
 from clearance.assessor import Assessor
-from clearance.domain.packs import UnsupportedDestination
 from clearance.health import Health
-from clearance.messages import DeadLetter, InspectionResult, OrderCancelled, encode
+from clearance.messages import DeadLetter, encode
 from clearance.metrics import Metrics
 from clearance.processing import (
     BatchPlan,
@@ -247,30 +246,13 @@ class Worker:
         }
         states = await self.store.load_parcels(keys - recent.keys())
         states.update(recent)
-        totals = await self.store.load_totals(self._totals_keys(decoded, states))
+        planner = BatchPlanner(self.assessor, states=states, now=now)
+        planner.add_totals(await self.store.load_totals(planner.totals_needed(decoded)))
+        planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
         with tracer.start_as_current_span("clearance.plan"):
-            planner = BatchPlanner(self.assessor, states=states, totals=totals, now=now)
-            planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
             plan = planner.apply(decoded)
         plan.dead_letters[:0] = dead
         return plan
-
-    def _totals_keys(
-        self, decoded: Sequence[Decoded], states: Mapping[ParcelKey, ParcelState]
-    ) -> list[str]:
-        keys: list[str] = []
-        for item in decoded:
-            event = item.event
-            try:
-                if isinstance(event, InspectionResult):
-                    state = states.get(parcel_key(event))
-                    if state is not None:
-                        keys += self.assessor.totals_keys(state.order, ref=state.consignee_ref)
-                elif not isinstance(event, OrderCancelled):
-                    keys += self.assessor.totals_keys(event)
-            except UnsupportedDestination:
-                continue  # the planner dead-letters it
-        return keys
 
     # --- stage 2: store, publish, commit (I/O), strictly in batch order ------------------------
 
