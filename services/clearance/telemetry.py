@@ -49,6 +49,7 @@ __all__ = [
     "JsonLogFormatter",
     "LinkedOrParentBased",
     "extract_context",
+    "http_tracing",
     "inject_headers",
     "record_attention",
     "setup_logging",
@@ -271,6 +272,18 @@ def setup_logging(service_name: str, level: str | None = None, *, stream: Any = 
     root.setLevel(level or os.environ.get("CLEARANCE_LOG_LEVEL", "INFO"))
     # aiokafka logs raw records (names, addresses, identity numbers) at DEBUG: never below INFO.
     logging.getLogger("aiokafka").setLevel(max(logging.INFO, root.level))
+
+
+def http_tracing() -> Any:
+    """Litestar's OpenTelemetry plugin for the HTTP API: a SERVER span per request, continuing the
+    caller's ``traceparent``; health probes and metric scrapes are not traced. Request bodies and
+    headers are never recorded (orders carry personal data)."""
+    from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+
+    config = OpenTelemetryConfig(
+        exclude=[r"^/health", r"^/metrics"], exclude_spans=["receive", "send"]
+    )
+    return OpenTelemetryPlugin(config)
 
 
 def span_links(contexts: Iterable[otel_context.Context]) -> list[trace.Link]:
