@@ -22,7 +22,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -37,27 +37,13 @@ from clearance.adapters.kafka import (
 )
 from clearance.adapters.postgres import migrate
 from clearance.bootstrap import run_worker
+from clearance.devstack import servers
 from clearance.messages import encode
 from clearance.settings import Settings, load_settings, to_environment
 
 __all__ = ["run_pipeline_bench"]
 
 PIPELINE_TARGET_PER_SECOND = 10_000
-
-
-@contextlib.contextmanager
-def _servers() -> Iterator[tuple[str, str]]:
-    kafka, database = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
-    with contextlib.ExitStack() as stack:
-        if not database:
-            from clearance.devstack import embedded_postgres
-
-            database = stack.enter_context(embedded_postgres())
-        if not kafka:
-            from clearance.devstack import embedded_kafka
-
-            kafka = stack.enter_context(embedded_kafka())
-        yield kafka, database
 
 
 def _orders(count: int, seed: int, start: int = 0) -> list[tuple[bytes, bytes]]:
@@ -300,6 +286,6 @@ def run_pipeline_bench(
 ) -> dict[str, Any]:
     """Measure the pipeline, the passthrough and the latency; see the module docstring."""
     _setup_tracing(tracing)
-    with _servers() as (kafka, database):
+    with servers() as (kafka, database):
         result = asyncio.run(_run(kafka, database, count, seed, partitions, rate, processes))
     return {**result, "tracing": tracing}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
@@ -23,7 +24,7 @@ from typing import Any
 from clearance.adapters.kafka import ORDERS, ensure_topics, send_records
 from clearance.adapters.postgres import Store, connect, migrate
 from clearance.bootstrap import run_worker
-from clearance.devstack import embedded_kafka, embedded_postgres, free_port
+from clearance.devstack import free_port, servers
 from clearance.metrics import Metrics
 from clearance.settings import Settings, load_settings, to_environment
 
@@ -69,18 +70,24 @@ def _key_of(line: bytes) -> bytes | None:
         return None
 
 
+#: What ``clearance dev`` changes from the production defaults, unless the environment says.
+DEV_DEFAULTS = {
+    "CLEARANCE_ENV": "dev",
+    "CLEARANCE_PARTITIONS": "4",
+    "CLEARANCE_ENABLE_IDEMPOTENCE": "false",  # the embedded broker lacks it
+    "CLEARANCE_FETCH_MAX_WAIT_MS": "20",  # the embedded broker does not wake parked fetches
+    "CLEARANCE_SESSION_TIMEOUT_MS": "1000",
+    "CLEARANCE_HEARTBEAT_INTERVAL_MS": "200",
+    "CLEARANCE_OUTBOX_GRACE_MS": "2000",
+}
+
+
 def _settings(kafka: str, database: str) -> Settings:
+    environ = {**DEV_DEFAULTS, **os.environ}
     return load_settings(
-        {},
-        environment="dev",
+        environ,
         kafka_bootstrap_servers=kafka,
         database_url=database,
-        partitions=4,
-        enable_idempotence=False,
-        fetch_max_wait_ms=20,
-        session_timeout_ms=1000,
-        heartbeat_interval_ms=200,
-        outbox_grace_ms=2000,
         api_port=free_port(),
         ops_port=free_port(),
     )
@@ -173,11 +180,12 @@ def _plain(value: Any) -> Any:
 
 
 async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -> dict[str, Any]:
-    await migrate(settings.database_url)
+    schema = settings.database_schema or None
+    await migrate(settings.database_url, schema=schema)
     await ensure_topics(settings)
     records = stream_records(options)
     metrics = Metrics()
-    pool = await connect(settings.database_url)
+    pool = await connect(settings.database_url, schema=schema)
     store = Store(pool)
     worker_stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings, worker_stop, metrics=metrics))
@@ -295,7 +303,7 @@ def run_demo(options: DemoOptions) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        with embedded_postgres() as database, embedded_kafka() as kafka:
+        with servers() as (kafka, database):
             settings = _settings(kafka, database)
             await _demo(settings, options, stop)
 

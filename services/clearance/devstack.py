@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["DevStackError", "embedded_kafka", "embedded_postgres", "free_port"]
+__all__ = ["DevStackError", "embedded_kafka", "embedded_postgres", "free_port", "servers"]
 
 
 class DevStackError(RuntimeError):
@@ -114,3 +114,16 @@ def embedded_postgres(workdir: Path | None = None) -> Iterator[str]:
         server.cleanup()
         if owned:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[tuple[str, str]]:
+    """(Kafka bootstrap, PostgreSQL URI): ``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL`` when
+    set, else embedded servers started here and stopped on exit."""
+    kafka, database = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
+    with contextlib.ExitStack() as stack:
+        if not database:
+            database = stack.enter_context(embedded_postgres())
+        if not kafka:
+            kafka = stack.enter_context(embedded_kafka())
+        yield kafka, database
