@@ -49,7 +49,8 @@ async def test_amendment_revises_and_stale_revision_is_ignored(
     settings: Settings, db: asyncpg.Connection
 ) -> None:
     placed = order(1)
-    amended = order(1, type="order.amended", event_id="evt-1-r2", revision=2)
+    tricky = 'evt-1-r2 "quoted", {braced} \\ back'  # event ids are free text: stored as given
+    amended = order(1, type="order.amended", event_id=tricky, revision=2)
     amended["items"][0]["unit_price"] = "900.00"
     stale = order(1, type="order.amended", event_id="evt-1-r2-late", revision=2)
     await produce(settings, "orders.v1", [(key_of(b), encoded(b)) for b in (placed, amended)])
@@ -60,7 +61,7 @@ async def test_amendment_revises_and_stale_revision_is_ignored(
     assert decisions[1].customs_value > decisions[0].customs_value
     row = await db.fetchrow("SELECT revision, decision_revision, event_ids FROM orders")
     assert (row["revision"], row["decision_revision"]) == (2, 2)
-    assert list(row["event_ids"]) == ["evt-1", "evt-1-r2", "evt-1-r2-late"]
+    assert list(row["event_ids"]) == ["evt-1", tricky, "evt-1-r2-late"]
 
 
 async def test_cancellation_publishes_cancelled_and_removes_running_totals(
