@@ -180,9 +180,9 @@ class Worker:
             while not stop.is_set():
                 if self.failed:
                     await self._rewind()
-                batches = await self.consumer.getmany(
-                    timeout_ms=200, max_records=self.settings.batch_size
-                )
+                batches = await self._fetch(stop)
+                if batches is None:
+                    break
                 self.health.tick()
                 if batches:
                     await self._plan_stage(batches)
@@ -198,6 +198,26 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         log.info("worker stopped")
+
+    async def _fetch(self, stop: asyncio.Event) -> Batches | None:
+        """The next records (maybe none), or None once ``stop`` is set.
+
+        aiokafka's ``getmany`` ignores its timeout while the group rebalances, and a rebalance can
+        last (the embedded broker sometimes loops on it): SIGTERM must not wait for it.
+        """
+        fetch = asyncio.ensure_future(
+            self.consumer.getmany(timeout_ms=200, max_records=self.settings.batch_size)
+        )
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
+            return None
+        batches: Batches = fetch.result()
+        return batches
 
     # --- stage 1: decode and plan (CPU) --------------------------------------------------------
 
