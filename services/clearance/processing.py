@@ -48,6 +48,7 @@ __all__ = [
     "ParcelKey",
     "ParcelState",
     "Record",
+    "dead_letter",
     "decode_record",
     "parcel_key",
     "redacted",
@@ -154,9 +155,10 @@ def redacted(order: Order) -> Order:
     )
 
 
-def _dead_letter(
+def dead_letter(
     record: Record, code: str, message: str, path: str | None, received_at: datetime
 ) -> DeadLetter:
+    """The dead letter for ``record``: the reason, and the original bytes (base64 if not UTF-8)."""
     payload, encoding = "", "utf-8"
     if record.value is not None:
         try:
@@ -181,15 +183,15 @@ def decode_record(
     """Decode one record from ``orders.v1`` or ``inspections.v1``, or say why it is dead."""
     value = record.value
     if value is None:
-        return _dead_letter(record, "SCHEMA_VIOLATION", "empty record", None, received_at)
+        return dead_letter(record, "SCHEMA_VIOLATION", "empty record", None, received_at)
     if len(value) > MAX_RECORD_BYTES:
         message = f"record of {len(value)} bytes exceeds the {MAX_RECORD_BYTES}-byte limit"
-        return _dead_letter(record, "PAYLOAD_TOO_LARGE", message, None, received_at)
+        return dead_letter(record, "PAYLOAD_TOO_LARGE", message, None, received_at)
     try:
         value.decode("utf-8")
     except UnicodeDecodeError as error:
         message = f"payload is not valid UTF-8 (byte {error.start})"
-        return _dead_letter(record, "MALFORMED_JSON", message, None, received_at)
+        return dead_letter(record, "MALFORMED_JSON", message, None, received_at)
     try:
         if record.topic == inspections_topic:
             event: Event = decode_inspection(value)
@@ -200,9 +202,9 @@ def decode_record(
         code = "SCHEMA_VIOLATION"
         if path == "$.type" and message.startswith("Invalid value"):
             code = "UNKNOWN_MESSAGE_TYPE"
-        return _dead_letter(record, code, message, path, received_at)
+        return dead_letter(record, code, message, path, received_at)
     except msgspec.DecodeError as error:
-        return _dead_letter(record, "MALFORMED_JSON", str(error), None, received_at)
+        return dead_letter(record, "MALFORMED_JSON", str(error), None, received_at)
     return Decoded(record=record, event=event)
 
 
@@ -506,5 +508,5 @@ class BatchPlanner:
 
     def _dead(self, item: Decoded, code: str, message: str, path: str | None) -> None:
         self.plan.dead_letters.append(
-            (item.record, _dead_letter(item.record, code, message, path, self.now))
+            (item.record, dead_letter(item.record, code, message, path, self.now))
         )

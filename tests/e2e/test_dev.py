@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -9,11 +10,19 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from clearance.domain.packs import PackRegistry, UnsupportedDestination
+from clearance.generator import generate_events
+from clearance.messages import OrderAmended, OrderPlaced
+from clearance.processing import Decoded, Record, decode_record
 from factories import encoded, order
+from streams import read_topic, settings_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -109,3 +118,83 @@ def _state(pid: int) -> str:
         return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+async def test_dev_on_2000_generated_orders_decides_each_once(
+    database_url: str, kafka_bootstrap: str, unique_name: str
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CLEARANCE_DATABASE_SCHEMA": unique_name,
+        "CLEARANCE_TOPIC_PREFIX": f"{unique_name}.",
+        "CLEARANCE_CONSUMER_GROUP": unique_name,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "clearance",
+        "dev",
+        "--exit",
+        "--json",
+        "--orders",
+        "2000",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=180)
+    assert process.returncode == 0, err.decode()[-3000:]
+    summary = json.loads(out.decode().strip().splitlines()[-1])
+
+    # What the stream should give, worked out independently of the service.
+    registry, now = PackRegistry.bundled(), datetime.now(UTC)
+    placed, expected_dead = set(), 0
+    for offset, (key, value) in enumerate(generate_events(2000, seed=7)):
+        record = Record(
+            topic="o", partition=0, offset=offset, key=key.encode(), value=value, timestamp_ms=0
+        )
+        result = decode_record(record, "i", now)
+        if not isinstance(result, Decoded):
+            expected_dead += 1
+        elif isinstance(result.event, OrderPlaced | OrderAmended):
+            try:
+                registry.for_destination(result.event.destination_country)
+            except UnsupportedDestination:
+                expected_dead += 1
+                continue
+            if isinstance(result.event, OrderPlaced):
+                placed.add((result.event.platform, result.event.order_id, result.event.shipment))
+
+    settings = settings_for(kafka_bootstrap, database_url, unique_name)
+    db = await asyncpg.connect(database_url, server_settings={"search_path": unique_name})
+    try:
+        stored = {
+            tuple(r) for r in await db.fetch("SELECT platform, order_id, shipment_id FROM orders")
+        }
+        twice = await db.fetchval(
+            "SELECT count(*) FROM (SELECT 1 FROM decisions"
+            " GROUP BY platform, order_id, shipment_id, decision_revision HAVING count(*) > 1) t"
+        )
+        first = await db.fetchval("SELECT count(*) FROM decisions WHERE decision_revision = 1")
+        decisions = await db.fetchval("SELECT count(*) FROM decisions")
+        sums = await db.fetch(
+            "SELECT d.currency, sum(d.duty) AS duty, sum(d.tax) AS tax FROM orders o"
+            " JOIN decisions d USING (decision_id) WHERE o.status <> 'cancelled' GROUP BY 1"
+        )
+        per_destination = dict(
+            await db.fetch("SELECT destination, count(*) FROM orders GROUP BY 1")
+        )
+    finally:
+        await db.close()
+    assert stored == placed  # every valid order is there
+    assert first == len(placed) and twice == 0  # ... decided exactly once per revision
+    letters = await read_topic(settings, "orders.v1.dlt", expected_dead)
+    assert len(letters) == expected_dead == sum(summary["dead_letters"].values())
+    # the summary says what PostgreSQL holds
+    assert summary["decisions"] == decisions
+    assert summary["parcels_by_destination"] == per_destination
+    assert {
+        c: (Decimal(v["duty"]), Decimal(v["tax"])) for c, v in summary["duty_and_tax"].items()
+    } == {row["currency"]: (row["duty"], row["tax"]) for row in sums}

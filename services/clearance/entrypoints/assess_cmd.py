@@ -18,7 +18,6 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from clearance.assessor import Assessor
     from clearance.domain.fx import ExchangeRates
-    from clearance.messages import DeadLetter
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -59,29 +58,6 @@ def _lines(files: list[Path]) -> Iterator[tuple[str, int, bytes]]:
                 yield str(path), number, line
 
 
-def _dead_letter(
-    source: str, offset: int, raw: bytes, code: str, message: str, path: str | None
-) -> DeadLetter:
-    from clearance.messages import DeadLetter, DeadLetterError
-
-    try:
-        payload, encoding = raw.decode("utf-8").rstrip("\n"), "utf-8"
-    except UnicodeDecodeError:
-        import base64
-
-        payload, encoding = base64.b64encode(raw).decode(), "base64"
-    return DeadLetter(
-        source_topic=source,
-        partition=0,
-        offset=offset,
-        key=None,
-        received_at=dt.datetime.now(dt.UTC),
-        error=DeadLetterError(code=code, message=message, path=path),  # type: ignore[arg-type]
-        payload=payload,
-        payload_encoding=encoding,  # type: ignore[arg-type]
-    )
-
-
 class StreamAssessor:
     """Decode, assess and keep running totals for a stream of order events."""
 
@@ -96,26 +72,25 @@ class StreamAssessor:
         import msgspec
 
         from clearance.domain.packs import UnknownPack, UnsupportedDestination
-        from clearance.messages import (
-            OrderCancelled,
-            Transport,
-            decode_order_event,
-            encode,
-            error_path,
-        )
+        from clearance.messages import InspectionResult, OrderCancelled, Transport, encode
+        from clearance.processing import Decoded, Record, dead_letter, decode_record
 
-        try:
-            order = decode_order_event(raw)
-        except msgspec.ValidationError as error:
-            message, path = error_path(error)
-            return encode(_dead_letter(source, offset, raw, "SCHEMA_VIOLATION", message, path))
-        except msgspec.DecodeError as error:
-            return encode(_dead_letter(source, offset, raw, "MALFORMED_JSON", str(error), None))
-        if isinstance(order, OrderCancelled):
-            message = "order.cancelled revises a stored decision; nothing to assess offline"
-            return encode(
-                _dead_letter(source, offset, raw, "UNKNOWN_MESSAGE_TYPE", message, "$.type")
-            )
+        record = Record(
+            topic=source,
+            partition=0,
+            offset=offset,
+            key=None,
+            value=raw.rstrip(b"\n"),
+            timestamp_ms=0,
+        )
+        now = dt.datetime.now(dt.UTC)
+        decoded = decode_record(record, inspections_topic="", received_at=now)
+        if not isinstance(decoded, Decoded):
+            return encode(decoded)
+        order = decoded.event
+        if isinstance(order, OrderCancelled | InspectionResult):
+            message = f"{order.__struct_config__.tag} revises a stored decision; nothing to assess"
+            return encode(dead_letter(record, "UNKNOWN_MESSAGE_TYPE", message, "$.type", now))
         if self.as_of is not None:
             transport = order.transport or Transport(mode="express")
             transport = msgspec.structs.replace(transport, arrival_date=self.as_of)
@@ -124,9 +99,7 @@ class StreamAssessor:
             keys = self.assessor.totals_keys(order, self.pack_id)
         except (UnsupportedDestination, UnknownPack) as error:
             path = "$.destination_country"
-            return encode(
-                _dead_letter(source, offset, raw, "UNSUPPORTED_DESTINATION", str(error), path)
-            )
+            return encode(dead_letter(record, "UNSUPPORTED_DESTINATION", str(error), path, now))
         parcel = (order.platform, order.order_id, order.shipment)
         assessment = self.assessor.assess(
             order, totals=self.totals.excluding(keys, parcel), pack_id=self.pack_id
