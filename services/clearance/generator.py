@@ -156,6 +156,9 @@ class _Stream:
             local = (local / 1000).quantize(Decimal(1)) * 1000
         return str(local)
 
+    def _shipping(self, currency: str) -> str:
+        return self._price(Product("shipping", "", 2, 12, "0"), currency)
+
     def _items(self, currency: str) -> list[dict[str, Any]]:
         items = []
         for _ in range(self.rng.choice((1, 1, 1, 2, 2, 3))):
@@ -191,7 +194,7 @@ class _Stream:
             "seller": seller,
             "consignee": self._consignee(place.country),
             "items": self._items(currency),
-            "shipping_cost": self._price(Product("", "", 2, 12, "0"), currency),
+            "shipping_cost": self._shipping(currency),
             "transport": {
                 "mode": self.rng.choice(("express", "express", "post")),
                 "carrier": "EXAMPLE-EXPRESS",
@@ -216,7 +219,8 @@ class _Stream:
             transport=order["transport"],
         )
         split["event_id"] = f"{order['platform']}-{index}"
-        split["items"] = self._items(order["currency"])
+        split["items"] = self._items(order["currency"])  # priced in the order's currency
+        split["shipping_cost"] = self._shipping(order["currency"])
         return split
 
     def amendment(self, index: int) -> dict[str, Any] | None:

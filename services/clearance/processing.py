@@ -353,7 +353,8 @@ class BatchPlanner:
         if state is None:
             # Cancellation of a parcel never seen: nothing to revise (same key, same partition,
             # so the order itself would have come first). Logged, not stored.
-            log.warning("cancellation of an unknown parcel", extra={"platform": key[0]})
+            # (expected for parcels dead-lettered earlier, e.g. an unsupported destination)
+            log.info("cancellation of an unknown parcel", extra={"platform": key[0]})
             self._skip("unknown_parcel")
             return
         if state.cancelled:

@@ -86,3 +86,15 @@ def test_keys_are_the_platform_and_the_consignee() -> None:
 def test_an_unknown_destination_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown destination"):
         generate_events(10, destination="XX")
+
+
+def test_prices_are_plausible_in_the_orders_currency() -> None:
+    usd = {"USD": 1, "VND": 25_000, "EUR": 0.92, "GBP": 0.79, "AUD": 1.52, "SGD": 1.34}
+    for _, value in generate_events(3_000, seed=9, malformed_share=0):
+        body = json.loads(value)
+        if body["type"] == "order.cancelled":
+            continue
+        rate = usd[body["currency"]]
+        assert 1 <= float(body["shipping_cost"]) / rate <= 13, body["order_id"]
+        for item in body["items"]:
+            assert 1 <= float(item["unit_price"]) / rate <= 901, body["order_id"]
