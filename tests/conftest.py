@@ -7,14 +7,21 @@ their own topic names, consumer groups and database schemas.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from clearance.adapters.kafka import ensure_topics
+from clearance.adapters.postgres import migrate
+from clearance.bootstrap import run_worker
 from clearance.devstack import embedded_kafka, embedded_postgres
+from clearance.settings import Settings
+from streams import settings_for
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -52,3 +59,35 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"reference data not found at {SHARED_DATA}: clone beside shared/")
     return SHARED_DATA
+
+
+# --- per test: its own schema, topics and consumer group on the session's servers -----------
+
+
+@pytest.fixture
+async def settings(kafka_bootstrap: str, database_url: str, unique_name: str) -> Settings:
+    """A migrated schema and created topics for this test."""
+    result = settings_for(kafka_bootstrap, database_url, unique_name)
+    await migrate(database_url, schema=unique_name)
+    await ensure_topics(result)
+    return result
+
+
+@pytest.fixture
+async def running_worker(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
+    """A worker running in this event loop for the test's duration (stopped as SIGTERM would)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(settings, stop))
+    yield task
+    stop.set()
+    await asyncio.wait_for(task, timeout=25)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the test's schema."""
+    connection = await asyncpg.connect(
+        settings.database_url, server_settings={"search_path": settings.database_schema}
+    )
+    yield connection
+    await connection.close()

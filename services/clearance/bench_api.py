@@ -14,9 +14,10 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -37,33 +38,37 @@ def running_api(env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run ``clearance api`` on a free loopback port; yields its base URL; stops it on exit."""
     port = free_port()
     process_env = {**os.environ, "CLEARANCE_ENV": "dev", "OTEL_SDK_DISABLED": "true", **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "clearance.entrypoints.cli", "api", "--port", str(port)],
-        env=process_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"clearance api exited at start-up: {stderr[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health/startup", timeout=0.5).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("clearance api did not start within 30 s")
-        yield base
-    finally:
-        process.terminate()
+    # Its logs (one line per call) go to a file: an unread pipe would fill and stall the server.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "clearance", "api", "--port", str(port)],
+            env=process_env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield _wait_until_started(f"http://127.0.0.1:{port}", process, log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_started(base: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            stderr = log.read().decode(errors="replace")
+            raise RuntimeError(f"clearance api exited at start-up: {stderr[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health/startup", timeout=0.5).status_code == 200:
+                return base
+        time.sleep(0.1)
+    raise RuntimeError("clearance api did not start within 30 s")
 
 
 async def _load(
@@ -119,3 +124,39 @@ def run_api_bench(
         "max_ms": round(max(milliseconds), 2),
         "mean_ms": round(statistics.fmean(milliseconds), 2),
     }
+
+
+def run_quote_bench(rate: float = 500.0, seconds: float = 10.0) -> dict[str, Any]:
+    """``clearance bench --api``: quotes against a real ``clearance api`` with a platform key,
+    on the embedded database and broker (or ``DATABASE_URL``/``KAFKA_BOOTSTRAP_SERVERS``)."""
+    from clearance.adapters.postgres import Store, connect, migrate
+    from clearance.contracts import EXAMPLES
+    from clearance.devstack import servers
+    from clearance.keys import new_key
+    from clearance.messages import encode
+
+    async def make_key(database: str) -> str:
+        await migrate(database)
+        pool = await connect(database)
+        try:
+            made = new_key("platform", EXAMPLES["order.placed"].platform)  # type: ignore[attr-defined]
+            await Store(pool).create_api_key(made)
+        finally:
+            await pool.close()
+        return made.token
+
+    with servers() as (kafka, database):
+        token = asyncio.run(make_key(database))
+        result = run_api_bench(
+            [encode(EXAMPLES["order.placed"])],
+            rate=rate,
+            seconds=seconds,
+            headers={"authorization": f"Bearer {token}"},
+            env={
+                "DATABASE_URL": database,
+                "KAFKA_BOOTSTRAP_SERVERS": kafka,
+                "CLEARANCE_ENABLE_IDEMPOTENCE": "false",  # the embedded broker lacks it
+                "CLEARANCE_API_RATE_PER_KEY": "100000",  # measure latency, not the limit
+            },
+        )
+    return {"benchmark": "api_quotes", **result, "target_p99_ms": 20.0}

@@ -301,8 +301,10 @@ def _openapi() -> dict[str, Any]:
     # Imported here: the HTTP layer is heavier than the message contracts.
     from clearance.assessor import Assessor
     from clearance.entrypoints.api import ApiServices, create_app
+    from clearance.settings import load_settings
 
-    app = create_app(ApiServices(assessor=Assessor(identity_key="openapi-generation-only")))
+    settings = load_settings({}, environment="dev")
+    app = create_app(ApiServices(assessor=Assessor(settings.identity_key), settings=settings))
     return app.openapi_schema.to_schema()
 
 

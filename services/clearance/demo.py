@@ -25,6 +25,7 @@ from clearance.adapters.kafka import ORDERS, ensure_topics, send_records
 from clearance.adapters.postgres import Store, connect, migrate
 from clearance.bootstrap import run_worker
 from clearance.devstack import free_port, servers
+from clearance.keys import new_key
 from clearance.metrics import Metrics
 from clearance.settings import Settings, load_settings, to_environment
 
@@ -187,6 +188,9 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
     metrics = Metrics()
     pool = await connect(settings.database_url, schema=schema)
     store = Store(pool)
+    demo_keys = {"platform": new_key("platform", "shopmart"), "officer": new_key("officer")}
+    for key in demo_keys.values():
+        await store.create_api_key(key)
     worker_stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings, worker_stop, metrics=metrics))
     try:
@@ -199,6 +203,8 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
             await producing
             summary = await store.stream_summary()
             result = _result(settings, summary, metrics, len(records), seconds)
+            result["keys"] = {role: made.token for role, made in demo_keys.items()}
+            _with_keys(result)
             _print(result, as_json=options.json)
             if not options.exit_when_done:
                 print("Ctrl-C to stop.", flush=True)
@@ -208,6 +214,15 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
         await asyncio.wait_for(worker, timeout=30)
         await pool.close()
     return result
+
+
+def _with_keys(result: dict[str, Any]) -> None:
+    """Put the demo keys into the ready-made curl lines."""
+    platform = f" -H 'Authorization: Bearer {result['keys']['platform']}'"
+    officer = f" -H 'Authorization: Bearer {result['keys']['officer']}'"
+    result["quote"] = result["quote"].replace("curl -s", "curl -s" + platform, 1)
+    if result["held_parcel"]:
+        result["held_parcel"] = result["held_parcel"].replace("curl -s", "curl -s" + officer, 1)
 
 
 def _result(
@@ -290,9 +305,13 @@ def _print(result: dict[str, Any], *, as_json: bool) -> None:
     for currency, row in result["duty_and_tax"].items():
         money.add_row(currency, row["duty"], row["tax"], str(row["parcels"]))
     console.print(money)
-    console.print(f"\nAPI: {result['api']}\n  a quote:       {result['quote']}")
+    console.print(
+        f"\nAPI: {result['api']}  (keys for this run: platform shopmart "
+        f"{result['keys']['platform']}, officer {result['keys']['officer']})"
+    )
+    console.print(f"  a quote:       {result['quote']}", soft_wrap=True)
     if result["held_parcel"]:
-        console.print(f"  a held parcel: {result['held_parcel']}")
+        console.print(f"  a held parcel: {result['held_parcel']}", soft_wrap=True)
 
 
 def run_demo(options: DemoOptions) -> int:

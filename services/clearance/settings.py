@@ -61,6 +61,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_API_HOST``: address the HTTP API listens on."""
     api_port: Annotated[int, Meta(ge=0, le=65535)] = 8000
     """``CLEARANCE_API_PORT``: port the HTTP API listens on."""
+    api_rate_per_key: Annotated[float, Meta(gt=0, le=100_000)] = 1000.0
+    """``CLEARANCE_API_RATE_PER_KEY``: requests per second one API key may make (burst: twice)."""
     ops_host: str = "127.0.0.1"
     """``CLEARANCE_OPS_HOST``: address of the worker's ``/metrics`` and ``/health/*`` listener."""
     ops_port: Annotated[int, Meta(ge=0, le=65535)] = 9102
@@ -90,6 +92,7 @@ ENV: dict[str, str] = {
     "partitions": "CLEARANCE_PARTITIONS",
     "api_host": "CLEARANCE_API_HOST",
     "api_port": "CLEARANCE_API_PORT",
+    "api_rate_per_key": "CLEARANCE_API_RATE_PER_KEY",
     "ops_host": "CLEARANCE_OPS_HOST",
     "ops_port": "CLEARANCE_OPS_PORT",
 }
@@ -106,6 +109,7 @@ _INTS = {
     "ops_port",
 }
 _BOOLS = {"enable_idempotence"}
+_FLOATS = {"api_rate_per_key"}
 
 
 def _parse(field: str, text: str) -> object:
@@ -114,6 +118,11 @@ def _parse(field: str, text: str) -> object:
             return int(text)
         except ValueError:
             raise SettingsError(f"{ENV[field]}={text!r} is not a whole number") from None
+    if field in _FLOATS:
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{ENV[field]}={text!r} is not a number") from None
     if field in _BOOLS:
         lowered = text.strip().lower()
         if lowered in {"1", "true", "yes", "on"}:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from clearance.domain.packs import PackRegistry, UnsupportedDestination
@@ -29,6 +30,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def _stream(path: Path, orders: int) -> Path:
     lines = [encoded(order(n)) for n in range(orders)]
+    held = order(orders, currency="VND")  # an unknown tariff line: held for classification
+    held["items"][0].update(hs_code="61091000", unit_price="400000", quantity=3)
+    held["consignee"]["identity"] = {"type": "passport", "number": "C1234567"}
+    lines.append(encoded(held))
     lines.append(b"{this is not an order")
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
@@ -72,11 +77,11 @@ def test_dev_exit_replays_a_stream_and_summarises_it(tmp_path: Path) -> None:
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err[-3000:]
     summary = json.loads(out.strip().splitlines()[-1])
-    assert summary["records"] == 61
-    assert summary["decisions"] == 60
+    assert summary["records"] == 62
+    assert summary["decisions"] == 61
     assert summary["dead_letters"] == {"MALFORMED_JSON": 1}
-    assert summary["parcels_by_destination"] == {"VN": 60}
-    assert sum(summary["parcels_by_outcome"].values()) == 60
+    assert summary["parcels_by_destination"] == {"VN": 61}
+    assert sum(summary["parcels_by_outcome"].values()) == 61
     assert set(summary["duty_and_tax"]) == {"VND"}
     for port in summary["ports"].values():
         assert not _listening(port), f"port {port} still open after exit"
@@ -95,6 +100,18 @@ def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
         if line.startswith("Ctrl-C to stop"):
             break
     assert summary, "no summary printed"
+    # the printed curl lines work against the running API (a real socket)
+    keys = summary["keys"]
+    quote = httpx.post(
+        f"{summary['api']}/v1/quotes",
+        content=(Path(__file__).parents[2] / "contracts/examples/order.placed.json").read_bytes(),
+        headers={"authorization": f"Bearer {keys['platform']}", "content-type": "application/json"},
+    )
+    assert quote.status_code == 200, quote.text
+    held_url = summary["held_parcel"].split()[-1]
+    held = httpx.get(held_url, headers={"authorization": f"Bearer {keys['officer']}"})
+    assert held.status_code == 200 and held.json()["status"] == "hold"
+    assert httpx.get(held_url).status_code == 401
     children = _children_of(process.pid)
     assert children, "the broker, database and API run as child processes"
     process.send_signal(signal.SIGINT)

@@ -11,7 +11,7 @@ import importlib.resources
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ import asyncpg
 import msgspec
 
 from clearance.assessor import Order
+from clearance.keys import ApiKey, NewKey
 from clearance.messages import (
     ClearanceDecision,
     OrderCancelled,
@@ -28,11 +29,51 @@ from clearance.messages import (
 )
 from clearance.processing import BatchPlan, ParcelKey, ParcelState
 
-__all__ = ["MigrationError", "OutboxEntry", "Store", "StreamSummary", "connect", "migrate"]
+__all__ = [
+    "DecisionFilter",
+    "MigrationError",
+    "OutboxEntry",
+    "Store",
+    "StreamSummary",
+    "connect",
+    "migrate",
+]
 
 
 class MigrationError(RuntimeError):
     """A migration file failed; the message names it."""
+
+
+class DecisionFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which current decisions an officer (or a platform, its own) asks for."""
+
+    status: str | None = None
+    destination: str | None = None
+    channel: str | None = None
+    platform: str | None = None
+    day_from: date | None = None
+    day_to: date | None = None
+
+    def where(self, date_column: str = "o.decided_at") -> tuple[list[str], list[Any]]:
+        """SQL conditions and their values (numbered from $1)."""
+        clauses: list[str] = []
+        values: list[Any] = []
+        for column, value in (
+            ("o.status", self.status),
+            ("o.destination", self.destination),
+            ("o.channel", self.channel),
+            ("o.platform", self.platform),
+        ):
+            if value is not None:
+                values.append(value)
+                clauses.append(f"{column} = ${len(values)}")
+        if self.day_from is not None:
+            values.append(self.day_from)
+            clauses.append(f"{date_column}::date >= ${len(values)}")
+        if self.day_to is not None:
+            values.append(self.day_to)
+            clauses.append(f"{date_column}::date <= ${len(values)}")
+        return clauses, values
 
 
 class StreamSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -493,6 +534,116 @@ class Store:
             decisions=int(decisions),
             a_held_parcel=None if held is None else (held[0], held[1], held[2]),
         )
+
+    # --- the HTTP API ----------------------------------------------------------------------------
+
+    async def create_api_key(self, new: NewKey) -> None:
+        """Store a new key's hash, role and platform."""
+        async with self.pool.acquire() as connection:
+            await connection.execute(
+                "INSERT INTO api_keys (key_id, token_hash, role, platform) VALUES ($1, $2, $3, $4)",
+                new.key.key_id,
+                new.token_hash,
+                new.key.role,
+                new.key.platform,
+            )
+
+    async def revoke_api_key(self, key_id: str) -> bool:
+        """Revoke a key; False when there is no such live key."""
+        async with self.pool.acquire() as connection:
+            result = await connection.execute(
+                "UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL",
+                key_id,
+            )
+        return bool(result == "UPDATE 1")
+
+    async def find_api_key(self, key_id: str) -> tuple[ApiKey, str] | None:
+        """A live key and its token hash, or None (unknown or revoked)."""
+        async with self.pool.acquire() as connection:
+            row = await connection.fetchrow(
+                "SELECT role, platform, token_hash FROM api_keys"
+                " WHERE key_id = $1 AND revoked_at IS NULL",
+                key_id,
+            )
+        if row is None:
+            return None
+        return ApiKey(key_id=key_id, role=row["role"], platform=row["platform"]), row["token_hash"]
+
+    async def list_api_keys(self) -> list[dict[str, Any]]:
+        """Every key (never a hash): id, role, platform, created, revoked."""
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT key_id, role, platform, created_at, revoked_at FROM api_keys"
+                " ORDER BY created_at"
+            )
+        return [dict(row) for row in rows]
+
+    async def decision_body(self, parcel: ParcelKey, revision: int | None = None) -> str | None:
+        """A parcel's current decision (or the given revision) as published, else None."""
+        async with self.pool.acquire() as connection:
+            if revision is None:
+                value = await connection.fetchval(
+                    "SELECT d.body FROM orders o JOIN decisions d USING (decision_id)"
+                    " WHERE o.platform = $1 AND o.order_id = $2 AND o.shipment_id = $3",
+                    *parcel,
+                )
+            else:
+                value = await connection.fetchval(
+                    "SELECT body FROM decisions WHERE platform = $1 AND order_id = $2"
+                    " AND shipment_id = $3 AND decision_revision = $4",
+                    *parcel,
+                    revision,
+                )
+        return None if value is None else str(value)
+
+    async def current_decisions(
+        self, filters: DecisionFilter, after: tuple[datetime, str, str, str] | None, limit: int
+    ) -> list[tuple[tuple[datetime, str, str, str], str]]:
+        """Current decisions matching ``filters``, newest first, after the ``after`` position."""
+        clauses, values = filters.where()
+        if after is not None:
+            values.extend(after)
+            n = len(values)
+            clauses.append(
+                f"(o.decided_at, o.platform, o.order_id, o.shipment_id)"
+                f" < (${n - 3}, ${n - 2}, ${n - 1}, ${n})"
+            )
+        values.append(limit)
+        where = " AND ".join(clauses) or "true"
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT o.decided_at, o.platform, o.order_id, o.shipment_id, d.body"
+                " FROM orders o JOIN decisions d USING (decision_id)"
+                f" WHERE {where}"
+                " ORDER BY o.decided_at DESC, o.platform DESC, o.order_id DESC,"
+                f" o.shipment_id DESC LIMIT ${len(values)}",
+                *values,
+            )
+        return [((r[0], r[1], r[2], r[3]), str(r[4])) for r in rows]
+
+    async def consignee_of(self, parcel: ParcelKey) -> str | None:
+        """The consignee id of a stored parcel (the Kafka key of its events), else None."""
+        async with self.pool.acquire() as connection:
+            value = await connection.fetchval(
+                "SELECT consignee_id FROM orders"
+                " WHERE platform = $1 AND order_id = $2 AND shipment_id = $3",
+                *parcel,
+            )
+        return None if value is None else str(value)
+
+    async def revenue(self, filters: DecisionFilter) -> list[dict[str, Any]]:
+        """Duty, tax and total due of current decisions, by currency and status."""
+        clauses, values = filters.where(date_column="d.assessment_date")
+        where = " AND ".join(clauses) or "true"
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT d.currency, d.status, count(*) AS parcels, sum(d.duty) AS duty,"
+                " sum(d.tax) AS tax, sum(d.total_due) AS total_due"
+                " FROM orders o JOIN decisions d USING (decision_id)"
+                f" WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
+                *values,
+            )
+        return [dict(row) for row in rows]
 
 
 def _stored_order(body: str) -> Order:

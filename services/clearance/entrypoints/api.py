@@ -13,24 +13,31 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from litestar import Litestar, MediaType, Request, Response, get, post
+from aiokafka import AIOKafkaProducer
+from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import Components, Schema, SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.plugins import OpenAPISchemaPlugin
-from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from litestar.typing import FieldDefinition
 
 from clearance import __version__
 from clearance import messages as m
+from clearance.adapters.kafka import make_producer
+from clearance.adapters.postgres import Store, connect
 from clearance.assessor import Assessor
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.packs import RulePack, UnknownPack, UnsupportedDestination, parameters_of
+from clearance.entrypoints.api_auth import Authenticator, call_log, caller_of, requires
+from clearance.entrypoints.api_errors import EXCEPTION_HANDLERS, Unprocessable
+from clearance.entrypoints.api_records import ROUTES
 from clearance.health import Health
 from clearance.metrics import CONTENT_TYPE, Metrics
+from clearance.settings import Settings
+from clearance.telemetry import http_tracing
 
 __all__ = ["ApiServices", "create_app"]
 
@@ -40,11 +47,36 @@ MAX_BODY_BYTES = 512 * 1024
 
 @dataclass
 class ApiServices:
-    """What the handlers need, built once by the composition root (``api_cmd``) or a test."""
+    """What the handlers need: built by ``api_cmd`` (or a test), connected at start-up."""
 
     assessor: Assessor
+    settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     health: Health = field(default_factory=Health)
+    store: Store | None = None
+    producer: AIOKafkaProducer | None = None
+    auth: Authenticator | None = None
+
+    async def start(self) -> None:
+        """Connect the database (keys, decisions) and the producer (orders, inspections)."""
+        schema = self.settings.database_schema or None
+        self.store = Store(await connect(self.settings.database_url, schema=schema, max_size=8))
+        self.auth = Authenticator(
+            self.store,
+            rate_per_second=self.settings.api_rate_per_key,
+            burst=2 * self.settings.api_rate_per_key,
+        )
+        self.producer = make_producer(self.settings, client_id="clearance-api")
+        await self.producer.start()
+        self.health.add_check("database", self.store.ping)
+        self.health.started = True
+
+    async def stop(self) -> None:
+        """Flush the producer, close the pool."""
+        if self.producer is not None:
+            await self.producer.stop()
+        if self.store is not None:
+            await self.store.pool.close()
 
 
 def _services(state: State) -> ApiServices:
@@ -127,60 +159,35 @@ def _summary(pack: RulePack) -> PackSummary:
     )
 
 
-def _error(
-    status_code: int, detail: str, extra: list[dict[str, str]] | None = None
-) -> Response[Any]:
-    body = {"status_code": status_code, "detail": detail, "extra": extra or []}
-    return Response(body, status_code=status_code, media_type=MediaType.JSON)
-
-
-def _validation_error(_: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
-    extra = []
-    for problem in error.extra if isinstance(error.extra, list) else []:
-        key = str(problem.get("key", ""))
-        # litestar names the body "data" and its fields relative to it ("items[0].unit_price")
-        base = "$" if key in ("", "data") else f"$.{key}"
-        message, path = m.refine_path(str(problem.get("message", "")), base)
-        extra.append({"path": path or base, "message": message})
-    if not extra:  # the body is not JSON at all: nothing to point at
-        return _error(400, f"request body is not valid JSON: {error.detail}")
-    detail = f"invalid order: {extra[0]['message']} at {extra[0]['path']}"
-    return _error(HTTP_422_UNPROCESSABLE_ENTITY, detail, extra)
-
-
-def _http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    return _error(error.status_code, error.detail)
-
-
-@post("/v1/quotes", status_code=200, summary="Quote duty and tax at checkout")
-async def quote(data: JSONBody[m.OrderPlaced], state: State) -> m.ClearanceDecision:
+@post(
+    "/v1/quotes",
+    status_code=200,
+    guards=[requires("platform")],
+    summary="Quote duty and tax at checkout",
+)
+async def quote(
+    request: Request[Any, Any, Any], data: JSONBody[m.OrderPlaced], state: State
+) -> m.ClearanceDecision:
     """Assess an ``order.placed`` body without storing or publishing anything."""
+    caller = caller_of(request)
+    if data.platform != caller.platform:
+        raise PermissionDeniedException(
+            f"this key quotes for platform {caller.platform!r}, not {data.platform!r}"
+        )
     services = _services(state)
     try:
         with services.metrics.assessment_seconds.time():
             assessment = services.assessor.assess(data)
     except UnsupportedDestination:
-        raise _Unprocessable(
+        raise Unprocessable(
             f"destination {data.destination_country} has no rule pack",
             "$.destination_country",
         ) from None
     except MissingExchangeRate as error:
-        raise _Unprocessable(str(error), "$.currency") from None
+        raise Unprocessable(str(error), "$.currency") from None
     except UnknownPack as error:
-        raise _Unprocessable(str(error), "$.destination_country") from None
+        raise Unprocessable(str(error), "$.destination_country") from None
     return assessment.decision
-
-
-class _Unprocessable(HTTPException):
-    status_code = HTTP_422_UNPROCESSABLE_ENTITY
-
-    def __init__(self, message: str, path: str) -> None:
-        super().__init__(detail=f"{message} at {path}", extra=[{"path": path, "message": message}])
-
-
-def _unprocessable(_: Request[Any, Any, Any], error: _Unprocessable) -> Response[Any]:
-    extra = error.extra if isinstance(error.extra, list) else []
-    return _error(error.status_code, error.detail, extra)
 
 
 @get("/v1/packs", summary="Rule packs")
@@ -255,30 +262,44 @@ async def metrics(state: State) -> bytes:
     return _services(state).metrics.render()
 
 
-def create_app(services: ApiServices, *, rate_limit_per_minute: int = 6000) -> Litestar:
-    """The litestar application around ``services``."""
+def create_app(services: ApiServices, *, rate_limit_per_minute: int = 60_000) -> Litestar:
+    """The litestar application around ``services`` (connected on start-up, closed on shutdown)."""
 
-    async def on_startup(app: Litestar) -> None:
-        services.health.started = True
+    async def on_startup(_: Litestar) -> None:
+        await services.start()
+
+    async def on_shutdown(_: Litestar) -> None:
+        await services.stop()
 
     return Litestar(
-        route_handlers=[quote, list_packs, show_pack, live, ready, startup, metrics],
+        route_handlers=[quote, list_packs, show_pack, live, ready, startup, metrics, *ROUTES],
         state=State({"services": services}),
         on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
         type_decoders=[(DecimalStringSchema.is_plugin_supported_type, m._dec_hook)],
-        plugins=[DecimalStringSchema()],
-        exception_handlers={
-            ValidationException: _validation_error,
-            _Unprocessable: _unprocessable,
-            HTTPException: _http_error,
-        },
+        plugins=[DecimalStringSchema(), http_tracing()],
+        exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         middleware=[
+            call_log,
+            # A coarse limit per client address, before any key is looked up; keys have their own.
             RateLimitConfig(
                 rate_limit=("minute", rate_limit_per_minute),
                 exclude=["/health", "/metrics"],
-            ).middleware
+            ).middleware,
         ],
-        openapi_config=OpenAPIConfig(title="parcel-clearance", version=__version__, path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="parcel-clearance",
+            version=__version__,
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http", scheme="bearer", description="ck_<id>_<secret>"
+                    )
+                }
+            ),
+            security=[{"apiKey": []}],
+        ),
         debug=False,
     )

@@ -18,11 +18,12 @@ def run(args: argparse.Namespace) -> int:
     from clearance.assessor import Assessor
     from clearance.entrypoints.api import ApiServices, create_app
     from clearance.settings import load_settings
-    from clearance.telemetry import setup_logging
+    from clearance.telemetry import setup_logging, setup_tracing
 
     settings = load_settings()
     setup_logging("clearance-api")
-    app = create_app(ApiServices(assessor=Assessor(settings.identity_key)))
+    setup_tracing("clearance-api")
+    app = create_app(ApiServices(assessor=Assessor(settings.identity_key), settings=settings))
     uvicorn.run(
         app,
         host=args.host or settings.api_host,

@@ -23,6 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pipeline", action="store_true", help="Kafka -> worker -> PostgreSQL -> Kafka (default)"
     )
+    parser.add_argument(
+        "--api", action="store_true", help="checkout quotes over HTTP: latency at --rate"
+    )
     parser.add_argument("--count", type=int, default=20_000, help="orders to time")
     parser.add_argument("--partitions", type=int, default=4, help="partitions (pipeline)")
     parser.add_argument("--rate", type=int, default=1_000, help="orders/s of the latency run")
@@ -148,7 +151,11 @@ def run(args: argparse.Namespace) -> int:
     results = []
     if args.engine:
         results.append(run_engine_bench(args.count, args.seed))
-    if args.pipeline or not args.engine:
+    if args.api:
+        from clearance.bench_api import run_quote_bench
+
+        results.append(run_quote_bench(rate=args.rate if args.rate != 1_000 else 500.0))
+    if args.pipeline or not (args.engine or args.api):
         from clearance.bench_pipeline import run_pipeline_bench
 
         results.append(

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("clearance.entrypoints.migrate_cmd", "apply database migrations"),
     "worker": ("clearance.entrypoints.worker_cmd", "run the streaming worker"),
     "api": ("clearance.entrypoints.api_cmd", "serve the HTTP API"),
+    "keys": ("clearance.entrypoints.keys_cmd", "create, list and revoke API keys"),
     "dev": ("clearance.entrypoints.dev_cmd", "run everything locally on embedded servers"),
     "bench": ("clearance.entrypoints.bench_cmd", "measure the engine and the pipeline"),
     "generate": ("clearance.entrypoints.generate_cmd", "generate a realistic order stream"),

@@ -1,0 +1,64 @@
+"""The API's error answers: ``{"status_code", "detail", "extra": [{"path", "message"}]}``.
+
+A client always learns what to fix: a 422 names the JSON path of the bad field, a 400 says the body
+is not JSON, 401/403/404/409/413/429 say why in ``detail``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+
+from clearance import messages as m
+
+__all__ = ["EXCEPTION_HANDLERS", "Unprocessable", "error_response"]
+
+
+def error_response(
+    status_code: int, detail: str, extra: list[dict[str, str]] | None = None
+) -> Response[Any]:
+    """The error body every failure uses."""
+    body = {"status_code": status_code, "detail": detail, "extra": extra or []}
+    return Response(body, status_code=status_code, media_type=MediaType.JSON)
+
+
+def _validation_error(_: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    extra = []
+    for problem in error.extra if isinstance(error.extra, list) else []:
+        key = str(problem.get("key", ""))
+        # litestar names the body "data" and its fields relative to it ("items[0].unit_price")
+        base = "$" if key in ("", "data") else f"$.{key}"
+        message, path = m.refine_path(str(problem.get("message", "")), base)
+        extra.append({"path": path or base, "message": message})
+    if not extra:  # the body is not JSON at all: nothing to point at
+        return error_response(400, f"request body is not valid JSON: {error.detail}")
+    detail = f"invalid request: {extra[0]['message']} at {extra[0]['path']}"
+    return error_response(HTTP_422_UNPROCESSABLE_ENTITY, detail, extra)
+
+
+def _http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    return error_response(error.status_code, error.detail)
+
+
+class Unprocessable(HTTPException):
+    """422 with the JSON path of the field to fix."""
+
+    status_code = HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(detail=f"{message} at {path}", extra=[{"path": path, "message": message}])
+
+
+def _unprocessable(_: Request[Any, Any, Any], error: Unprocessable) -> Response[Any]:
+    extra = error.extra if isinstance(error.extra, list) else []
+    return error_response(error.status_code, error.detail, extra)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ValidationException: _validation_error,
+    Unprocessable: _unprocessable,
+    HTTPException: _http_error,
+}
