@@ -31,7 +31,7 @@ security: tools ## checkov on the rendered Kubernetes manifests (in a virtualenv
 	@rm -rf .rendered && mkdir -p .rendered
 	@for overlay in dev prod; do \
 		$(KUBECTL) kustomize deploy/k8s/overlays/$$overlay > .rendered/$$overlay.yaml || exit 1; done
-	$(CHECKOV)/bin/checkov -d .rendered --framework kubernetes --compact --quiet
+	$(CHECKOV)/bin/checkov -d .rendered --framework kubernetes --compact --quiet --skip-download
 
 test: lint security ## lint, type-check, security check, then the whole test suite with coverage
 	$(BIN)/pytest --cov --cov-report=term $(ARGS)
