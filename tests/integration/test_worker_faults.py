@@ -16,11 +16,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from streams import produce, read_topic, wait_for
 
 from clearance.messages import decode_decision
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
+from streams import produce, read_topic, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

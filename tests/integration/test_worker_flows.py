@@ -6,11 +6,11 @@ import json
 
 import asyncpg
 import pytest
-from streams import produce, read_topic, wait_for
 
 from clearance.messages import decode_decision
 from clearance.settings import Settings
 from factories import encoded, key_of, order
+from streams import produce, read_topic, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("running_worker")]
 

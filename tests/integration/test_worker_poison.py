@@ -7,11 +7,11 @@ import json
 
 import asyncpg
 import pytest
-from streams import produce, read_topic
 
 from clearance.messages import decode_dead_letter, decode_decision
 from clearance.settings import Settings
 from factories import encoded, key_of, order
+from streams import produce, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("running_worker")]
 

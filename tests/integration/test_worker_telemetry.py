@@ -13,7 +13,6 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from streams import produce, read_topic
 
 from clearance.bootstrap import run_worker
 from clearance.devstack import free_port
@@ -22,6 +21,7 @@ from clearance.metrics import Metrics
 from clearance.settings import Settings
 from clearance.telemetry import setup_tracing
 from factories import encoded, key_of, order
+from streams import produce, read_topic
 
 pytestmark = pytest.mark.integration
 
