@@ -38,8 +38,8 @@ test: lint security ## lint, type-check, security check, then the whole test sui
 	$(BIN)/coverage report --include='services/clearance/domain/*' --fail-under=95
 
 lint: $(STAMP) ## ruff, mypy (strict on the core) and the contracts check
-	$(BIN)/ruff check services tests
-	$(BIN)/ruff format --check services tests
+	$(BIN)/ruff check --no-cache services tests
+	$(BIN)/ruff format --no-cache --check services tests
 	$(BIN)/mypy
 	$(BIN)/clearance contracts check
 
