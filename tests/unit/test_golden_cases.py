@@ -14,6 +14,9 @@ def test_enough_golden_cases_per_pack() -> None:
         per_pack[folder] = per_pack.get(folder, 0) + 1
     assert per_pack.get("vn", 0) >= 10
     assert per_pack.get("eu", 0) >= 6
+    assert per_pack.get("gb", 0) >= 6
+    for pack in ("au", "us", "sg", "ca", "jp"):
+        assert per_pack.get(pack, 0) >= 3, pack
 
 
 @pytest.mark.parametrize(("folder", "name"), CASES, ids=[f"{f}/{n}" for f, n in CASES])
