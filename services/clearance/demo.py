@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -326,7 +327,26 @@ def run_demo(options: DemoOptions) -> int:
             settings = _settings(kafka, database)
             await _demo(settings, options, stop)
 
+    traces = _trace_to_file()
     asyncio.run(main())
     if not options.json:
         print("stopped: worker, API, broker and database are down")
+        if traces:
+            print(f"traces of this run (JSON lines, one span each): {traces}")
     return 0
+
+
+def _trace_to_file() -> str | None:
+    """Unless the environment says otherwise, ``clearance dev`` writes its spans (worker and API)
+    as JSON lines to a file in the temp directory, sampling as in production (5%)."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return None
+    if not (
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_TRACES_EXPORTER")
+    ):
+        path = os.path.join(tempfile.gettempdir(), f"clearance-dev-traces-{os.getpid()}.jsonl")
+        os.environ.setdefault("CLEARANCE_TRACES_FILE", path)
+    from clearance.telemetry import setup_tracing
+
+    setup_tracing("clearance-dev")
+    return os.environ.get("CLEARANCE_TRACES_FILE")
