@@ -16,11 +16,11 @@ from msgspec import Struct
 
 from clearance.domain.aggregation import aggregate_value, key_for
 from clearance.domain.money import format_amount
-from clearance.domain.packs import DutyDeMinimis, RulePack
+from clearance.domain.packs import DirectShipmentLimit, DutyDeMinimis, Parameter, RulePack
 from clearance.domain.valuation import ConsignmentValue
 from clearance.messages import OrderAmended, OrderPlaced, Reason
 
-__all__ = ["DutyRelief", "duty_relief"]
+__all__ = ["DutyRelief", "duty_relief", "limit_for"]
 
 
 class DutyRelief(Struct, frozen=True, kw_only=True):
@@ -78,6 +78,16 @@ def _over_annual_cap(
     )
 
 
+def limit_for(
+    order: OrderPlaced | OrderAmended, base: Parameter, special: DirectShipmentLimit | None
+) -> Parameter:
+    """The value limit for this parcel: the direct-shipment one when it applies, else ``base``."""
+    mode = order.transport.mode if order.transport is not None else None
+    if special is not None and special.applies_to(order.seller.country, mode):
+        return special.value_limit
+    return base
+
+
 def duty_relief(
     order: OrderPlaced | OrderAmended,
     pack: RulePack,
@@ -91,7 +101,8 @@ def duty_relief(
     rule = pack.duty.de_minimis
     if rule is None or (rule.option is not None and not pack.option(rule.option, options)):
         return _NONE
-    limit = rule.value_limit.at(day)
+    limit_parameter = limit_for(order, rule.value_limit, rule.direct_shipment)
+    limit = limit_parameter.at(day)
     if limit is None:
         return _NONE
     not_eligible = _eligible(order, rule)
@@ -122,7 +133,7 @@ def duty_relief(
                                 f"{format_amount(total)} {pack.currency}, above the duty relief "
                                 f"limit of {format_amount(limit)}: this parcel is dutiable"
                             ),
-                            reference=rule.value_limit.cite(),
+                            reference=limit_parameter.cite(),
                         ),
                     ),
                 )
@@ -135,7 +146,7 @@ def duty_relief(
                         f"value {format_amount(own)} {pack.currency} is within the duty relief "
                         f"limit of {format_amount(limit)}"
                     ),
-                    reference=rule.value_limit.cite(),
+                    reference=limit_parameter.cite(),
                 ),
             ),
         )

@@ -32,6 +32,7 @@ from clearance.messages import ExciseCategory, RegistrationScheme, TransportMode
 
 __all__ = [
     "AggregationUnit",
+    "DirectShipmentLimit",
     "DutyDeMinimis",
     "DutyLine",
     "DutyRules",
@@ -126,6 +127,20 @@ class Option(_Strict, frozen=True):
     note: str = ""
 
 
+class DirectShipmentLimit(_Strict, frozen=True):
+    """A different value limit for parcels shipped directly from some countries by some modes
+    (Canada: CUSMA courier shipments from the US or Mexico). The place of direct shipment is taken
+    to be the seller's country (the contract has no separate field for it)."""
+
+    shipped_from: list[CountryCode]
+    transport_modes: list[TransportMode]
+    value_limit: Parameter
+
+    def applies_to(self, seller_country: str, mode: TransportMode | None) -> bool:
+        """Whether a parcel from ``seller_country`` carried by ``mode`` gets this limit."""
+        return seller_country in self.shipped_from and mode in self.transport_modes
+
+
 class DutyDeMinimis(_Strict, frozen=True):
     """Duty relief: the value within ``value_limit``, or the duty within ``duty_limit``.
 
@@ -142,6 +157,8 @@ class DutyDeMinimis(_Strict, frozen=True):
     """Empty: any mode. Otherwise the relief needs ``transport.mode`` in this list."""
     excluded_excise: list[ExciseCategory] = field(default_factory=list)
     option: str | None = None
+    direct_shipment: DirectShipmentLimit | None = None
+    """A different ``value_limit`` by place of direct shipment and mode."""
     """Name of the pack option that switches this relief on; ``None``: always on."""
 
 
@@ -247,6 +264,7 @@ class TaxRules(_Strict, frozen=True):
     reduced_rate: ReducedRate | None = None
     de_minimis: Parameter | None = None
     de_minimis_transport_modes: list[TransportMode] = field(default_factory=list)
+    de_minimis_direct_shipment: DirectShipmentLimit | None = None
     point_of_sale: PointOfSaleScheme | None = None
 
 

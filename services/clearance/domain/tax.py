@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from msgspec import Struct
 
+from clearance.domain.deminimis import limit_for
 from clearance.domain.money import ZERO, format_amount, round_money
 from clearance.domain.packs import PointOfSaleScheme, RulePack
 from clearance.domain.valuation import ConsignmentValue, LineValue
@@ -124,6 +125,8 @@ def tax_de_minimis(
 ) -> Reason | None:
     """``TAX_DE_MINIMIS`` when the value is within the tax de minimis in force, else ``None``."""
     parameter = pack.tax.de_minimis
+    if parameter is not None:
+        parameter = limit_for(order, parameter, pack.tax.de_minimis_direct_shipment)
     limit = parameter.at(day) if parameter is not None else None
     if parameter is None or limit is None or value.threshold_value > limit:
         return None
