@@ -27,7 +27,7 @@ from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.money import ZERO, format_amount, round_money
 from clearance.domain.packs import RulePack
 from clearance.domain.quality import data_problems
-from clearance.domain.risk import channel_for, risk_for
+from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
 from clearance.domain.screening import ScreeningHit, screen_items
 from clearance.domain.tax import line_tax_rate, point_of_sale, tax_charge, tax_de_minimis
 from clearance.domain.valuation import ConsignmentValue, assessment_date, value_consignment
@@ -202,6 +202,28 @@ def _screening_reasons(hits: Sequence[ScreeningHit]) -> list[Reason]:
     ]
 
 
+def _risk_reasons(risk: RiskAssessment, pack: RulePack) -> list[Reason]:
+    """Why risk alone holds a parcel: the score over a band, or the random compliance draw."""
+    if COMPLIANCE_SAMPLE in risk.risk.signals:
+        share = pack.risk.compliance_sample_share
+        message = f"selected at random ({share:%} of green parcels) for a compliance check"
+        return [Reason(code=COMPLIANCE_SAMPLE, message=message)]
+    if risk.risk.score >= pack.risk.yellow_from:
+        band = pack.risk.red_from if risk.channel == "red" else pack.risk.yellow_from
+        signals = ", ".join(risk.risk.signals)
+        message = (
+            f"risk score {risk.risk.score} (signals: {signals}) reaches the "
+            f"{risk.channel} band ({band})"
+        )
+        return [Reason(code="RISK_SCORE", message=message)]
+    return []
+
+
+def _risk_hold(risk: RiskAssessment) -> list[Status]:
+    """Yellow or red means an officer must act: ``hold`` (rules.md step 11)."""
+    return [] if risk.channel == "green" else ["hold"]
+
+
 def _category(status: Status, total_due: Decimal) -> Category:
     if status == "formal_entry_required":
         return "high_value"
@@ -272,6 +294,9 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     excise_total, fees_total = _sum(charges, "excise"), _sum(charges, "fee")
     total_due = duty_total + tax_total + excise_total + fees_total
     requested.append("release_on_payment" if total_due > 0 else "release")
+    risk = assess_risk(order, context, value, day, hits, problems)
+    reasons.extend(_risk_reasons(risk, context.pack))
+    requested.extend(_risk_hold(risk))
     status = decide_status(requested)
     lines = [
         DecisionLine(
@@ -292,8 +317,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
         context,
         day,
         status=status,
-        hits=hits,
-        problems=problems,
+        risk=risk,
         exchange_rate=exchange_rate,
         amounts=(value.customs_value, value.threshold_value, duty_total, tax_total),
         collected=collected.collected,
@@ -314,8 +338,7 @@ def _decision(
     day: date,
     *,
     status: Status,
-    hits: Sequence[ScreeningHit],
-    problems: Sequence[Reason],
+    risk: RiskAssessment,
     exchange_rate: ExchangeRateUsed | None,
     amounts: tuple[Decimal, Decimal, Decimal, Decimal],
     collected: Decimal,
@@ -344,7 +367,7 @@ def _decision(
         rule_pack=RulePackRef(id=pack.id, version=pack.version, digest=pack.digest),
         status=status,
         # an officer must act on a held parcel: never green (contracts.md, status ``hold``)
-        channel=channel_for(hits, bool(problems) or status == "hold"),
+        channel="yellow" if status == "hold" and risk.channel == "green" else risk.channel,
         category=_category(status, total_due),
         currency=pack.currency,
         exchange_rate=exchange_rate,
@@ -359,7 +382,7 @@ def _decision(
         lines=lines,
         charges=charges,
         reasons=reasons,
-        risk=risk_for(pack, hits, problems),
+        risk=risk.risk,
         trace_id=context.trace_id,
     )
 
@@ -389,13 +412,13 @@ def _without_rate(
         )
         for position, item in enumerate(order.items, start=1)
     ]
+    risk = assess_risk(order, context, None, day, hits, problems)
     decision = _decision(
         order,
         context,
         day,
         status=decide_status([*requested, "hold"]),
-        hits=hits,
-        problems=problems,
+        risk=risk,
         exchange_rate=None,
         amounts=(ZERO, ZERO, ZERO, ZERO),
         collected=ZERO,

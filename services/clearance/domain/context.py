@@ -48,7 +48,9 @@ class AssessmentContext(Struct, frozen=True, kw_only=True):
     trace_id: str | None = None
     totals: Mapping[str, Decimal] = field(default_factory=dict)
     """Running totals by aggregation key, in the destination currency, excluding this parcel."""
-    history: SellerHistory = field(default_factory=SellerHistory)
+    history: SellerHistory | None = None
+    """What storage knows of the seller and consignee; None (a quote, a test) raises no history
+    signal."""
     pack: RulePack
     """The rule pack in force for the destination (``PackRegistry.for_destination``)."""
     rates: ExchangeRates

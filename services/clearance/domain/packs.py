@@ -44,6 +44,7 @@ __all__ = [
     "Parameter",
     "PointOfSaleScheme",
     "Preference",
+    "RiskRules",
     "RulePack",
     "ScreeningEntry",
     "TaxRules",
@@ -306,6 +307,35 @@ class Screening(_Strict, frozen=True):
     note: str = ""
 
 
+class RiskRules(_Strict, frozen=True):
+    """How signals become a channel, and the parameters of the signals.
+
+    These are policy choices of the administration, not law: the defaults are illustrative and
+    each pack says where its values come from.
+    """
+
+    yellow_from: Annotated[int, Meta(ge=1, le=100)] = 40
+    """A score at or above this is yellow (document check)."""
+    red_from: Annotated[int, Meta(ge=1, le=100)] = 80
+    """A score at or above this is red (physical inspection)."""
+    compliance_sample_share: Decimal = Decimal("0.01")
+    """Share of green parcels sent to yellow at random (seeded), to measure compliance."""
+    reference_prices: dict[Annotated[str, Meta(pattern=r"^[0-9]{4}$")], Decimal] = field(
+        default_factory=dict
+    )
+    """Typical unit price per HS heading, in the pack currency (undervaluation signal)."""
+    undervaluation_ratio: Decimal = Decimal("0.3")
+    """A unit value below this share of the reference price raises ``UNDERVALUATION_SUSPECTED``."""
+    velocity_per_day: Annotated[int, Meta(ge=0)] = 0
+    """Parcels per consignee per day from which ``CONSIGNEE_VELOCITY`` is raised (0: off)."""
+    cliff_share: Decimal = Decimal("0.9")
+    """A value in [share x limit, limit] of the duty relief: ``VALUE_JUST_UNDER_THRESHOLD``."""
+    high_risk_origins: list[CountryCode] = field(default_factory=list)
+    aeo_discount: Annotated[int, Meta(ge=0, le=100)] = 30
+    """Points taken off the score for a trusted seller (``aeo``)."""
+    note: str = ""
+
+
 class ExciseRules(_Strict, frozen=True):
     """Excise goods the pack does not compute: they need a formal declaration."""
 
@@ -337,6 +367,7 @@ class RulePack(_Strict, frozen=True):
     screening: Screening = field(default_factory=Screening)
     excise: ExciseRules = field(default_factory=ExciseRules)
     risk_weights: dict[Code, Annotated[int, Meta(ge=0, le=100)]] = field(default_factory=dict)
+    risk: RiskRules = field(default_factory=RiskRules)
     description: str = ""
     digest: str = ""
     """Filled by the loader: SHA-256 of the canonical content."""
