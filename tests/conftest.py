@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from clearance.adapters.kafka import ensure_topics
 from clearance.adapters.postgres import migrate
@@ -22,6 +23,11 @@ from clearance.bootstrap import run_worker
 from clearance.devstack import embedded_kafka, embedded_postgres
 from clearance.settings import Settings
 from streams import settings_for
+
+# Property tests explore the same examples on every run: CI stays reproducible, and speed is
+# measured by benchmarks, never by a deadline here.
+hypothesis_settings.register_profile("clearance", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("clearance")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -23,6 +23,7 @@ from opentelemetry import trace
 from clearance.assessor import Assessor, Order, consignee_ref
 from clearance.domain import revisions
 from clearance.domain.assess import apply_corrections
+from clearance.domain.context import SellerHistory
 from clearance.domain.packs import UnsupportedDestination
 from clearance.messages import (
     ClearanceDecision,
@@ -256,6 +257,8 @@ class BatchPlanner:
         self.now = now
         self.plan = BatchPlan()
         self._refs: dict[str, tuple[str, list[str]]] = {}
+        self._sellers: set[tuple[str, str]] = set()
+        self._recent: dict[str, int] | None = None
         """Consignee hash and running-total keys per order event id, computed once."""
 
     def totals_needed(self, items: Sequence[Decoded]) -> list[str]:
@@ -274,9 +277,37 @@ class BatchPlanner:
                 continue  # dead-lettered by ``apply``
         return keys
 
+    def add_history(
+        self, known_sellers: set[tuple[str, str]], recent_parcels: Mapping[str, int]
+    ) -> None:
+        """What storage knows for the risk signals: sellers already seen (platform, seller id)
+        and each consignee's parcels in the last day. Without it, no history signal is raised."""
+        self._sellers = set(known_sellers)
+        self._recent = dict(recent_parcels)
+
+    def _history(self, order: Order, ref: str) -> SellerHistory | None:
+        if self._recent is None:
+            return None
+        seen = (order.platform, order.seller.id) in self._sellers
+        return SellerHistory(
+            seller_decisions=1 if seen else 0, consignee_parcels_today=self._recent.get(ref, 0)
+        )
+
+    def _remember_history(self, order: Order, ref: str) -> None:
+        if self._recent is not None:
+            self._sellers.add((order.platform, order.seller.id))
+            self._recent[ref] = self._recent.get(ref, 0) + 1
+
     def add_totals(self, rows: Iterable[tuple[str, ParcelKey, Decimal]]) -> None:
         """Stored contributions to the running totals (``totals_needed`` says which)."""
         self.totals = _Totals(rows)
+
+    def consignee_ref(self, order: Order) -> str:
+        """The consignee's keyed hash for ``order`` (computed once per event)."""
+        try:
+            return self._ref_and_keys(order)[0]
+        except UnsupportedDestination:
+            return consignee_ref(order, self.assessor.identity_key)
 
     def _ref_and_keys(self, order: Order) -> tuple[str, list[str]]:
         found = self._refs.get(order.event_id)
@@ -438,11 +469,13 @@ class BatchPlanner:
         assessment = self.assessor.assess(
             order,
             totals=self.totals.excluding(keys, key),
+            history=self._history(order, ref),
             decided_at=self.now,
             decision_revision=1 if state is None else state.decision.decision_revision + 1,
             trace_id=self._trace_id(),
             ref=ref,
         )
+        self._remember_history(order, ref)
         contributions = {c.key: c.value for c in assessment.contributions}
         self.totals.replace(key, contributions)
         self.plan.contributions[key] = contributions

@@ -42,7 +42,7 @@ from clearance.adapters.kafka import (
 from clearance.adapters.postgres import OutboxEntry, Store
 from clearance.assessor import Assessor
 from clearance.health import Health
-from clearance.messages import DeadLetter, encode
+from clearance.messages import DeadLetter, OrderAmended, OrderPlaced, encode
 from clearance.metrics import Metrics
 from clearance.processing import (
     BatchPlan,
@@ -268,6 +268,16 @@ class Worker:
         states.update(recent)
         planner = BatchPlanner(self.assessor, states=states, now=now)
         planner.add_totals(await self.store.load_totals(planner.totals_needed(decoded)))
+        orders = [
+            item.event for item in decoded if isinstance(item.event, OrderPlaced | OrderAmended)
+        ]
+        if orders:
+            known, lately = await self.store.risk_history(
+                ((o.platform, o.seller.id) for o in orders),
+                (planner.consignee_ref(o) for o in orders),
+                min(o.occurred_at for o in orders) - timedelta(days=1),
+            )
+            planner.add_history(known, lately)
         planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
         with tracer.start_as_current_span("clearance.plan"):
             plan = planner.apply(decoded)

@@ -23,7 +23,11 @@ from clearance.settings import Settings
 pytestmark = pytest.mark.integration
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
     ),
@@ -78,7 +82,10 @@ def client(settings: Settings) -> Iterator[TestClient[Any]]:
 
 
 @hypothesis_settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(request=requests(), role=st.sampled_from(["platform", "officer", "admin", None]))
 def test_no_generated_request_gets_a_5xx(

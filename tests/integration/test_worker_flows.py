@@ -140,3 +140,14 @@ async def test_inspection_release_seize_and_reassess(
     assert "REASSESSED_AFTER_INSPECTION" in {r.code for r in latest["ORD-12"].reasons}
     assert await db.fetchval("SELECT count(*) FROM inspections") == 3
     assert await db.fetchval("SELECT count(*) FROM orders WHERE status = 'hold'") == 0
+
+
+async def test_risk_history_comes_from_storage(settings: Settings, db: asyncpg.Connection) -> None:
+    first = order(40, seller={"id": "brand-new", "name": "New Seller", "country": "CN"})
+    await produce(settings, "orders.v1", [(key_of(first), encoded(first))])
+    [decision] = [decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", 1)]
+    assert "NEW_SELLER" in decision.risk.signals
+    second = order(41, seller={"id": "brand-new", "name": "New Seller", "country": "CN"})
+    await produce(settings, "orders.v1", [(key_of(second), encoded(second))])
+    decisions = [decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", 2)]
+    assert "NEW_SELLER" not in decisions[-1].risk.signals  # seen in PostgreSQL now

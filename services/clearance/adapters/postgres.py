@@ -332,6 +332,30 @@ class Store:
             for row in rows
         ]
 
+    async def risk_history(
+        self, sellers: Iterable[tuple[str, str]], consignee_refs: Iterable[str], since: datetime
+    ) -> tuple[set[tuple[str, str]], dict[str, int]]:
+        """Sellers (platform, seller id) already seen; each consignee's parcels since ``since``."""
+        platforms, seller_ids = [], []
+        for platform, seller in set(sellers):
+            platforms.append(platform)
+            seller_ids.append(seller)
+        refs = sorted(set(consignee_refs))
+        async with self.pool.acquire() as connection:
+            known = await connection.fetch(
+                "SELECT DISTINCT platform, seller_id FROM orders WHERE (platform, seller_id) IN"
+                " (SELECT * FROM unnest($1::text[], $2::text[]))",
+                platforms,
+                seller_ids,
+            )
+            recent = await connection.fetch(
+                "SELECT consignee_ref, count(*) FROM orders"
+                " WHERE consignee_ref = ANY($1::text[]) AND occurred_at >= $2 GROUP BY 1",
+                refs,
+                since,
+            )
+        return {(row[0], row[1]) for row in known}, {row[0]: int(row[1]) for row in recent}
+
     async def write(self, plan: BatchPlan, decisions_topic: str) -> None:
         """Store one batch in one transaction: parcels, decisions, outbox, totals, inspections.
 
