@@ -210,6 +210,7 @@ async def test_officers_page_through_holds_and_seize_a_parcel(
         body = order(n, currency="VND")
         body["items"][0].update(hs_code="61091000", unit_price="400000", quantity=3)
         body["consignee"]["identity"] = {"type": "passport", "number": f"B00{n}"}
+        body["seller"] = {"id": f"new-seller-{n}", "name": "New", "country": "CN"}  # NEW_SELLER
         assert (
             await client.post("/v1/orders", json=body, headers=auth(keys.shopmart))
         ).status_code == 202
@@ -252,6 +253,13 @@ async def test_officers_page_through_holds_and_seize_a_parcel(
     assert stale.status_code == 409  # the inspected decision is no longer the current one
     unknown = {**inspection, "order_id": "NOPE", "shipment_id": "NOPE"}
     assert (await client.post("/v1/inspections", json=unknown, headers=officer)).status_code == 404
+
+    risk = (await client.get("/v1/reports/risk?destination=VN", headers=officer)).json()
+    seized = {row["signal"]: row for row in risk["signals"]}
+    assert "NEW_SELLER" in seized
+    assert all(row["seized"] == row["inspected"] == 1 for row in seized.values())
+    assert set(seized) == set(held["risk"]["signals"])
+    assert (await client.get("/v1/reports/risk", headers=auth(keys.shopmart))).status_code == 403
 
     report = (await client.get("/v1/reports/revenue?destination=VN", headers=officer)).json()
     by_status = {(row["currency"], row["status"]): row for row in report["rows"]}

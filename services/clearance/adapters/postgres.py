@@ -669,6 +669,22 @@ class Store:
             )
         return [dict(row) for row in rows]
 
+    async def risk_report(self, filters: DecisionFilter) -> list[dict[str, Any]]:
+        """Per risk signal: inspected decisions that carried it, and how many ended in seizure."""
+        clauses, values = filters.where(date_column="i.occurred_at")
+        clauses = [c.replace("o.destination", "d.destination") for c in clauses]
+        where = " AND ".join(clauses) or "true"
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT signal, count(*) AS inspected,"
+                " count(*) FILTER (WHERE i.outcome = 'seize') AS seized"
+                " FROM inspections i JOIN decisions d ON d.decision_id = i.inspected_decision"
+                " CROSS JOIN LATERAL json_array_elements_text(d.body->'risk'->'signals') AS signal"
+                f" WHERE {where} GROUP BY signal ORDER BY signal",
+                *values,
+            )
+        return [dict(row) for row in rows]
+
 
 def _stored_order(body: str) -> Order:
     order = decode_order_event(body)

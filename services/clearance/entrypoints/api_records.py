@@ -209,6 +209,50 @@ async def revenue(
     )
 
 
+class SignalOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """How often parcels carrying a signal were seized when an officer inspected them."""
+
+    signal: str
+    inspected: int
+    seized: int
+    hit_rate: float
+
+
+class RiskReport(msgspec.Struct, frozen=True, kw_only=True):
+    """Hit rate per risk signal, from inspection results: the evidence for tuning weights."""
+
+    destination: str | None
+    from_: date | None = msgspec.field(name="from")
+    to: date | None
+    signals: list[SignalOutcome]
+
+
+@get("/v1/reports/risk", guards=[requires("officer")], summary="Seizures per risk signal")
+async def risk_report(
+    state: State,
+    destination: FromQuery[str | None] = None,
+    from_: Annotated[date | None, QueryParameter(name="from")] = None,
+    to: FromQuery[date | None] = None,
+) -> RiskReport:
+    """For each signal, the inspected parcels that carried it and the share seized."""
+    filters = DecisionFilter(destination=destination, day_from=from_, day_to=to)
+    rows = await _store(state).risk_report(filters)
+    return RiskReport(
+        destination=destination,
+        from_=from_,
+        to=to,
+        signals=[
+            SignalOutcome(
+                signal=row["signal"],
+                inspected=row["inspected"],
+                seized=row["seized"],
+                hit_rate=round(row["seized"] / row["inspected"], 3),
+            )
+            for row in rows
+        ],
+    )
+
+
 # --- into the streams ----------------------------------------------------------------------------
 
 
@@ -309,6 +353,7 @@ ROUTES = [
     decision_of_shipment,
     list_decisions,
     revenue,
+    risk_report,
     submit_order,
     record_inspection,
     create_key,
