@@ -11,7 +11,7 @@ import importlib.resources
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -684,6 +684,39 @@ class Store:
                 *values,
             )
         return [dict(row) for row in rows]
+
+    async def stored_orders(
+        self, filters: DecisionFilter, page: int = 500
+    ) -> AsyncIterator[tuple[Order, str, ClearanceDecision]]:
+        """Every stored parcel matching ``filters`` (dates on ``occurred_at``), oldest first, with
+        its consignee hash and current decision; read page by page (what-if replays)."""
+        clauses, values = filters.where(date_column="o.occurred_at")
+        where = " AND ".join(clauses) or "true"
+        after: tuple[Any, ...] = (datetime.min.replace(tzinfo=UTC), "", "", "")
+        while True:
+            n = len(values)
+            async with self.pool.acquire() as connection:
+                rows = await connection.fetch(
+                    "SELECT o.occurred_at, o.platform, o.order_id, o.shipment_id,"
+                    " o.body, o.consignee_ref, d.body AS decision"
+                    " FROM orders o JOIN decisions d USING (decision_id)"
+                    f" WHERE {where} AND (o.occurred_at, o.platform, o.order_id, o.shipment_id)"
+                    f" > (${n + 1}, ${n + 2}, ${n + 3}, ${n + 4})"
+                    " ORDER BY o.occurred_at, o.platform, o.order_id, o.shipment_id"
+                    f" LIMIT {int(page)}",
+                    *values,
+                    *after,
+                )
+            for row in rows:
+                yield (
+                    _stored_order(row["body"]),
+                    row["consignee_ref"],
+                    decode_decision(row["decision"]),
+                )
+            if len(rows) < page:
+                return
+            last = rows[-1]
+            after = (last["occurred_at"], last["platform"], last["order_id"], last["shipment_id"])
 
 
 def _stored_order(body: str) -> Order:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("clearance.entrypoints.worker_cmd", "run the streaming worker"),
     "api": ("clearance.entrypoints.api_cmd", "serve the HTTP API"),
     "keys": ("clearance.entrypoints.keys_cmd", "create, list and revoke API keys"),
+    "replay": ("clearance.entrypoints.replay_cmd", "what-if: stored orders under another pack"),
     "dev": ("clearance.entrypoints.dev_cmd", "run everything locally on embedded servers"),
     "bench": ("clearance.entrypoints.bench_cmd", "measure the engine and the pipeline"),
     "generate": ("clearance.entrypoints.generate_cmd", "generate a realistic order stream"),
