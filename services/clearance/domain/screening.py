@@ -30,9 +30,16 @@ class ScreeningHit(Struct, frozen=True, kw_only=True):
     reference: str
 
 
+def _without_marks(text: str) -> str:
+    """Text without diacritics (``ngà voi`` -> ``nga voi``, ``đ`` -> ``d``): listings are often
+    typed without them, and a list entry must still match."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def words(text: str) -> tuple[str, ...]:
-    """Normalised words of ``text`` (NFC, casefolded, hyphenated words kept whole)."""
-    return tuple(_WORD.findall(unicodedata.normalize("NFC", text).casefold()))
+    """Normalised words of ``text`` (casefolded, without diacritics, hyphenated words whole)."""
+    return tuple(_WORD.findall(_without_marks(text)))
 
 
 class _Term(Struct, frozen=True):
