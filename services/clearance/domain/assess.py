@@ -210,7 +210,8 @@ def _risk_reasons(risk: RiskAssessment, pack: RulePack) -> list[Reason]:
         return [Reason(code=COMPLIANCE_SAMPLE, message=message)]
     if risk.risk.score >= pack.risk.yellow_from:
         band = pack.risk.red_from if risk.channel == "red" else pack.risk.yellow_from
-        signals = ", ".join(risk.risk.signals)
+        # each signal with its contribution, so the score can be recomputed from the decision
+        signals = ", ".join(f"{s} +{pack.risk_weights.get(s, 0)}" for s in risk.risk.signals)
         message = (
             f"risk score {risk.risk.score} (signals: {signals}) reaches the "
             f"{risk.channel} band ({band})"

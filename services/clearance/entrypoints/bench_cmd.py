@@ -26,6 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api", action="store_true", help="checkout quotes over HTTP: latency at --rate"
     )
+    parser.add_argument(
+        "--risk", action="store_true", help="risk signals: precision and recall, labelled set"
+    )
     parser.add_argument("--count", type=int, default=20_000, help="orders to time")
     parser.add_argument("--partitions", type=int, default=4, help="partitions (pipeline)")
     parser.add_argument("--rate", type=int, default=1_000, help="orders/s of the latency run")
@@ -155,7 +158,11 @@ def run(args: argparse.Namespace) -> int:
         from clearance.bench_api import run_quote_bench
 
         results.append(run_quote_bench(rate=args.rate if args.rate != 1_000 else 500.0))
-    if args.pipeline or not (args.engine or args.api):
+    if args.risk:
+        from clearance.risk_eval import evaluate
+
+        results.append(evaluate(seed=args.seed if args.seed != 7 else 20261125))
+    if args.pipeline or not (args.engine or args.api or args.risk):
         from clearance.bench_pipeline import run_pipeline_bench
 
         results.append(
