@@ -42,6 +42,8 @@ def consignee_ref(order: Order, identity_key: str) -> str:
     """
     consignee = order.consignee
     if consignee.identity is not None:
+        if consignee.identity.number == "[redacted]":  # a stored order: use its stored hash
+            raise ValueError("a stored order has no identity number: pass its consignee_ref")
         subject = f"id:{order.destination_country}:{consignee.identity.type}:"
         subject += consignee.identity.number.strip().upper()
     else:

@@ -44,6 +44,8 @@ class DemoOptions:
     stream: Path | None = None
     exit_when_done: bool = False
     json: bool = False
+    what_if: str | None = None
+    """A rule pack id to replay the stored stream under afterwards (``clearance replay``)."""
 
 
 def stream_records(options: DemoOptions) -> Records:
@@ -206,6 +208,8 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
             result = _result(settings, summary, metrics, len(records), seconds)
             result["keys"] = {role: made.token for role, made in demo_keys.items()}
             _with_keys(result)
+            if options.what_if:
+                result["what_if"] = await _what_if(settings, store, options.what_if)
             _print(result, as_json=options.json)
             if not options.exit_when_done:
                 print("Ctrl-C to stop.", flush=True)
@@ -215,6 +219,25 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
         await asyncio.wait_for(worker, timeout=30)
         await pool.close()
     return result
+
+
+async def _what_if(settings: Settings, store: Store, pack_id: str) -> dict[str, Any]:
+    """The stored stream under another pack: revenue difference, status and channel changes."""
+    from datetime import UTC, datetime
+
+    from clearance.adapters.postgres import DecisionFilter
+    from clearance.assessor import Assessor
+    from clearance.replay import replay
+
+    report = await replay(
+        store.stored_orders(DecisionFilter()),
+        Assessor(settings.identity_key),
+        pack_id,
+        datetime.now(UTC),
+    )
+    summary = report.as_dict()
+    summary.pop("changed_parcels")
+    return summary
 
 
 def _with_keys(result: dict[str, Any]) -> None:
@@ -306,6 +329,16 @@ def _print(result: dict[str, Any], *, as_json: bool) -> None:
     for currency, row in result["duty_and_tax"].items():
         money.add_row(currency, row["duty"], row["tax"], str(row["parcels"]))
     console.print(money)
+    if "what_if" in result:
+        what_if = result["what_if"]
+        console.print(f"\nwhat if the stream had been assessed under {what_if['pack']}:")
+        for currency, row in what_if["revenue"].items():
+            console.print(
+                f"  {currency}: duty + tax {row['now']} -> {row['what_if']} "
+                f"(difference {row['difference']})"
+            )
+        for change, count in what_if["status_changes"].items():
+            console.print(f"  status {change}: {count} parcels")
     console.print(
         f"\nAPI: {result['api']}  (keys for this run: platform shopmart "
         f"{result['keys']['platform']}, officer {result['keys']['officer']})"

@@ -146,13 +146,21 @@ def parcel_key(event: Event) -> ParcelKey:
     return (event.platform, event.order_id, event.shipment)
 
 
+#: What replaces an identity number in a stored order: the document's type is kept (a rule may
+#: require one), the number never (the keyed hash ``consignee_ref`` stands for it).
+REDACTED = "[redacted]"
+
+
 def redacted(order: Order) -> Order:
-    """The order as stored: phone and identity number removed (the keyed hash stands for them)."""
+    """The order as stored: no phone, and the identity document without its number."""
     consignee = order.consignee
     if consignee.phone is None and consignee.identity is None:
         return order
+    identity = consignee.identity
+    if identity is not None:
+        identity = msgspec.structs.replace(identity, number=REDACTED)
     return msgspec.structs.replace(
-        order, consignee=msgspec.structs.replace(consignee, phone=None, identity=None)
+        order, consignee=msgspec.structs.replace(consignee, phone=None, identity=identity)
     )
 
 

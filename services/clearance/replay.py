@@ -26,6 +26,8 @@ class ReplayReport:
 
     pack: str
     parcels: int = 0
+    outside_the_pack: int = 0
+    """Stored parcels to countries the pack does not cover (left out)."""
     revenue_now: dict[str, Decimal] = field(default_factory=dict)
     revenue_what_if: dict[str, Decimal] = field(default_factory=dict)
     status_changes: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -38,6 +40,7 @@ class ReplayReport:
         return {
             "pack": self.pack,
             "parcels": self.parcels,
+            "outside_the_pack": self.outside_the_pack,
             "revenue": {
                 currency: {
                     "now": str(self.revenue_now.get(currency, Decimal(0))),
@@ -67,9 +70,13 @@ async def replay(
 ) -> ReplayReport:
     """Assess each stored parcel under ``pack_id`` and compare with its current decision."""
     report = ReplayReport(pack=pack_id)
+    countries = set(assessor.packs.get(pack_id).countries)
     totals: dict[str, dict[tuple[str, str, str], Decimal]] = {}
     async for order, ref, now in stored:
         if now.status == "cancelled":
+            continue
+        if order.destination_country not in countries:
+            report.outside_the_pack += 1
             continue
         parcel = (order.platform, order.order_id, order.shipment)
         keys = assessor.totals_keys(order, pack_id, ref=ref)

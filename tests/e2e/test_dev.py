@@ -157,6 +157,8 @@ async def test_dev_on_2000_generated_orders_decides_each_once(
         "--json",
         "--orders",
         "2000",
+        "--what-if",
+        "vn-draft-2025",
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -200,6 +202,9 @@ async def test_dev_on_2000_generated_orders_decides_each_once(
             "SELECT d.currency, sum(d.duty) AS duty, sum(d.tax) AS tax FROM orders o"
             " JOIN decisions d USING (decision_id) WHERE o.status <> 'cancelled' GROUP BY 1"
         )
+        vn_current = await db.fetchval(
+            "SELECT count(*) FROM orders WHERE destination = 'VN' AND status <> 'cancelled'"
+        )
         per_destination = dict(
             await db.fetch("SELECT destination, count(*) FROM orders GROUP BY 1")
         )
@@ -211,6 +216,10 @@ async def test_dev_on_2000_generated_orders_decides_each_once(
     assert len(letters) == expected_dead == sum(summary["dead_letters"].values())
     # the summary says what PostgreSQL holds
     assert summary["decisions"] == decisions
+    # the what-if replay under the VN draft decree covers every current VN parcel
+    assert summary["what_if"]["parcels"] == vn_current  # cancelled ones are left out
+    assert summary["what_if"]["outside_the_pack"] > 0  # EU, GB, AU... parcels are not VN
+    assert "VND" in summary["what_if"]["revenue"]
     assert summary["parcels_by_destination"] == per_destination
     assert {
         c: (Decimal(v["duty"]), Decimal(v["tax"])) for c, v in summary["duty_and_tax"].items()

@@ -15,6 +15,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stream", type=Path, help="replay this JSON-lines file instead (e.g. clearance import)"
     )
+    parser.add_argument(
+        "--what-if", metavar="PACK", help="then re-assess the stream under PACK (vn-draft-2025)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,5 +31,6 @@ def run(args: argparse.Namespace) -> int:
             stream=args.stream,
             exit_when_done=args.exit,
             json=args.json,
+            what_if=args.what_if,
         )
     )
