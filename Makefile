@@ -8,7 +8,7 @@ CHECKOV := .venv-checkov
 KUBECTL  = $(shell command -v kubectl || echo $(BIN)/kubectl)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint unit integration format contracts bench clean tools security
+.PHONY: help demo test lint unit integration format contracts bench clean tools security browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,7 +33,12 @@ security: tools ## checkov on the rendered Kubernetes manifests (in a virtualenv
 		$(KUBECTL) kustomize deploy/k8s/overlays/$$overlay > .rendered/$$overlay.yaml || exit 1; done
 	$(CHECKOV)/bin/checkov -d .rendered --framework kubernetes --compact --quiet --skip-download
 
-test: lint security ## lint, type-check, security check, then the whole test suite with coverage
+browser: ## Debian's Chromium for the console's browser tests (when absent)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+		|| ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q \
+		&& $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium )
+
+test: lint security browser ## lint, type-check, security check, then the whole test suite
 	$(BIN)/pytest --cov --cov-report=term $(ARGS)
 	$(BIN)/coverage report --include='services/clearance/domain/*' --fail-under=95
 

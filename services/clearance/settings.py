@@ -63,6 +63,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_API_PORT``: port the HTTP API listens on."""
     api_rate_per_key: Annotated[float, Meta(gt=0, le=100_000)] = 1000.0
     """``CLEARANCE_API_RATE_PER_KEY``: requests per second one API key may make (burst: twice)."""
+    trace_url_template: str = ""
+    """``CLEARANCE_TRACE_URL_TEMPLATE``: link from a decision to its trace in the console, e.g.
+    ``http://localhost:16686/trace/{trace_id}`` (Jaeger); empty: no link."""
     ops_host: str = "127.0.0.1"
     """``CLEARANCE_OPS_HOST``: address of the worker's ``/metrics`` and ``/health/*`` listener."""
     ops_port: Annotated[int, Meta(ge=0, le=65535)] = 9102
@@ -93,6 +96,7 @@ ENV: dict[str, str] = {
     "api_host": "CLEARANCE_API_HOST",
     "api_port": "CLEARANCE_API_PORT",
     "api_rate_per_key": "CLEARANCE_API_RATE_PER_KEY",
+    "trace_url_template": "CLEARANCE_TRACE_URL_TEMPLATE",
     "ops_host": "CLEARANCE_OPS_HOST",
     "ops_port": "CLEARANCE_OPS_PORT",
 }

@@ -718,6 +718,30 @@ class Store:
             last = rows[-1]
             after = (last["occurred_at"], last["platform"], last["order_id"], last["shipment_id"])
 
+    async def decision_history(self, parcel: ParcelKey) -> list[ClearanceDecision]:
+        """Every decision revision of a parcel, oldest first."""
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT body FROM decisions WHERE platform = $1 AND order_id = $2"
+                " AND shipment_id = $3 ORDER BY decision_revision",
+                *parcel,
+            )
+        return [decode_decision(row["body"]) for row in rows]
+
+    async def revenue_by_day(self, filters: DecisionFilter) -> list[dict[str, Any]]:
+        """Duty and tax of current decisions per assessment day and currency (not cancelled)."""
+        clauses, values = filters.where(date_column="d.assessment_date")
+        clauses.append("o.status <> 'cancelled'")
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT d.assessment_date AS day, d.currency, count(*) AS parcels,"
+                " sum(d.duty) AS duty, sum(d.tax) AS tax"
+                " FROM orders o JOIN decisions d USING (decision_id)"
+                f" WHERE {' AND '.join(clauses)} GROUP BY 1, 2 ORDER BY 1, 2",
+                *values,
+            )
+        return [dict(row) for row in rows]
+
 
 def _stored_order(body: str) -> Order:
     order = decode_order_event(body)

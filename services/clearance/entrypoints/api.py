@@ -7,14 +7,17 @@ the field to fix (``$.items[0].unit_price``).
 
 from __future__ import annotations
 
+import importlib.resources
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
 from aiokafka import AIOKafkaProducer
 from litestar import Litestar, Request, Response, get, post
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -22,6 +25,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Schema, SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.plugins import OpenAPISchemaPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 from litestar.typing import FieldDefinition
 
 from clearance import __version__
@@ -34,6 +39,7 @@ from clearance.domain.packs import RulePack, UnknownPack, UnsupportedDestination
 from clearance.entrypoints.api_auth import Authenticator, call_log, caller_of, requires
 from clearance.entrypoints.api_errors import EXCEPTION_HANDLERS, Unprocessable
 from clearance.entrypoints.api_records import ROUTES
+from clearance.entrypoints.console import CONSOLE_ROUTES, csrf_secret
 from clearance.health import Health
 from clearance.metrics import CONTENT_TYPE, Metrics
 from clearance.settings import Settings
@@ -272,7 +278,28 @@ def create_app(services: ApiServices, *, rate_limit_per_minute: int = 60_000) ->
         await services.stop()
 
     return Litestar(
-        route_handlers=[quote, list_packs, show_pack, live, ready, startup, metrics, *ROUTES],
+        route_handlers=[
+            quote,
+            list_packs,
+            show_pack,
+            live,
+            ready,
+            startup,
+            metrics,
+            *ROUTES,
+            *CONSOLE_ROUTES,
+        ],
+        template_config=TemplateConfig(
+            directory=Path(str(importlib.resources.files("clearance") / "templates")),
+            engine=JinjaTemplateEngine,
+        ),
+        # Forms of the console carry a token; the JSON API (bearer keys, no cookies) does not.
+        csrf_config=CSRFConfig(
+            secret=csrf_secret(services.settings.identity_key),
+            cookie_secure=True,
+            cookie_samesite="strict",
+            exclude=["/v1/", "/health", "/metrics", "/schema"],
+        ),
         state=State({"services": services}),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
