@@ -229,9 +229,15 @@ def _svg_chart(rows: list[dict[str, Any]]) -> str:
 
 
 async def _revenue_rows(
-    request: Request[Any, Any, Any], caller: ApiKey, day_from: date | None, day_to: date | None,
+    request: Request[Any, Any, Any],
+    day_from: date | None,
+    day_to: date | None,
     destination: str | None,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]] | None:
+    """Revenue rows for an officer; None when the caller is not one (sign in again)."""
+    caller = await _caller(request)
+    if caller is None or caller.role != "officer":
+        return None
     filters = DecisionFilter(destination=destination or None, day_from=day_from, day_to=day_to)
     return await _store(request).revenue_by_day(filters)
 
@@ -244,10 +250,9 @@ async def revenue_page(
     destination: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """Duty and tax per day and currency: a chart per currency, a table, a CSV link."""
-    caller = await _caller(request)
-    if caller is None or caller.role != "officer":
+    rows = await _revenue_rows(request, day_from, day_to, destination)
+    if rows is None:
         return Redirect(path="/console/sign-in")
-    rows = await _revenue_rows(request, caller, day_from, day_to, destination)
     by_currency: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_currency[row["currency"]].append(row)
@@ -256,7 +261,7 @@ async def revenue_page(
     )
     return _page(
         "revenue.html",
-        caller,
+        await _caller(request),
         rows=rows,
         charts={currency: _svg_chart(items) for currency, items in by_currency.items()},
         day_from=day_from,
@@ -274,10 +279,9 @@ async def revenue_csv(
     destination: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """The revenue table as CSV."""
-    caller = await _caller(request)
-    if caller is None or caller.role != "officer":
+    rows = await _revenue_rows(request, day_from, day_to, destination)
+    if rows is None:
         return Redirect(path="/console/sign-in")
-    rows = await _revenue_rows(request, caller, day_from, day_to, destination)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["day", "currency", "parcels", "duty", "tax"])
