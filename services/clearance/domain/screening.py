@@ -33,6 +33,8 @@ class ScreeningHit(Struct, frozen=True, kw_only=True):
 def _without_marks(text: str) -> str:
     """Text without diacritics (``ngà voi`` -> ``nga voi``, ``đ`` -> ``d``): listings are often
     typed without them, and a list entry must still match."""
+    if text.isascii():  # most listings: nothing to strip
+        return text.casefold()
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
