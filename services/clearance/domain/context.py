@@ -29,7 +29,7 @@ __all__ = ["Assessment", "AssessmentContext", "Contribution", "SellerHistory"]
 
 
 class SellerHistory(Struct, frozen=True, kw_only=True):
-    """What storage knows about the seller and the consignee (risk signals; issue #7)."""
+    """What storage knows about the seller and the consignee (for the risk signals)."""
 
     seller_decisions: int = 0
     """Decisions already stored for this seller (0 = a new seller)."""
