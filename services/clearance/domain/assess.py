@@ -24,7 +24,7 @@ from clearance.domain.duty import (
     line_rate,
 )
 from clearance.domain.fx import MissingExchangeRate
-from clearance.domain.money import ZERO, format_amount, round_money
+from clearance.domain.money import ZERO, format_amount, quantum, round_money
 from clearance.domain.packs import RulePack
 from clearance.domain.quality import data_problems
 from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
@@ -231,8 +231,12 @@ def _category(status: Status, total_due: Decimal) -> Category:
     return "low_value_exempt" if total_due == 0 else "low_value_dutiable"
 
 
-def _sum(charges: Iterable[Charge], kind: str) -> Decimal:
-    return sum((charge.amount for charge in charges if charge.kind == kind), ZERO)
+def _totals(charges: Iterable[Charge]) -> dict[str, Decimal]:
+    """The sum of the charges of each kind (duty, tax, excise, fee), in one pass."""
+    totals = dict.fromkeys(("duty", "tax", "excise", "fee"), ZERO)
+    for charge in charges:
+        totals[charge.kind] += charge.amount
+    return totals
 
 
 def assess(order: Order, context: AssessmentContext) -> Assessment:
@@ -291,8 +295,13 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     if formal:
         requested.append("formal_entry_required")
     charges = [*duty.charges, *tax_charges.values()]
-    duty_total, tax_total = _sum(charges, "duty"), _sum(charges, "tax")
-    excise_total, fees_total = _sum(charges, "excise"), _sum(charges, "fee")
+    sums = _totals(charges)
+    duty_total, tax_total, excise_total, fees_total = (
+        sums["duty"],
+        sums["tax"],
+        sums["excise"],
+        sums["fee"],
+    )
     total_due = duty_total + tax_total + excise_total + fees_total
     requested.append("release_on_payment" if total_due > 0 else "release")
     risk = assess_risk(order, context, value, day, hits, problems)
@@ -350,8 +359,10 @@ def _decision(
     pack = context.pack
     currency = pack.currency
 
+    unit = quantum(currency)
+
     def minor(amount: Decimal) -> Decimal:  # exact already; this only fixes the exponent ("0.00")
-        return round_money(amount, currency)
+        return amount.quantize(unit)
 
     customs_value, threshold_value, duty_total, tax_total = amounts
     total_due = duty_total + tax_total

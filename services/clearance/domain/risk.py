@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 
 from msgspec import Struct
 
@@ -99,8 +98,8 @@ def in_compliance_sample(order: OrderPlaced | OrderAmended, pack: RulePack) -> b
     if share <= 0:
         return False
     subject = f"{pack.id}:{order.platform}:{order.order_id}:{order.shipment}:{order.revision}"
-    draw = int.from_bytes(hashlib.sha256(subject.encode()).digest()[:8], "big") / 2**64
-    return Decimal(repr(draw)) < share
+    draw = int.from_bytes(hashlib.sha256(subject.encode()).digest()[:8], "big")
+    return draw < share * 2**64  # exact: an integer against a Decimal
 
 
 def assess_risk(

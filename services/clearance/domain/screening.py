@@ -53,10 +53,15 @@ class _Term(Struct, frozen=True):
 class _Matcher:
     """A pack's screening terms indexed by their first word (one dict lookup per word)."""
 
-    __slots__ = ("by_first_word", "entries")
+    __slots__ = ("by_first_word", "entries", "hs_rules")
 
     def __init__(self, entries: list[tuple[Literal["prohibited", "restricted"], ScreeningEntry]]):
         self.entries = entries
+        self.hs_rules = [
+            (position, tuple(entry.hs_prefixes))
+            for position, (_, entry) in enumerate(entries)
+            if entry.hs_prefixes
+        ]
         self.by_first_word: dict[str, list[tuple[int, _Term]]] = {}
         for position, (_, entry) in enumerate(entries):
             exceptions = tuple(words(text) for text in entry.except_phrases)
@@ -104,20 +109,20 @@ def screen_items(items: list[Item], pack: RulePack) -> list[ScreeningHit]:
     hits = []
     for position, item in enumerate(items, start=1):
         found = matcher.terms_found(words(item.description))
-        for entry_position, (kind, entry) in enumerate(matcher.entries):
-            matched = found.get(entry_position)
-            if matched is None and item.hs_code is not None:
-                matched = next(
-                    (f"HS {p}" for p in entry.hs_prefixes if item.hs_code.startswith(p)), None
+        if item.hs_code is not None:
+            for entry_position, prefixes in matcher.hs_rules:
+                if entry_position not in found and item.hs_code.startswith(prefixes):
+                    prefix = next(p for p in prefixes if item.hs_code.startswith(p))
+                    found[entry_position] = f"HS {prefix}"
+        for entry_position in sorted(found):
+            kind, entry = matcher.entries[entry_position]
+            hits.append(
+                ScreeningHit(
+                    kind=kind,
+                    code=entry.code,
+                    line_id=item.line_id or position,
+                    matched=found[entry_position],
+                    reference=f"{entry.reference} <{entry.source}>",
                 )
-            if matched is not None:
-                hits.append(
-                    ScreeningHit(
-                        kind=kind,
-                        code=entry.code,
-                        line_id=item.line_id or position,
-                        matched=matched,
-                        reference=f"{entry.reference} <{entry.source}>",
-                    )
-                )
+            )
     return hits

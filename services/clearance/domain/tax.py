@@ -16,7 +16,7 @@ from decimal import Decimal
 from msgspec import Struct
 
 from clearance.domain.deminimis import limit_for
-from clearance.domain.money import ZERO, format_amount, round_money
+from clearance.domain.money import ZERO, format_amount, quantum, round_money
 from clearance.domain.packs import PointOfSaleScheme, RulePack
 from clearance.domain.valuation import ConsignmentValue, LineValue
 from clearance.messages import Charge, Item, OrderAmended, OrderPlaced, Reason
@@ -177,7 +177,7 @@ def tax_charge(
             parts.append(("duty", round_money(duty, pack.currency, pack.rounding)))
         elif component == "excise":
             # excise goods go to formal entry (see ExciseRules): nothing to add here
-            parts.append(("excise", round_money(ZERO, pack.currency)))
+            parts.append(("excise", ZERO.quantize(quantum(pack.currency))))
         else:
             parts.append(("transport and insurance", value.transport))
     base = sum((amount for _, amount in parts), ZERO)
