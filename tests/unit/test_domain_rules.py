@@ -279,6 +279,8 @@ def test_allocation_is_exact_and_never_negative() -> None:
     assert allocate(Decimal("10.00"), [Decimal(0), Decimal(0)], "EUR") == [0, Decimal("10.00")]
     shares = allocate(Decimal("10.00"), [Decimal(1), Decimal(2)], "EUR")
     assert shares == [Decimal("3.33"), Decimal("6.67")]
+    assert allocate(Decimal("4.99"), [Decimal("12.50")], "EUR") == [Decimal("4.99")]
+    assert allocate(Decimal("4.99"), [Decimal(0)], "EUR") == [Decimal("4.99")]
 
 
 def test_screening_matches_whole_words_not_substrings() -> None:

@@ -275,9 +275,9 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     de_minimis = tax_de_minimis(order, pack, value, day)
     if de_minimis is not None:
         reasons.append(de_minimis)
-    duty_by_line: dict[int, list[Charge]] = {line.line_id: [] for line in value.lines}
+    line_duty = dict.fromkeys((line.line_id for line in value.lines), zero)
     for charge in duty.charges:
-        duty_by_line[charge.line_id or value.lines[0].line_id].append(charge)
+        line_duty[charge.line_id or value.lines[0].line_id] += charge.amount
     tax_charges: dict[int, Charge] = {}
     tax_rates: dict[int, Decimal | None] = {}
     for item, line in zip(order.items, value.lines, strict=True):
@@ -287,7 +287,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
         tax_rate, reference = line_tax_rate(item, pack, order.destination_country, day)
         tax_rates[line.line_id] = tax_rate
         tax_charges[line.line_id] = tax_charge(
-            line, duty_by_line[line.line_id], tax_rate, reference, pack
+            line, line_duty[line.line_id], tax_rate, reference, pack
         )
 
     formal = _formal_entry_reasons(order, pack, value, day, context)
@@ -315,7 +315,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
             quantity=item.quantity,
             customs_value=line.customs_value,
             duty_rate=duty.rates[line.line_id],
-            duty=sum((c.amount for c in duty_by_line[line.line_id]), zero),
+            duty=line_duty[line.line_id],
             tax_rate=tax_rates[line.line_id],
             tax=tax_charges[line.line_id].amount if line.line_id in tax_charges else zero,
             preference=duty.preferences[line.line_id],

@@ -9,7 +9,6 @@ insurance because its customs value excludes them).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -162,26 +161,28 @@ def line_tax_rate(item: Item, pack: RulePack, country: str, day: date) -> tuple[
 
 def tax_charge(
     value: LineValue,
-    duty_charges: Sequence[Charge],
+    duty: Decimal,
     rate: Decimal,
     reference: str,
     pack: RulePack,
 ) -> Charge:
-    """``rate x base`` for one line, the base built from the pack's components, rounded once."""
+    """``rate x base`` for one line, the base built from the pack's components, rounded once.
+
+    ``duty`` is the line's duty, already in minor units (the sum of its rounded duty charges).
+    """
     parts: list[tuple[str, Decimal]] = []
     for component in pack.tax.base:
         if component == "customs_value":
             parts.append(("customs value", value.customs_value))
         elif component == "duty":
-            duty = sum((c.amount for c in duty_charges), ZERO)
-            parts.append(("duty", round_money(duty, pack.currency, pack.rounding)))
+            parts.append(("duty", duty))
         elif component == "excise":
             # excise goods go to formal entry (see ExciseRules): nothing to add here
             parts.append(("excise", ZERO.quantize(quantum(pack.currency))))
         else:
             parts.append(("transport and insurance", value.transport))
-    base = sum((amount for _, amount in parts), ZERO)
-    terms = " + ".join(f"{name} {format_amount(amount)}" for name, amount in parts)
+    base = sum([amount for _, amount in parts], ZERO)
+    terms = " + ".join([f"{name} {format_amount(amount)}" for name, amount in parts])
     return Charge(
         kind="tax",
         line_id=value.line_id,

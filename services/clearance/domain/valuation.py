@@ -50,6 +50,8 @@ def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Deci
     Cumulative rounding (each share = rounded running total minus the previous one) keeps every
     share non-negative and the sum exact, whatever the number of lines.
     """
+    if len(weights) == 1:  # the usual parcel: one line takes it all
+        return [total]
     weight_sum = sum(weights, ZERO)
     if weight_sum == 0:
         return [ZERO] * (len(weights) - 1) + [total]
@@ -89,9 +91,11 @@ def value_consignment(
             zip(order.items, goods, transport, strict=True), start=1
         )
     )
+    # the shares of transport add up to its total exactly (allocate), so the sums need no lines
+    goods_total = sum(goods, ZERO)
     return ConsignmentValue(
         lines=lines,
-        customs_value=sum((line.customs_value for line in lines), ZERO),
-        threshold_value=sum((line.threshold_value for line in lines), ZERO),
+        customs_value=_value_on(pack.valuation.customs_value, goods_total, transport_total),
+        threshold_value=_value_on(pack.valuation.threshold, goods_total, transport_total),
         transport=transport_total,
     )
