@@ -96,9 +96,11 @@ async def replay(
         report.revenue_what_if[what_if.currency] = report.revenue_what_if.get(
             what_if.currency, Decimal(0)
         ) + _due(what_if)
+        if now.status != what_if.status:
+            report.status_changes[(now.status, what_if.status)] += 1
+        if now.channel != what_if.channel:
+            report.channel_changes[(now.channel, what_if.channel)] += 1
         if (now.status, now.channel) != (what_if.status, what_if.channel):
-            report.status_changes[(now.status, what_if.status)] += now.status != what_if.status
-            report.channel_changes[(now.channel, what_if.channel)] += now.channel != what_if.channel
             report.changed_parcels.append(
                 {
                     "platform": order.platform,
@@ -109,6 +111,4 @@ async def replay(
                     "due": [str(_due(now)), str(_due(what_if))],
                 }
             )
-    report.status_changes = +report.status_changes  # drop the zero counts
-    report.channel_changes = +report.channel_changes
     return report
