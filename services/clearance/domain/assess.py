@@ -83,11 +83,13 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
     reasons: list[Reason] = []
     tariff: list[Charge] = []
     unknown: list[Reason] = []
+    unpriced = False
     for item, line in zip(order.items, value.lines, strict=True):
         found = line_rate(item, line.line_id, order.origin_proof, pack)
         rates[line.line_id] = found
         reasons.extend(found.reasons)
         if found.rate is None:
+            unpriced = True
             if item.hs_code is not None:
                 unknown.append(
                     Reason(
@@ -100,13 +102,13 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
                 )
         else:
             tariff.append(ad_valorem_charge(line, item.quantity, found, pack))
-    tariff_total = sum((charge.amount for charge in tariff), ZERO)
+    tariff_total = sum([charge.amount for charge in tariff], ZERO)
     relief = duty_relief(
         order,
         pack,
         value,
         # a line without a rate has a duty not known to be small: no "duty within limit" relief
-        None if any(r.rate is None for r in rates.values()) else tariff_total,
+        None if unpriced else tariff_total,
         (context.consignee_ref, context.totals, day, context.options),
     )
     reasons.extend(relief.reasons)

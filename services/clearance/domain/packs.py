@@ -385,15 +385,19 @@ class RulePack(_Strict, frozen=True):
             return overrides[name]
         return self.options[name].default
 
-    def aggregation_units(self) -> list[AggregationUnit]:
+    def aggregation_units(self) -> tuple[AggregationUnit, ...]:
         """Every running-total unit the pack's thresholds use (without ``consignment``)."""
+        return self._aggregation_units
+
+    @cached_property
+    def _aggregation_units(self) -> tuple[AggregationUnit, ...]:  # once per pack load
         units: list[AggregationUnit] = []
         de_minimis = self.duty.de_minimis
         if de_minimis is not None:
             units.extend(u for u in de_minimis.aggregation if u != "consignment")
             if de_minimis.annual_cap is not None:
                 units.append("consignee_year")
-        return list(dict.fromkeys(units))
+        return tuple(dict.fromkeys(units))
 
     def tax_rate_parameter(self, country: str) -> Parameter:
         """The standard-rate parameter for ``country`` (member-state rate in a union pack)."""

@@ -113,7 +113,7 @@ def assess_risk(
     """Signals, score and channel of one parcel."""
     pack = context.pack
     signals = _signals(order, context, value, day, hits, problems)
-    score = sum(pack.risk_weights.get(signal, 0) for signal in signals)
+    score = sum([pack.risk_weights.get(signal, 0) for signal in signals])
     if order.seller.aeo:
         score -= pack.risk.aeo_discount
     score = max(0, min(100, score))
