@@ -243,6 +243,9 @@ class PointOfSaleScheme(_Strict, frozen=True):
     per: Literal["consignment", "item"] = "consignment"
     excluded_excise: list[ExciseCategory] = field(default_factory=list)
     number_pattern: str | None = None
+    basis: ValuationBasis | None = None
+    """The value compared with the ceiling, when not the pack's threshold value (Singapore's OVR
+    tests the sales value, without transport, while its import relief tests CIF)."""
     """Regular expression the registration number must match (e.g. IOSS ``^IM\\d{10}$``)."""
 
 

@@ -17,7 +17,7 @@ from msgspec import Struct
 from clearance.domain.deminimis import limit_for
 from clearance.domain.money import ZERO, format_amount, quantum, round_money
 from clearance.domain.packs import PointOfSaleScheme, RulePack
-from clearance.domain.valuation import ConsignmentValue, LineValue
+from clearance.domain.valuation import ConsignmentValue, LineValue, value_on
 from clearance.messages import Charge, Item, OrderAmended, OrderPlaced, Reason
 
 __all__ = ["PointOfSale", "line_tax_rate", "point_of_sale", "tax_charge", "tax_de_minimis"]
@@ -85,19 +85,14 @@ def point_of_sale(
     if why is not None:
         return _refused(why, scheme)
     assert scheme is not None and ceiling is not None
+    tested = {line.line_id: _tested_value(line, scheme) for line in value.lines}
     if scheme.per == "item":
         quantities = {item.line_id: item.quantity for item in order.items}
         covered = frozenset(
-            line.line_id
-            for line in value.lines
-            if line.threshold_value <= ceiling * quantities[line.line_id]
+            line_id for line_id, amount in tested.items() if amount <= ceiling * quantities[line_id]
         )
     else:
-        covered = (
-            frozenset(line.line_id for line in value.lines)
-            if value.threshold_value <= ceiling
-            else frozenset()
-        )
+        covered = frozenset(tested) if sum(tested.values(), ZERO) <= ceiling else frozenset()
     if not covered:
         return _refused(
             f"value above the scheme ceiling of {format_amount(ceiling)} {pack.currency}", scheme
@@ -117,6 +112,13 @@ def point_of_sale(
             ),
         ),
     )
+
+
+def _tested_value(line: LineValue, scheme: PointOfSaleScheme) -> Decimal:
+    """The line's value that the scheme's ceiling applies to."""
+    if scheme.basis is None:
+        return line.threshold_value
+    return value_on(scheme.basis, line.goods, line.transport)
 
 
 def tax_de_minimis(

@@ -17,7 +17,14 @@ from clearance.domain.money import ZERO, round_money
 from clearance.domain.packs import RulePack, ValuationBasis
 from clearance.messages import OrderAmended, OrderPlaced
 
-__all__ = ["ConsignmentValue", "LineValue", "allocate", "assessment_date", "value_consignment"]
+__all__ = [
+    "ConsignmentValue",
+    "LineValue",
+    "allocate",
+    "assessment_date",
+    "value_consignment",
+    "value_on",
+]
 
 
 class LineValue(Struct, frozen=True, kw_only=True):
@@ -66,7 +73,8 @@ def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Deci
     return shares
 
 
-def _value_on(basis: ValuationBasis, goods: Decimal, transport: Decimal) -> Decimal:
+def value_on(basis: ValuationBasis, goods: Decimal, transport: Decimal) -> Decimal:
+    """Goods alone (``intrinsic``, ``fob``) or goods with transport and insurance (``cif``)."""
     return goods + transport if basis == "cif" else goods
 
 
@@ -84,8 +92,8 @@ def value_consignment(
             line_id=item.line_id or position,
             goods=line_goods,
             transport=line_transport,
-            customs_value=_value_on(pack.valuation.customs_value, line_goods, line_transport),
-            threshold_value=_value_on(pack.valuation.threshold, line_goods, line_transport),
+            customs_value=value_on(pack.valuation.customs_value, line_goods, line_transport),
+            threshold_value=value_on(pack.valuation.threshold, line_goods, line_transport),
         )
         for position, (item, line_goods, line_transport) in enumerate(
             zip(order.items, goods, transport, strict=True), start=1
@@ -95,7 +103,7 @@ def value_consignment(
     goods_total = sum(goods, ZERO)
     return ConsignmentValue(
         lines=lines,
-        customs_value=_value_on(pack.valuation.customs_value, goods_total, transport_total),
-        threshold_value=_value_on(pack.valuation.threshold, goods_total, transport_total),
+        customs_value=value_on(pack.valuation.customs_value, goods_total, transport_total),
+        threshold_value=value_on(pack.valuation.threshold, goods_total, transport_total),
         transport=transport_total,
     )
