@@ -64,7 +64,10 @@ Order = OrderPlaced | OrderAmended
 def decide_status(requested: Iterable[Status]) -> Status:
     """The highest-precedence status among those the rules requested (``release`` if none)."""
     wanted = set(requested)
-    return next((status for status in STATUS_PRECEDENCE if status in wanted), "release")
+    for status in STATUS_PRECEDENCE:
+        if status in wanted:
+            return status
+    return "release"
 
 
 class _Duty(msgspec.Struct, frozen=True, kw_only=True):
@@ -249,9 +252,10 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     hits = screen_items(order.items, pack)
     requested: list[Status] = []
     reasons: list[Reason] = [*_screening_reasons(hits), *problems]
-    if any(hit.kind == "prohibited" for hit in hits):
+    kinds = {hit.kind for hit in hits}
+    if "prohibited" in kinds:
         requested.append("refuse")
-    if any(hit.kind == "restricted" for hit in hits):
+    if "restricted" in kinds:
         requested.append("hold")
     if problems:
         requested.append("needs_information")

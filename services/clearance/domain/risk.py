@@ -80,7 +80,8 @@ def _signals(
         signals.append("UNDERVALUATION_SUSPECTED")
     if value is not None and _just_under_relief(order, pack, value, day):
         signals.append("VALUE_JUST_UNDER_THRESHOLD")
-    if any(item.origin_country in pack.risk.high_risk_origins for item in order.items):
+    risky = pack.risk.high_risk_origins
+    if risky and any(item.origin_country in risky for item in order.items):
         signals.append("HIGH_RISK_ORIGIN")
     if history is not None:
         if history.seller_decisions == 0:
