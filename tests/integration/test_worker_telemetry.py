@@ -9,13 +9,16 @@ from collections.abc import Iterator
 import httpx
 import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from clearance.assessor import Assessor
 from clearance.bootstrap import run_worker
 from clearance.devstack import free_port
+from clearance.entrypoints.api import ApiServices, create_app
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
 from clearance.settings import Settings
@@ -177,3 +180,26 @@ def _total(text: str, name: str) -> float:
         if line.startswith(name + "{") or line.startswith(name + " "):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+async def test_the_http_api_continues_the_callers_trace(
+    settings: Settings, exporter: InMemorySpanExporter
+) -> None:
+    exporter.clear()
+    services = ApiServices(assessor=Assessor(settings.identity_key), settings=settings)
+    trace_id = "7bf92f3577b34da6a3ce929d0e0e4711"
+    async with AsyncTestClient(create_app(services)) as client:
+        response = await client.get(
+            "/v1/packs", headers={"traceparent": f"00-{trace_id}-{PLATFORM_SPAN}-01"}
+        )
+        assert response.status_code == 200
+        await client.get(
+            "/health/live", headers={"traceparent": f"00-{trace_id}-{PLATFORM_SPAN}-01"}
+        )
+    server = [
+        s
+        for s in exporter.get_finished_spans()
+        if format(s.context.trace_id, "032x") == trace_id and s.kind == trace.SpanKind.SERVER
+    ]
+    assert len(server) == 1  # the packs request; health probes are not traced
+    assert format(server[0].parent.span_id, "016x") == PLATFORM_SPAN
