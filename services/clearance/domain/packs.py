@@ -102,11 +102,20 @@ class Parameter(_Strict, frozen=True):
     def _days(self) -> list[date]:
         return sorted(self.values)
 
+    @cached_property
+    def _by_day(self) -> dict[date, Decimal | None]:
+        """Answers already given (a pure function of the day; a few hundred days at most)."""
+        return {}
+
     def at(self, day: date) -> Decimal | None:
         """The value in force on ``day``; ``None`` before the first date or where set to null."""
+        by_day = self._by_day
+        if day in by_day:
+            return by_day[day]
         days = self._days
         index = bisect.bisect_right(days, day)
-        return self.values[days[index - 1]] if index else None
+        value = by_day[day] = self.values[days[index - 1]] if index else None
+        return value
 
     @cached_property
     def citation(self) -> str:
@@ -422,6 +431,8 @@ def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
             yield "duty.de_minimis.duty_limit", duty.de_minimis.duty_limit
         if duty.de_minimis.annual_cap is not None:
             yield "duty.de_minimis.annual_cap", duty.de_minimis.annual_cap
+        if duty.de_minimis.direct_shipment is not None:
+            yield "duty.de_minimis.direct_shipment", duty.de_minimis.direct_shipment.value_limit
     if duty.flat_per_subheading is not None:
         yield "duty.flat_per_subheading.amount", duty.flat_per_subheading.amount
         yield "duty.flat_per_subheading.value_ceiling", duty.flat_per_subheading.value_ceiling
@@ -434,6 +445,8 @@ def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
         yield "tax.reduced_rate.rate", tax.reduced_rate.rate
     if tax.de_minimis is not None:
         yield "tax.de_minimis", tax.de_minimis
+    if tax.de_minimis_direct_shipment is not None:
+        yield "tax.de_minimis_direct_shipment", tax.de_minimis_direct_shipment.value_limit
     if tax.point_of_sale is not None:
         yield "tax.point_of_sale.ceiling", tax.point_of_sale.ceiling
     if pack.low_value_ceiling is not None:
