@@ -102,20 +102,11 @@ class Parameter(_Strict, frozen=True):
     def _days(self) -> list[date]:
         return sorted(self.values)
 
-    @cached_property
-    def _by_day(self) -> dict[date, Decimal | None]:
-        """Answers already given (a pure function of the day; a few hundred days at most)."""
-        return {}
-
     def at(self, day: date) -> Decimal | None:
         """The value in force on ``day``; ``None`` before the first date or where set to null."""
-        by_day = self._by_day
-        if day in by_day:
-            return by_day[day]
         days = self._days
         index = bisect.bisect_right(days, day)
-        value = by_day[day] = self.values[days[index - 1]] if index else None
-        return value
+        return self.values[days[index - 1]] if index else None
 
     @cached_property
     def citation(self) -> str:
@@ -422,9 +413,7 @@ class RulePack(_Strict, frozen=True):
 _Fail = Callable[[str, str], PackError]
 
 
-def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
-    """Every Parameter of a pack with its key path (for validation messages)."""
-    duty = pack.duty
+def _duty_parameters(duty: DutyRules) -> Iterable[tuple[str, Parameter]]:
     if duty.de_minimis is not None:
         yield "duty.de_minimis.value_limit", duty.de_minimis.value_limit
         if duty.de_minimis.duty_limit is not None:
@@ -436,7 +425,9 @@ def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
     if duty.flat_per_subheading is not None:
         yield "duty.flat_per_subheading.amount", duty.flat_per_subheading.amount
         yield "duty.flat_per_subheading.value_ceiling", duty.flat_per_subheading.value_ceiling
-    tax = pack.tax
+
+
+def _tax_parameters(tax: TaxRules) -> Iterable[tuple[str, Parameter]]:
     if tax.standard_rate is not None:
         yield "tax.standard_rate", tax.standard_rate
     for country, parameter in tax.rates_by_country.items():
@@ -449,6 +440,12 @@ def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
         yield "tax.de_minimis_direct_shipment", tax.de_minimis_direct_shipment.value_limit
     if tax.point_of_sale is not None:
         yield "tax.point_of_sale.ceiling", tax.point_of_sale.ceiling
+
+
+def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
+    """Every Parameter of a pack with its key path (for validation messages)."""
+    yield from _duty_parameters(pack.duty)
+    yield from _tax_parameters(pack.tax)
     if pack.low_value_ceiling is not None:
         yield "low_value_ceiling", pack.low_value_ceiling
 
