@@ -113,6 +113,8 @@ def test_totals_add_up_and_are_non_negative_in_minor_units(raw: dict[str, Any]) 
         decision.customs_value,
         decision.threshold_value,
         decision.collected_at_checkout,
+        decision.excise,
+        decision.fees,
     ]
     amounts += [c.amount for c in decision.charges]
     amounts += [x for line in decision.lines for x in (line.duty, line.tax, line.customs_value)]

@@ -24,7 +24,7 @@ from clearance.domain.duty import (
     line_rate,
 )
 from clearance.domain.fx import MissingExchangeRate
-from clearance.domain.money import ZERO, format_amount, quantum, round_money
+from clearance.domain.money import ZERO, format_amount, round_money
 from clearance.domain.packs import RulePack
 from clearance.domain.quality import data_problems
 from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
@@ -236,9 +236,10 @@ def _category(status: Status, total_due: Decimal) -> Category:
     return "low_value_exempt" if total_due == 0 else "low_value_dutiable"
 
 
-def _totals(charges: Iterable[Charge]) -> dict[str, Decimal]:
-    """The sum of the charges of each kind (duty, tax, excise, fee), in one pass."""
-    totals = dict.fromkeys(("duty", "tax", "excise", "fee"), ZERO)
+def _totals(charges: Iterable[Charge], zero: Decimal) -> dict[str, Decimal]:
+    """The sum of the charges of each kind (duty, tax, excise, fee), in one pass, from ``zero``
+    (the currency's zero in minor units, so a kind without charges reads "0.00" in EUR)."""
+    totals = dict.fromkeys(("duty", "tax", "excise", "fee"), zero)
     for charge in charges:
         totals[charge.kind] += charge.amount
     return totals
@@ -301,7 +302,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     if formal:
         requested.append("formal_entry_required")
     charges = [*duty.charges, *tax_charges.values()]
-    sums = _totals(charges)
+    sums = _totals(charges, zero)
     duty_total, tax_total, excise_total, fees_total = (
         sums["duty"],
         sums["tax"],
@@ -336,7 +337,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
         risk=risk,
         exchange_rate=exchange_rate,
         amounts=(value.customs_value, value.threshold_value, duty_total, tax_total),
-        collected=collected.collected,
+        collected=collected.collected if collected.covered_lines else zero,
         lines=lines,
         charges=charges,
         reasons=reasons,
@@ -362,14 +363,10 @@ def _decision(
     charges: list[Charge],
     reasons: list[Reason],
 ) -> ClearanceDecision:
+    """The decision record. ``amounts`` and ``collected`` come in the currency's minor units
+    already: sums of rounded values and charges, started from the currency's zero."""
     pack = context.pack
-    currency = pack.currency
-
-    unit = quantum(currency)
-
-    def minor(amount: Decimal) -> Decimal:  # exact already; this only fixes the exponent ("0.00")
-        return amount.quantize(unit)
-
+    zero = round_money(ZERO, pack.currency)
     customs_value, threshold_value, duty_total, tax_total = amounts
     total_due = duty_total + tax_total
     return ClearanceDecision(
@@ -389,14 +386,14 @@ def _decision(
         category=_category(status, total_due),
         currency=pack.currency,
         exchange_rate=exchange_rate,
-        customs_value=minor(customs_value),
-        threshold_value=minor(threshold_value),
-        duty=minor(duty_total),
-        tax=minor(tax_total),
-        excise=minor(ZERO),
-        fees=minor(ZERO),
-        total_due=minor(total_due),
-        collected_at_checkout=minor(collected),
+        customs_value=customs_value,
+        threshold_value=threshold_value,
+        duty=duty_total,
+        tax=tax_total,
+        excise=zero,
+        fees=zero,
+        total_due=total_due,
+        collected_at_checkout=collected,
         lines=lines,
         charges=charges,
         reasons=reasons,
@@ -417,16 +414,17 @@ def _without_rate(
 ) -> Assessment:
     """No rate to convert with: hold the parcel rather than guess an amount."""
     reasons.append(Reason(code="EXCHANGE_RATE_UNAVAILABLE", message=str(missing)))
+    zero = round_money(ZERO, context.pack.currency)
     lines = [
         DecisionLine(
             line_id=item.line_id or position,
             hs_code=item.hs_code,
             quantity=item.quantity,
-            customs_value=round_money(ZERO, context.pack.currency),
+            customs_value=zero,
             duty_rate=None,
-            duty=round_money(ZERO, context.pack.currency),
+            duty=zero,
             tax_rate=None,
-            tax=round_money(ZERO, context.pack.currency),
+            tax=zero,
         )
         for position, item in enumerate(order.items, start=1)
     ]
@@ -438,8 +436,8 @@ def _without_rate(
         status=decide_status([*requested, "hold"]),
         risk=risk,
         exchange_rate=None,
-        amounts=(ZERO, ZERO, ZERO, ZERO),
-        collected=ZERO,
+        amounts=(zero, zero, zero, zero),
+        collected=zero,
         lines=lines,
         charges=[],
         reasons=reasons,
