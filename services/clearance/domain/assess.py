@@ -19,6 +19,7 @@ from clearance.domain.context import Assessment, AssessmentContext, Contribution
 from clearance.domain.deminimis import duty_relief
 from clearance.domain.duty import (
     LineRate,
+    ad_valorem_amount,
     ad_valorem_charge,
     flat_per_subheading_charges,
     line_rate,
@@ -30,7 +31,12 @@ from clearance.domain.quality import data_problems
 from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
 from clearance.domain.screening import ScreeningHit, screen_items
 from clearance.domain.tax import line_tax_rate, point_of_sale, tax_charge, tax_de_minimis
-from clearance.domain.valuation import ConsignmentValue, assessment_date, value_consignment
+from clearance.domain.valuation import (
+    ConsignmentValue,
+    LineValue,
+    assessment_date,
+    value_consignment,
+)
 from clearance.messages import (
     Category,
     Charge,
@@ -38,6 +44,7 @@ from clearance.messages import (
     Correction,
     DecisionLine,
     ExchangeRateUsed,
+    Item,
     OrderAmended,
     OrderPlaced,
     Reason,
@@ -79,17 +86,23 @@ class _Duty(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day: date) -> _Duty:
-    """Duty: tariff per line, then relief (de minimis) or the flat per-subheading regime."""
+    """Duty: tariff per line, then relief (de minimis) or the flat per-subheading regime.
+
+    The tariff amounts come first (the relief may test the duty payable); the tariff's Charges,
+    with their formulas, only when no relief or flat regime replaces them.
+    """
     pack = context.pack
     line_ids = [line.line_id for line in value.lines]
-    rates: dict[int, LineRate] = {}
+    rates: dict[int, Decimal | None] = {}
+    preferences: dict[int, str | None] = {}
     reasons: list[Reason] = []
-    tariff: list[Charge] = []
+    priced: list[tuple[Item, LineValue, LineRate]] = []
+    tariff_total = ZERO
     unknown: list[Reason] = []
     unpriced = False
     for item, line in zip(order.items, value.lines, strict=True):
         found = line_rate(item, line.line_id, order.origin_proof, pack)
-        rates[line.line_id] = found
+        rates[line.line_id], preferences[line.line_id] = found.rate, found.preference
         reasons.extend(found.reasons)
         if found.rate is None:
             unpriced = True
@@ -104,8 +117,8 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
                     )
                 )
         else:
-            tariff.append(ad_valorem_charge(line, item.quantity, found, pack))
-    tariff_total = sum([charge.amount for charge in tariff], ZERO)
+            priced.append((item, line, found))
+            tariff_total += ad_valorem_amount(line, item.quantity, found, pack)
     relief = duty_relief(
         order,
         pack,
@@ -115,16 +128,8 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
         (context.consignee_ref, context.totals, day, context.options),
     )
     reasons.extend(relief.reasons)
-    no_rates: dict[int, Decimal | None] = dict.fromkeys(line_ids)
-    no_preferences: dict[int, str | None] = dict.fromkeys(line_ids)
     if relief.relieved:
-        return _Duty(
-            charges=(),
-            rates=no_rates,
-            preferences=no_preferences,
-            reasons=tuple(reasons),
-            unknown_tariff=False,
-        )
+        return _without_tariff(line_ids, (), reasons)
     flat = pack.duty.flat_per_subheading
     if flat is not None:
         amount, ceiling = flat.amount.at(day), flat.value_ceiling.at(day)
@@ -141,20 +146,29 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
                     reference=flat.amount.cite(),
                 )
             )
-            return _Duty(
-                charges=tuple(charges),
-                rates=no_rates,
-                preferences=no_preferences,
-                reasons=tuple(reasons),
-                unknown_tariff=False,
-            )
+            return _without_tariff(line_ids, tuple(charges), reasons)
     reasons.extend(unknown)
     return _Duty(
-        charges=tuple(tariff),
-        rates={line_id: found.rate for line_id, found in rates.items()},
-        preferences={line_id: found.preference for line_id, found in rates.items()},
+        charges=tuple(
+            ad_valorem_charge(line, item.quantity, found, pack) for item, line, found in priced
+        ),
+        rates=rates,
+        preferences=preferences,
         reasons=tuple(reasons),
         unknown_tariff=bool(unknown),
+    )
+
+
+def _without_tariff(
+    line_ids: list[int], charges: tuple[Charge, ...], reasons: list[Reason]
+) -> _Duty:
+    """Duty relieved or replaced (flat regime): no tariff rate or preference on any line."""
+    return _Duty(
+        charges=charges,
+        rates=dict.fromkeys(line_ids),
+        preferences=dict.fromkeys(line_ids),
+        reasons=tuple(reasons),
+        unknown_tariff=False,
     )
 
 

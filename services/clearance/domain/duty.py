@@ -18,7 +18,13 @@ from clearance.domain.packs import DutyLine, RulePack
 from clearance.domain.valuation import LineValue
 from clearance.messages import Charge, Item, OriginProof, Reason
 
-__all__ = ["LineRate", "ad_valorem_charge", "flat_per_subheading_charges", "line_rate"]
+__all__ = [
+    "LineRate",
+    "ad_valorem_amount",
+    "ad_valorem_charge",
+    "flat_per_subheading_charges",
+    "line_rate",
+]
 
 
 class LineRate(Struct, frozen=True, kw_only=True):
@@ -105,14 +111,21 @@ def line_rate(item: Item, line_id: int, proof: OriginProof | None, pack: RulePac
     )
 
 
-def ad_valorem_charge(value: LineValue, quantity: int, rate: LineRate, pack: RulePack) -> Charge:
+def ad_valorem_amount(value: LineValue, quantity: int, rate: LineRate, pack: RulePack) -> Decimal:
     """Duty on one line: ``rate x customs value`` (+ ``per_unit x quantity``), rounded once."""
     assert rate.rate is not None
     amount = rate.rate * value.customs_value
+    if rate.per_unit is not None:
+        amount += rate.per_unit * quantity
+    return round_money(amount, pack.currency, pack.rounding)
+
+
+def ad_valorem_charge(value: LineValue, quantity: int, rate: LineRate, pack: RulePack) -> Charge:
+    """The ``ad_valorem_amount`` of one line as a Charge, with its formula and reference."""
+    assert rate.rate is not None
     formula = f"{rate.rate} x customs value {format_amount(value.customs_value)}"
     rate_text = str(rate.rate)
     if rate.per_unit is not None:
-        amount += rate.per_unit * quantity
         formula += f" + {rate.per_unit} {pack.currency} x {quantity} units"
         rate_text += f" + {rate.per_unit} {pack.currency} per unit"
     if rate.preference is not None:
@@ -120,7 +133,7 @@ def ad_valorem_charge(value: LineValue, quantity: int, rate: LineRate, pack: Rul
     return Charge(
         kind="duty",
         line_id=value.line_id,
-        amount=round_money(amount, pack.currency, pack.rounding),
+        amount=ad_valorem_amount(value, quantity, rate, pack),
         basis=value.customs_value,
         rate=rate_text,
         formula=formula,
