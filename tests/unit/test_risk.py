@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from clearance.domain.context import SellerHistory
@@ -39,6 +40,20 @@ def test_history_signals_need_history() -> None:
     assert "NEW_SELLER" in _assess(order, history=SellerHistory()).risk.signals
     busy = SellerHistory(seller_decisions=3, consignee_parcels_today=4)
     assert "CONSIGNEE_VELOCITY" in _assess(order, history=busy).risk.signals
+
+
+def test_a_high_risk_origin_counts_only_where_the_pack_lists_it() -> None:
+    parcel = _order(4, [_item("33049930", "Face cream", 200_000)])  # origin CN
+    assert "HIGH_RISK_ORIGIN" not in _assess(parcel).risk.signals  # VN lists no origins
+    listing = msgspec.structs.replace(VN.risk, high_risk_origins=["CN"])
+    strict = msgspec.structs.replace(VN, risk=listing)
+    flagged = decide(parcel, strict, KNOWN)
+    assert "HIGH_RISK_ORIGIN" in flagged.risk.signals
+    assert flagged.risk.score == _assess(parcel).risk.score + VN.risk_weights["HIGH_RISK_ORIGIN"]
+    elsewhere = msgspec.structs.replace(
+        VN, risk=msgspec.structs.replace(listing, high_risk_origins=["XX"])
+    )
+    assert "HIGH_RISK_ORIGIN" not in decide(parcel, elsewhere, KNOWN).risk.signals
 
 
 def test_a_trusted_seller_scores_lower() -> None:
