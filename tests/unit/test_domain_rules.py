@@ -15,7 +15,7 @@ from clearance.domain.aggregation import aggregation_keys, key_for
 from clearance.domain.assess import apply_corrections, assess, decide_status
 from clearance.domain.context import AssessmentContext
 from clearance.domain.fx import ExchangeRates, FxError, MissingExchangeRate, RateRow
-from clearance.domain.money import format_amount, quantum, round_money
+from clearance.domain.money import format_amount, quantum, round_money, zero
 from clearance.domain.packs import (
     PackError,
     PackRegistry,
@@ -134,6 +134,8 @@ def test_money_rounds_once_to_the_currency_minor_unit() -> None:
     assert round_money(Decimal("2.345"), "EUR", "half_even") == Decimal("2.34")
     assert round_money(Decimal("1234.5"), "VND") == Decimal("1235")
     assert round_money(Decimal("1.2345"), "KWD", "down") == Decimal("1.234")
+    for currency, text in (("EUR", "0.00"), ("VND", "0"), ("KWD", "0.000"), ("XYZ", "0.00")):
+        assert str(zero(currency)) == text
     assert quantum("JPY") == Decimal(1)
     assert format_amount(Decimal(1250000)) == "1,250,000"
 

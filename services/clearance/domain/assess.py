@@ -25,7 +25,8 @@ from clearance.domain.duty import (
     line_rate,
 )
 from clearance.domain.fx import MissingExchangeRate
-from clearance.domain.money import ZERO, format_amount, round_money
+from clearance.domain.money import ZERO, format_amount
+from clearance.domain.money import zero as money_zero
 from clearance.domain.packs import RulePack
 from clearance.domain.quality import data_problems
 from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
@@ -96,7 +97,7 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
     rates: dict[int, Decimal | None] = {}
     preferences: dict[int, str | None] = {}
     reasons: list[Reason] = []
-    priced: list[tuple[Item, LineValue, LineRate]] = []
+    priced: list[tuple[Item, LineValue, LineRate, Decimal]] = []
     tariff_total = ZERO
     unknown: list[Reason] = []
     unpriced = False
@@ -117,8 +118,9 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
                     )
                 )
         else:
-            priced.append((item, line, found))
-            tariff_total += ad_valorem_amount(line, item.quantity, found, pack)
+            duty_due = ad_valorem_amount(line, item.quantity, found, pack)
+            priced.append((item, line, found, duty_due))
+            tariff_total += duty_due
     relief = duty_relief(
         order,
         pack,
@@ -150,7 +152,8 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
     reasons.extend(unknown)
     return _Duty(
         charges=tuple(
-            ad_valorem_charge(line, item.quantity, found, pack) for item, line, found in priced
+            ad_valorem_charge(line, item.quantity, found, pack, duty_due)
+            for item, line, found, duty_due in priced
         ),
         rates=rates,
         preferences=preferences,
@@ -285,7 +288,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
             return _without_rate(order, context, day, reasons, requested, hits, problems, missing)
 
     value = value_consignment(order, pack, rate)
-    zero = round_money(ZERO, pack.currency)  # sums start here so "0" reads "0.00" in EUR
+    zero = money_zero(pack.currency)  # sums start here so "0" reads "0.00" in EUR
     duty = _duty(order, context, value, day)
     reasons.extend(duty.reasons)
     if duty.unknown_tariff:
@@ -380,7 +383,7 @@ def _decision(
     """The decision record. ``amounts`` and ``collected`` come in the currency's minor units
     already: sums of rounded values and charges, started from the currency's zero."""
     pack = context.pack
-    zero = round_money(ZERO, pack.currency)
+    zero = money_zero(pack.currency)
     customs_value, threshold_value, duty_total, tax_total = amounts
     total_due = duty_total + tax_total
     return ClearanceDecision(
@@ -428,7 +431,7 @@ def _without_rate(
 ) -> Assessment:
     """No rate to convert with: hold the parcel rather than guess an amount."""
     reasons.append(Reason(code="EXCHANGE_RATE_UNAVAILABLE", message=str(missing)))
-    zero = round_money(ZERO, context.pack.currency)
+    zero = money_zero(context.pack.currency)
     lines = [
         DecisionLine(
             line_id=item.line_id or position,

@@ -120,8 +120,10 @@ def ad_valorem_amount(value: LineValue, quantity: int, rate: LineRate, pack: Rul
     return round_money(amount, pack.currency, pack.rounding)
 
 
-def ad_valorem_charge(value: LineValue, quantity: int, rate: LineRate, pack: RulePack) -> Charge:
-    """The ``ad_valorem_amount`` of one line as a Charge, with its formula and reference."""
+def ad_valorem_charge(
+    value: LineValue, quantity: int, rate: LineRate, pack: RulePack, amount: Decimal
+) -> Charge:
+    """The Charge for ``amount``, the line's ``ad_valorem_amount``: its formula and reference."""
     assert rate.rate is not None
     formula = f"{rate.rate} x customs value {format_amount(value.customs_value)}"
     rate_text = str(rate.rate)
@@ -133,7 +135,7 @@ def ad_valorem_charge(value: LineValue, quantity: int, rate: LineRate, pack: Rul
     return Charge(
         kind="duty",
         line_id=value.line_id,
-        amount=ad_valorem_amount(value, quantity, rate, pack),
+        amount=amount,
         basis=value.customs_value,
         rate=rate_text,
         formula=formula,

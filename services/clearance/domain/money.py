@@ -9,7 +9,15 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Final, Literal
 
-__all__ = ["ZERO", "RoundingRule", "format_amount", "minor_units", "quantum", "round_money"]
+__all__ = [
+    "ZERO",
+    "RoundingRule",
+    "format_amount",
+    "minor_units",
+    "quantum",
+    "round_money",
+    "zero",
+]
 
 RoundingRule = Literal["half_up", "half_even", "down", "up"]
 
@@ -37,6 +45,7 @@ _DECIMAL_ROUNDING: Final[dict[str, str]] = {
 }
 
 _QUANTA: Final[dict[int, Decimal]] = {digits: Decimal(1).scaleb(-digits) for digits in range(5)}
+_ZEROS: Final[dict[int, Decimal]] = {digits: ZERO.quantize(q) for digits, q in _QUANTA.items()}
 
 
 def minor_units(currency: str) -> int:
@@ -47,6 +56,11 @@ def minor_units(currency: str) -> int:
 def quantum(currency: str) -> Decimal:
     """The smallest amount of ``currency`` as a Decimal exponent (``Decimal('0.01')`` for EUR)."""
     return _QUANTA[minor_units(currency)]
+
+
+def zero(currency: str) -> Decimal:
+    """Zero in the minor units of ``currency`` (``0.00`` EUR, ``0`` VND): sums start here."""
+    return _ZEROS[_MINOR_UNITS.get(currency, 2)]
 
 
 def round_money(amount: Decimal, currency: str, rule: RoundingRule = "half_up") -> Decimal:

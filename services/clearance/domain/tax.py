@@ -15,7 +15,7 @@ from decimal import Decimal
 from msgspec import Struct
 
 from clearance.domain.deminimis import limit_for
-from clearance.domain.money import ZERO, format_amount, quantum, round_money
+from clearance.domain.money import ZERO, format_amount, round_money, zero
 from clearance.domain.packs import PointOfSaleScheme, RulePack
 from clearance.domain.valuation import ConsignmentValue, LineValue, value_on
 from clearance.messages import Charge, Item, OrderAmended, OrderPlaced, Reason
@@ -180,7 +180,7 @@ def tax_charge(
             parts.append(("duty", duty))
         elif component == "excise":
             # excise goods go to formal entry (see ExciseRules): nothing to add here
-            parts.append(("excise", ZERO.quantize(quantum(pack.currency))))
+            parts.append(("excise", zero(pack.currency)))
         else:
             parts.append(("transport and insurance", value.transport))
     base = sum([amount for _, amount in parts], ZERO)
