@@ -83,6 +83,7 @@ def value_consignment(
 ) -> ConsignmentValue:
     """Convert and value every line of ``order`` with ``rate`` (1 order currency = rate pack)."""
     currency, rounding = pack.currency, pack.rounding
+    customs_basis, threshold_basis = pack.valuation.customs_value, pack.valuation.threshold
     goods = [round_money(i.unit_price * i.quantity * rate, currency, rounding) for i in order.items]
     freight = ZERO if order.prices_include_shipping else order.shipping_cost
     transport_total = round_money((freight + order.insurance_cost) * rate, currency, rounding)
@@ -92,8 +93,8 @@ def value_consignment(
             line_id=item.line_id or position,
             goods=line_goods,
             transport=line_transport,
-            customs_value=value_on(pack.valuation.customs_value, line_goods, line_transport),
-            threshold_value=value_on(pack.valuation.threshold, line_goods, line_transport),
+            customs_value=value_on(customs_basis, line_goods, line_transport),
+            threshold_value=value_on(threshold_basis, line_goods, line_transport),
         )
         for position, (item, line_goods, line_transport) in enumerate(
             zip(order.items, goods, transport, strict=True), start=1
@@ -103,7 +104,7 @@ def value_consignment(
     goods_total = sum(goods, ZERO)
     return ConsignmentValue(
         lines=lines,
-        customs_value=value_on(pack.valuation.customs_value, goods_total, transport_total),
-        threshold_value=value_on(pack.valuation.threshold, goods_total, transport_total),
+        customs_value=value_on(customs_basis, goods_total, transport_total),
+        threshold_value=value_on(threshold_basis, goods_total, transport_total),
         transport=transport_total,
     )
