@@ -123,3 +123,5 @@ def test_bench_engine_reports_a_measurement(capsys: pytest.CaptureFixture[str]) 
     [line] = capsys.readouterr().out.splitlines()  # --engine alone: not the pipeline too
     result = json.loads(line)
     assert result["assessments"] == 300 and result["assessments_per_second"] > 0
+    passes = result["passes_per_second"]  # the median of three timed passes is the result
+    assert len(passes) == 3 and sorted(passes)[1] == result["assessments_per_second"]
