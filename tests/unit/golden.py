@@ -16,7 +16,7 @@ import msgspec
 from clearance.domain.assess import assess
 from clearance.domain.context import Assessment, AssessmentContext
 from clearance.domain.fx import ExchangeRates, RateRow
-from clearance.domain.packs import PackRegistry
+from clearance.domain.packs import DutyLine, PackRegistry, RulePack
 from clearance.messages import ORDER_PLACED_DECODER, OrderPlaced
 
 REGISTRY = PackRegistry.bundled()
@@ -61,9 +61,28 @@ def build_order(raw: dict[str, Any]) -> OrderPlaced:
     return ORDER_PLACED_DECODER.decode(msgspec.json.encode(order))
 
 
+def with_case_tariff_lines(pack: RulePack, raw_lines: list[dict[str, Any]]) -> RulePack:
+    """The pack plus the tariff lines a worked example assumes (for the case, never the pack).
+
+    An official example may state its own duty rate ("a duty rate of 5%") for a pack that has no
+    tariff data; the case says so in ``tariff_lines`` and each line must carry the ``reference``
+    that states the rate.
+    """
+    extra = []
+    for raw in raw_lines:
+        if not raw.get("reference"):
+            raise ValueError(f"case tariff line {raw} needs the reference that states its rate")
+        line = {key: value for key, value in raw.items() if key != "reference"}
+        extra.append(msgspec.convert(line, DutyLine))
+    table = msgspec.structs.replace(pack.duty.table, lines=[*pack.duty.table.lines, *extra])
+    return msgspec.structs.replace(pack, duty=msgspec.structs.replace(pack.duty, table=table))
+
+
 def run_case(case: dict[str, Any]) -> Assessment:
     order = build_order(case["order"])
     pack = REGISTRY.for_destination(order.destination_country, case.get("pack"))
+    if case.get("tariff_lines"):
+        pack = with_case_tariff_lines(pack, case["tariff_lines"])
     rows = [
         RateRow(
             day=dt.date.fromisoformat(str(row["date"])),
