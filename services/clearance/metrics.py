@@ -10,11 +10,15 @@ never for accounting (the decisions in PostgreSQL are the record).
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable
+from decimal import Decimal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from clearance.messages import ClearanceDecision
+
+_ZERO = Decimal(0)
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
@@ -91,15 +95,23 @@ class Metrics:
         )
 
     def record_decisions(self, decisions: Iterable[ClearanceDecision]) -> None:
-        """Count published decisions and the amounts they assessed."""
+        """Count published decisions and the amounts they assessed (summed per batch first:
+        a labelled metric costs a lock and a lookup per call)."""
+        counts: collections.Counter[tuple[str, str, str]] = collections.Counter()
+        duty: dict[str, Decimal] = {}
+        tax: dict[str, Decimal] = {}
         for decision in decisions:
-            self.decisions.labels(
-                decision.status, decision.channel, decision.destination_country
-            ).inc()
+            counts[(decision.status, decision.channel, decision.destination_country)] += 1
             if decision.duty:
-                self.duty_assessed.labels(decision.currency).inc(float(decision.duty))
+                duty[decision.currency] = duty.get(decision.currency, _ZERO) + decision.duty
             if decision.tax:
-                self.tax_assessed.labels(decision.currency).inc(float(decision.tax))
+                tax[decision.currency] = tax.get(decision.currency, _ZERO) + decision.tax
+        for labels, count in counts.items():
+            self.decisions.labels(*labels).inc(count)
+        for currency, amount in duty.items():
+            self.duty_assessed.labels(currency).inc(float(amount))
+        for currency, amount in tax.items():
+            self.tax_assessed.labels(currency).inc(float(amount))
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

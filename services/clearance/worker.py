@@ -18,6 +18,7 @@ the outbox and is published by the drain (at start-up and every few seconds, by 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -235,8 +236,8 @@ class Worker:
             for messages in batches.values()
             for message in messages
         ]
-        for record in records:
-            self.metrics.orders_consumed.labels(record.topic).inc()
+        for topic, count in collections.Counter(record.topic for record in records).items():
+            self.metrics.orders_consumed.labels(topic).inc(count)
         self.metrics.batch_size.observe(len(records))
         links = span_links(extract_context(record.headers) for record in records)
         async with self.batch_lock:

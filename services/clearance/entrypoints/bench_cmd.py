@@ -34,7 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--partitions", type=int, default=4, help="partitions (pipeline)")
     parser.add_argument("--rate", type=int, default=1_000, help="orders/s of the latency run")
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes (pipeline; 1 = in this process)"
+        "--workers", type=int, default=1, help="worker processes (pipeline)"
     )
     parser.add_argument(
         "--tracing",
@@ -46,8 +46,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
 
-def _engine_orders(count: int, seed: int) -> list[Any]:
-    """A realistic mix: 60% VN (express, some ATIGA, some master bills), 40% EU (DE/FR/ES/IT)."""
+def _engine_orders(count: int, seed: int, consignees: int = 500) -> list[Any]:
+    """A realistic mix: 60% VN (express, some ATIGA, some master bills), 40% EU (DE/FR/ES/IT).
+
+    ``consignees`` buyers share the orders; each order travels on one of 47 master bills (47 is
+    prime, so a buyer's parcels spread over several flights as real ones do).
+    """
     import msgspec
 
     from clearance.messages import ORDER_PLACED_DECODER
@@ -94,14 +98,14 @@ def _engine_orders(count: int, seed: int) -> list[Any]:
             "currency": "VND" if vn else "EUR",
             "seller": {"id": "s", "name": "Seller", "country": "CN"},
             "consignee": {
-                "id": f"c{index % 500}",
+                "id": f"c{index % consignees}",
                 "name": "Buyer",
                 "country": "VN" if vn else "DE",
-                "identity": {"type": "national_id", "number": f"{index % 500:012d}"},
+                "identity": {"type": "national_id", "number": f"{index % consignees:012d}"},
             },
             "items": items,
             "shipping_cost": "30000" if vn else "4.99",
-            "transport": {"mode": "express", "master_bill": f"M{index % 50}"},
+            "transport": {"mode": "express", "master_bill": f"M{index % 47}"},
         }
         if vn and rng.random() < 0.2:
             order["origin_proof"] = {"agreement": "ATIGA", "document": "FORM_D"}

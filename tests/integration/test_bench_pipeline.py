@@ -1,0 +1,29 @@
+"""``clearance bench --pipeline`` on the real broker and database, small enough for the suite."""
+
+from __future__ import annotations
+
+from clearance.bench_pipeline import _run
+
+
+async def test_the_pipeline_bench_decides_every_order_once_and_reports_the_passthrough(
+    kafka_bootstrap: str, database_url: str
+) -> None:
+    result = await _run(
+        kafka_bootstrap,
+        database_url,
+        count=1500,
+        seed=3,
+        partitions=2,
+        rate=100,
+        processes=2,
+        latency_seconds=2.0,
+    )
+    assert result["stored"] == result["published"] == 1500  # one decision each, all published
+    assert result["outbox_left"] == 0
+    assert result["orders_per_second"] > 0
+    assert result["passthrough_per_second"] > 0
+    ratio = result["orders_per_second"] / result["passthrough_per_second"]
+    assert abs(result["ratio_to_passthrough"] - ratio) <= 0.01
+    latency = result["latency"]
+    assert latency["decided"] == latency["orders"] == 200
+    assert 0 < latency["p50_ms"] <= latency["p99_ms"] <= latency["max_ms"]
