@@ -319,7 +319,7 @@ def run_pipeline_bench(
     seed: int = 7,
     partitions: int = 4,
     rate: int = 1_000,
-    processes: int = 1,
+    processes: int = 2,
     tracing: str = "sampled",
 ) -> dict[str, Any]:
     """Measure the pipeline, the passthrough and the latency; see the module docstring."""

@@ -34,7 +34,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--partitions", type=int, default=4, help="partitions (pipeline)")
     parser.add_argument("--rate", type=int, default=1_000, help="orders/s of the latency run")
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes (pipeline)"
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes in one group (pipeline; default 2, one per core of the target)",
     )
     parser.add_argument(
         "--tracing",
