@@ -60,20 +60,23 @@ def _engine_orders(count: int, seed: int, consignees: int = 500) -> list[Any]:
     from clearance.messages import ORDER_PLACED_DECODER
 
     rng = random.Random(seed)
+    # (HS code, description, unit price range): prices in a plausible band above each heading's
+    # reference price (so the undervaluation signal fires on outliers, not on the mix itself),
+    # EU lines that the EU pack's tariff lists.
     vn_items = [
-        ("85183020", "Wireless earphones"),
-        ("33049930", "Face cream"),
-        ("85171300", "Smartphone"),
-        ("62064000", "Blouse"),
-        ("94052190", "LED desk lamp"),
+        ("85183020", "Wireless earphones", 200_000, 900_000),
+        ("33049930", "Face cream", 100_000, 600_000),
+        ("85171300", "Smartphone", 2_500_000, 8_000_000),
+        ("62064000", "Blouse", 150_000, 500_000),
+        ("94052190", "LED desk lamp", 200_000, 700_000),
     ]
     eu_items = [
-        ("610910", "Cotton T-shirt"),
-        ("620610", "Silk blouse"),
-        ("640399", "Shoes"),
-        ("950300", "Doll"),
-        ("420221", "Handbag"),
-        ("851830", "Headphones"),
+        ("610910", "Cotton T-shirt", 3, 30),
+        ("620610", "Silk blouse", 15, 90),
+        ("640419", "Slippers", 5, 40),
+        ("95030021", "Doll", 5, 60),
+        ("420221", "Handbag", 20, 90),
+        ("620211", "Wool coat", 40, 180),
     ]
     orders = []
     for index in range(count):
@@ -83,13 +86,13 @@ def _engine_orders(count: int, seed: int, consignees: int = 500) -> list[Any]:
             {
                 "description": desc,
                 "quantity": rng.randint(1, 3),
-                "unit_price": str(rng.randint(50, 900) * 1000)
+                "unit_price": str(rng.randint(low // 1000, high // 1000) * 1000)
                 if vn
-                else f"{rng.randint(3, 90)}.{rng.randint(0, 99):02d}",
+                else f"{rng.randint(low, high - 1)}.{rng.randint(0, 99):02d}",
                 "origin_country": rng.choice(["CN", "TH", "KR"]),
                 "hs_code": hs,
             }
-            for hs, desc in rng.sample(catalogue, rng.randint(1, 3))
+            for hs, desc, low, high in rng.sample(catalogue, rng.randint(1, 3))
         ]
         order = {
             "type": "order.placed",
