@@ -323,8 +323,10 @@ class Store:
             return []
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
-                "SELECT key, platform, order_id, shipment_id, value FROM consignee_totals"
-                " WHERE key = ANY($1::text[])",
+                # A join on the keys, not "key = ANY(...)": with an array of hundreds of keys the
+                # planner chose a sequential scan of the whole table on every batch.
+                "SELECT t.key, t.platform, t.order_id, t.shipment_id, t.value"
+                " FROM unnest($1::text[]) AS k(key) JOIN consignee_totals t ON t.key = k.key",
                 wanted,
             )
         return [
@@ -342,9 +344,12 @@ class Store:
             seller_ids.append(seller)
         refs = sorted(set(consignee_refs))
         async with self.pool.acquire() as connection:
+            # One index probe per seller: a marketplace's big seller has millions of orders,
+            # and DISTINCT over them would read every one of them each batch.
             known = await connection.fetch(
-                "SELECT DISTINCT platform, seller_id FROM orders WHERE (platform, seller_id) IN"
-                " (SELECT * FROM unnest($1::text[], $2::text[]))",
+                "SELECT s.platform, s.seller_id FROM unnest($1::text[], $2::text[])"
+                " AS s(platform, seller_id) WHERE EXISTS (SELECT 1 FROM orders o"
+                " WHERE o.platform = s.platform AND o.seller_id = s.seller_id)",
                 platforms,
                 seller_ids,
             )
