@@ -354,8 +354,8 @@ class Store:
                 seller_ids,
             )
             recent = await connection.fetch(
-                "SELECT consignee_ref, count(*) FROM orders"
-                " WHERE consignee_ref = ANY($1::text[]) AND occurred_at >= $2 GROUP BY 1",
+                "SELECT c.ref, count(*) FROM unnest($1::text[]) AS c(ref)"
+                " JOIN orders o ON o.consignee_ref = c.ref AND o.occurred_at >= $2 GROUP BY 1",
                 refs,
                 since,
             )
