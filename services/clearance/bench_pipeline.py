@@ -6,8 +6,9 @@ messages:
 
 1. *pipeline*: a backlog of N orders is consumed by ``--workers`` ``clearance worker`` processes
    in one group (decode, assess, one transaction per batch, publish, commit); orders per second
-   from the first decision published to the last. Progress is read from the decisions topic's end
-   offsets (a metadata request), not by counting rows, so measuring costs the database nothing.
+   over the middle 80% of the decisions by publish time (the steady rate, without the start-up).
+   The publish times are read from the decisions topic after the run, so measuring costs the
+   workers and the database nothing while they run.
 2. *passthrough*: the same N records consumed and produced again by a bare loop (consume, produce,
    await acks, commit per batch): the ceiling the broker and client allow on this machine.
 3. *latency*: orders produced at a steady rate while the workers run; order sent -> decision
@@ -30,6 +31,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from clearance.adapters.kafka import (
     ORDERS,
@@ -132,15 +134,32 @@ async def _pipeline(
             await asyncio.sleep(0.25)  # rare enough to cost the database nothing measurable
             stored, pending = await _stored(connection)
     stamps = await _publish_times(settings, stored)
-    # The first batch's decisions mark the start; the orders counted are those after it.
-    first_batch = min(settings.batch_size, len(stamps) - 1)
+    # The steady rate: the middle 80% of the decisions, so the workers' start (joining the group,
+    # the first fetch) and the last partial batches do not count.
+    first, last = len(stamps) // 10, len(stamps) - 1 - len(stamps) // 10
     return {
-        "orders": len(stamps) - first_batch,
-        "seconds": round(max(stamps[-1] - stamps[first_batch - 1], 1) / 1000, 3),
+        "orders": last - first,
+        "seconds": round(max(stamps[last] - stamps[first], 1) / 1000, 3),
         "stored": stored,
         "published": len(stamps),
         "outbox_left": pending,
     }
+
+
+async def _group_stable(settings: Settings, members: int) -> None:
+    """Wait (up to 30 s) until the worker group is stable with ``members`` members."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        deadline = time.monotonic() + 30.0
+        while time.monotonic() < deadline:
+            (description,) = await admin.describe_consumer_groups([settings.consumer_group])
+            _, _, state, _, _, found = description.groups[0]
+            if state == "Stable" and len(found) == members:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 async def _passthrough(settings: Settings, count: int) -> dict[str, Any]:
@@ -178,42 +197,55 @@ async def _latency(
 ) -> dict[str, Any]:
     """Orders at ``rate``/s for ``seconds``; decision publish time minus order send time.
 
-    The decision's timestamp is set by the worker's producer when it publishes, so reading the
-    decisions after all orders are sent does not add to the latency.
+    The workers first join their group and decide a warm-up of 100 orders (start-up work such as
+    the first pack lookups is not what a platform waits for in steady operation). The decision's
+    timestamp is set by the worker's producer when it publishes, so reading the decisions after
+    all orders are sent does not add to the latency.
     """
-    records = _orders(int(rate * seconds), seed + 1, start)
-    sent: dict[str, float] = {}
+    warm_up = _orders(100, seed + 2, start)
+    records = _orders(int(rate * seconds), seed + 1, start + len(warm_up))
+    topic = settings.topic("decisions.v1")
+    partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
     reader = AIOKafkaConsumer(
-        settings.topic("decisions.v1"),
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=f"{settings.consumer_group}-latency",
-        auto_offset_reset="latest",
+        enable_auto_commit=False,
         fetch_max_wait_ms=10,
-        session_timeout_ms=1000,
-        heartbeat_interval_ms=200,
     )
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=1)
     await reader.start()
     await producer.start()
+    sent: dict[str, float] = {}
     latencies: list[float] = []
+
+    async def read(wanted: int, deadline: float) -> list[float]:
+        found: list[float] = []
+        while len(found) < wanted and time.time() < deadline:
+            batches = await reader.getmany(timeout_ms=100)
+            for messages in batches.values():
+                for message in messages:
+                    order_id = _order_id(message.value)
+                    if order_id in sent:
+                        found.append(message.timestamp / 1000 - sent.pop(order_id))
+        return found
+
     try:
+        reader.assign(partitions)
+        await reader.seek_to_end(*partitions)
         async with _workers(settings, processes):
-            await asyncio.sleep(3.0)  # the workers and the reader join their groups
+            await _group_stable(settings, processes)
+            for index, (key, value) in enumerate(warm_up):
+                sent[f"o{start + index}"] = time.time()
+                await producer.send(settings.topic(ORDERS), value=value, key=key)
+            await read(len(warm_up), time.time() + 30)
+            sent.clear()
             begin = time.time()
             for index, (key, value) in enumerate(records):
                 due = begin + index / rate
                 if (wait := due - time.time()) > 0:
                     await asyncio.sleep(wait)
-                sent[f"o{start + index}"] = time.time()
+                sent[f"o{start + len(warm_up) + index}"] = time.time()
                 await producer.send(settings.topic(ORDERS), value=value, key=key)
-            deadline = time.time() + 30
-            while len(latencies) < len(records) and time.time() < deadline:
-                batches = await reader.getmany(timeout_ms=100)
-                for messages in batches.values():
-                    for message in messages:
-                        order_id = _order_id(message.value)
-                        if order_id in sent:
-                            latencies.append(message.timestamp / 1000 - sent[order_id])
+            latencies = await read(len(records), time.time() + 30)
     finally:
         await producer.stop()
         await reader.stop()
