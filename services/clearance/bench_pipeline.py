@@ -48,6 +48,8 @@ from clearance.settings import Settings, load_settings, to_environment
 __all__ = ["run_pipeline_bench"]
 
 PIPELINE_TARGET_PER_SECOND = 10_000
+#: A run with no decision stored or published for this long has failed (a worker crashed, say).
+STALL_SECONDS = 60.0
 
 
 def _orders(count: int, seed: int, start: int = 0) -> list[tuple[bytes, bytes]]:
@@ -130,9 +132,17 @@ async def _pipeline(
 ) -> dict[str, Any]:
     async with _workers(settings, processes):
         stored, pending = 0, 1
+        progress = (stored, pending, time.monotonic())
         while stored < count or pending:
             await asyncio.sleep(0.25)  # rare enough to cost the database nothing measurable
             stored, pending = await _stored(connection)
+            if (stored, pending) != progress[:2]:
+                progress = (stored, pending, time.monotonic())
+            elif time.monotonic() - progress[2] > STALL_SECONDS:
+                raise RuntimeError(
+                    f"the workers made no progress for {STALL_SECONDS:.0f} s:"
+                    f" {stored} of {count} decisions stored, {pending} not yet published"
+                )
     stamps = await _publish_times(settings, stored)
     # The steady rate: the middle 80% of the decisions, so the workers' start (joining the group,
     # the first fetch) and the last partial batches do not count.
