@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -41,9 +40,9 @@ from clearance.adapters.kafka import (
     send_records,
 )
 from clearance.adapters.postgres import migrate
-from clearance.devstack import servers
+from clearance.devstack import servers, start_clearance
 from clearance.messages import encode
-from clearance.settings import Settings, load_settings, to_environment
+from clearance.settings import Settings, load_settings
 
 __all__ = ["run_pipeline_bench"]
 
@@ -77,18 +76,7 @@ async def _stored(connection: asyncpg.Connection) -> tuple[int, int]:
 @contextlib.asynccontextmanager
 async def _workers(settings: Settings, processes: int) -> AsyncIterator[None]:
     """``processes`` ``clearance worker`` processes in one group, stopped with SIGTERM."""
-    children = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "clearance",
-            "worker",
-            env=to_environment(settings),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(max(1, processes))
-    ]
+    children = [await start_clearance("worker", settings) for _ in range(max(1, processes))]
     try:
         yield
     finally:

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -25,10 +24,10 @@ from typing import Any
 from clearance.adapters.kafka import ORDERS, ensure_topics, send_records
 from clearance.adapters.postgres import Store, connect, migrate
 from clearance.bootstrap import run_worker
-from clearance.devstack import free_port, servers
+from clearance.devstack import free_port, servers, start_clearance
 from clearance.keys import new_key
 from clearance.metrics import Metrics
-from clearance.settings import Settings, load_settings, to_environment
+from clearance.settings import Settings, load_settings
 
 __all__ = ["DemoOptions", "run_demo"]
 
@@ -100,15 +99,7 @@ def _settings(kafka: str, database: str) -> Settings:
 @contextlib.asynccontextmanager
 async def _api_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
     """``clearance api`` on ``settings.api_port``, stopped (then killed if need be) on exit."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "clearance",
-        "api",
-        env=to_environment(settings),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await start_clearance("api", settings)
     try:
         await _wait_for_port(settings.api_host, settings.api_port, process)
         yield process

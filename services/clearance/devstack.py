@@ -13,18 +13,42 @@ through ``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["DevStackError", "embedded_kafka", "embedded_postgres", "free_port", "servers"]
+from clearance.settings import Settings, to_environment
+
+__all__ = [
+    "DevStackError",
+    "embedded_kafka",
+    "embedded_postgres",
+    "free_port",
+    "servers",
+    "start_clearance",
+]
+
+
+async def start_clearance(command: str, settings: Settings) -> asyncio.subprocess.Process:
+    """``clearance COMMAND`` as a child process loading ``settings`` (its output discarded)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "clearance",
+        command,
+        env=to_environment(settings),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 class DevStackError(RuntimeError):

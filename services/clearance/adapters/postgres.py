@@ -54,19 +54,22 @@ class DecisionFilter(msgspec.Struct, frozen=True, kw_only=True):
     day_from: date | None = None
     day_to: date | None = None
 
-    def where(self, date_column: str = "o.decided_at") -> tuple[list[str], list[Any]]:
-        """SQL conditions and their values (numbered from $1)."""
+    def where(
+        self, date_column: str = "o.decided_at", table: str = "o"
+    ) -> tuple[list[str], list[Any]]:
+        """SQL conditions and their values (numbered from $1); ``table`` is the alias of the
+        table holding status, destination, channel and platform (orders or decisions)."""
         clauses: list[str] = []
         values: list[Any] = []
         for column, value in (
-            ("o.status", self.status),
-            ("o.destination", self.destination),
-            ("o.channel", self.channel),
-            ("o.platform", self.platform),
+            ("status", self.status),
+            ("destination", self.destination),
+            ("channel", self.channel),
+            ("platform", self.platform),
         ):
             if value is not None:
                 values.append(value)
-                clauses.append(f"{column} = ${len(values)}")
+                clauses.append(f"{table}.{column} = ${len(values)}")
         if self.day_from is not None:
             values.append(self.day_from)
             clauses.append(f"{date_column}::date >= ${len(values)}")
@@ -670,31 +673,35 @@ class Store:
     async def revenue(self, filters: DecisionFilter) -> list[dict[str, Any]]:
         """Duty, tax and total due of current decisions, by currency and status."""
         clauses, values = filters.where(date_column="d.assessment_date")
-        where = " AND ".join(clauses) or "true"
-        async with self.pool.acquire() as connection:
-            rows = await connection.fetch(
-                "SELECT d.currency, d.status, count(*) AS parcels, sum(d.duty) AS duty,"
-                " sum(d.tax) AS tax, sum(d.total_due) AS total_due"
-                " FROM orders o JOIN decisions d USING (decision_id)"
-                f" WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
-                *values,
-            )
-        return [dict(row) for row in rows]
+        return await self._report(
+            "SELECT d.currency, d.status, count(*) AS parcels, sum(d.duty) AS duty,"
+            " sum(d.tax) AS tax, sum(d.total_due) AS total_due"
+            " FROM orders o JOIN decisions d USING (decision_id)"
+            " WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
+            clauses,
+            values,
+        )
 
     async def risk_report(self, filters: DecisionFilter) -> list[dict[str, Any]]:
         """Per risk signal: inspected decisions that carried it, and how many ended in seizure."""
-        clauses, values = filters.where(date_column="i.occurred_at")
-        clauses = [c.replace("o.destination", "d.destination") for c in clauses]
+        clauses, values = filters.where(date_column="i.occurred_at", table="d")
+        return await self._report(
+            "SELECT signal, count(*) AS inspected,"
+            " count(*) FILTER (WHERE i.outcome = 'seize') AS seized"
+            " FROM inspections i JOIN decisions d ON d.decision_id = i.inspected_decision"
+            " CROSS JOIN LATERAL json_array_elements_text(d.body->'risk'->'signals') AS signal"
+            " WHERE {where} GROUP BY signal ORDER BY signal",
+            clauses,
+            values,
+        )
+
+    async def _report(
+        self, sql: str, clauses: list[str], values: list[Any]
+    ) -> list[dict[str, Any]]:
+        """Run a report query whose ``{where}`` takes the filter's conditions."""
         where = " AND ".join(clauses) or "true"
         async with self.pool.acquire() as connection:
-            rows = await connection.fetch(
-                "SELECT signal, count(*) AS inspected,"
-                " count(*) FILTER (WHERE i.outcome = 'seize') AS seized"
-                " FROM inspections i JOIN decisions d ON d.decision_id = i.inspected_decision"
-                " CROSS JOIN LATERAL json_array_elements_text(d.body->'risk'->'signals') AS signal"
-                f" WHERE {where} GROUP BY signal ORDER BY signal",
-                *values,
-            )
+            rows = await connection.fetch(sql.format(where=where), *values)
         return [dict(row) for row in rows]
 
     async def stored_orders(
@@ -743,16 +750,14 @@ class Store:
     async def revenue_by_day(self, filters: DecisionFilter) -> list[dict[str, Any]]:
         """Duty and tax of current decisions per assessment day and currency (not cancelled)."""
         clauses, values = filters.where(date_column="d.assessment_date")
-        clauses.append("o.status <> 'cancelled'")
-        async with self.pool.acquire() as connection:
-            rows = await connection.fetch(
-                "SELECT d.assessment_date AS day, d.currency, count(*) AS parcels,"
-                " sum(d.duty) AS duty, sum(d.tax) AS tax"
-                " FROM orders o JOIN decisions d USING (decision_id)"
-                f" WHERE {' AND '.join(clauses)} GROUP BY 1, 2 ORDER BY 1, 2",
-                *values,
-            )
-        return [dict(row) for row in rows]
+        return await self._report(
+            "SELECT d.assessment_date AS day, d.currency, count(*) AS parcels,"
+            " sum(d.duty) AS duty, sum(d.tax) AS tax"
+            " FROM orders o JOIN decisions d USING (decision_id)"
+            " WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
+            [*clauses, "o.status <> 'cancelled'"],
+            values,
+        )
 
 
 def _stored_order(body: str) -> Order:
