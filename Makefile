@@ -8,16 +8,26 @@ CHECKOV := .venv-checkov
 KUBECTL  = $(shell command -v kubectl || echo $(BIN)/kubectl)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint unit integration format contracts bench clean tools security browser
+.PHONY: help lock demo test lint unit integration format contracts bench clean tools security browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements/dev.lock pins (see `make lock`), then the project itself.
+$(STAMP): pyproject.toml requirements/dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=23.2,<27'
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+lock: ## re-resolve the pinned dependency sets from pyproject.toml (requirements/*.lock)
+	@test -x .venv-lock/bin/pip-compile || ($(PYTHON) -m venv .venv-lock \
+		&& .venv-lock/bin/python -m pip install --quiet pip-tools==7.6.2)
+	.venv-lock/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		$(LOCK_ARGS) --output-file requirements/runtime.lock pyproject.toml
+	.venv-lock/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		$(LOCK_ARGS) --extra dev --output-file requirements/dev.lock pyproject.toml
 
 demo: $(STAMP) ## run the whole service locally on an embedded broker and database (ARGS="--exit")
 	$(BIN)/clearance dev $(ARGS)
@@ -65,4 +75,4 @@ bench: $(STAMP) ## benchmarks (ARGS="--engine" ...)
 	$(BIN)/clearance bench $(ARGS)
 
 clean: ## remove the virtualenv and caches
-	rm -rf $(VENV) $(CHECKOV) .rendered .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(CHECKOV) .venv-lock .rendered .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
