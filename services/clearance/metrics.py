@@ -88,6 +88,28 @@ class Metrics:
             ["topic", "partition"],
             registry=registry,
         )
+        self.partition_stalled_seconds = Gauge(
+            "clearance_partition_stalled_seconds",
+            "Seconds a partition has had records waiting without its committed offset advancing.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.batch_retries = Counter(
+            "clearance_batch_retries",
+            "Batches given up and read again after a fault of the database or broker, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.fetch_errors = Counter(
+            "clearance_fetch_errors",
+            "Fetches that failed (an unreachable broker, a batch the client cannot decompress).",
+            registry=registry,
+        )
+        self.rebalances = Counter(
+            "clearance_rebalances",
+            "Partition assignments received by this worker (consumer-group churn).",
+            registry=registry,
+        )
         self.outbox_depth = Gauge(
             "clearance_outbox_depth",
             "Decisions stored but not yet confirmed by the broker.",

@@ -10,7 +10,6 @@ left (an amendment right behind its order, two parcels of one consignee in one b
 
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +20,7 @@ import msgspec
 from opentelemetry import trace
 
 from clearance.assessor import Assessor, Order, consignee_ref
+from clearance.dead_letters import make_dead_letter
 from clearance.domain import revisions
 from clearance.domain.assess import apply_corrections
 from clearance.domain.context import SellerHistory
@@ -28,7 +28,7 @@ from clearance.domain.packs import UnsupportedDestination
 from clearance.messages import (
     ClearanceDecision,
     DeadLetter,
-    DeadLetterError,
+    DeadLetterCode,
     InspectionResult,
     OrderAmended,
     OrderCancelled,
@@ -37,6 +37,7 @@ from clearance.messages import (
     decode_order_event,
     encode,
     error_path,
+    unstorable_value,
 )
 from clearance.telemetry import extract_context, inject_headers, record_attention, trace_id_of
 
@@ -165,25 +166,10 @@ def redacted(order: Order) -> Order:
 
 
 def dead_letter(
-    record: Record, code: str, message: str, path: str | None, received_at: datetime
+    record: Record, code: DeadLetterCode, message: str, path: str | None, received_at: datetime
 ) -> DeadLetter:
-    """The dead letter for ``record``: the reason, and the original bytes (base64 if not UTF-8)."""
-    payload, encoding = "", "utf-8"
-    if record.value is not None:
-        try:
-            payload = record.value.decode("utf-8")
-        except UnicodeDecodeError:
-            payload, encoding = base64.b64encode(record.value).decode("ascii"), "base64"
-    return DeadLetter(
-        source_topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=None if record.key is None else record.key.decode("utf-8", "replace"),
-        received_at=received_at,
-        error=DeadLetterError(code=code, message=message, path=path),  # type: ignore[arg-type]
-        payload=payload,
-        payload_encoding=encoding,  # type: ignore[arg-type]
-    )
+    """The dead letter for ``record`` (redacted and bounded: ``clearance.dead_letters``)."""
+    return make_dead_letter(record, code, message, path, received_at, trace_id_of_record(record))
 
 
 def decode_record(
@@ -208,13 +194,29 @@ def decode_record(
             event = decode_order_event(value)
     except msgspec.ValidationError as error:
         message, path = error_path(error)
-        code = "SCHEMA_VIOLATION"
+        code: DeadLetterCode = "SCHEMA_VIOLATION"
         if path == "$.type" and message.startswith("Invalid value"):
             code = "UNKNOWN_MESSAGE_TYPE"
         return dead_letter(record, code, message, path, received_at)
     except msgspec.DecodeError as error:
         return dead_letter(record, "MALFORMED_JSON", str(error), None, received_at)
+    # Cheap tests first: the one character PostgreSQL text cannot hold, the calendar's ends.
+    if _NUL_ESCAPE in value or event.occurred_at.year in (1, 9999):
+        unstorable = unstorable_value(event)
+        if unstorable is not None:
+            problem, path = unstorable
+            return dead_letter(record, "UNSTORABLE_VALUE", problem, path, received_at)
     return Decoded(record=record, event=event)
+
+
+#: How JSON writes the NUL character (a raw NUL byte is malformed JSON).
+_NUL_ESCAPE = b"\\u0000"
+
+
+def trace_id_of_record(record: Record) -> str | None:
+    """The trace id the record's producer put in its ``traceparent`` header, if any."""
+    span_context = trace.get_current_span(extract_context(record.headers)).get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 
 class _Totals:
@@ -351,12 +353,23 @@ class BatchPlanner:
             "clearance.assess", context=parent, kind=trace.SpanKind.CONSUMER
         ) as span:
             span.set_attribute("messaging.kafka.offset", item.record.offset)
-            if isinstance(event, OrderPlaced | OrderAmended):
-                self._order(item, event, key, state)
-            elif isinstance(event, OrderCancelled):
-                self._cancel(item, event, key, state)
-            else:
-                self._inspection(item, event, key, state)
+            try:
+                if isinstance(event, OrderPlaced | OrderAmended):
+                    self._order(item, event, key, state)
+                elif isinstance(event, OrderCancelled):
+                    self._cancel(item, event, key, state)
+                else:
+                    self._inspection(item, event, key, state)
+            except Exception as error:  # one order's failure is its own (faults.py)
+                # The engine and the planner change nothing before an assessment succeeds, so
+                # dropping this event leaves the batch's state as it was.
+                log.exception(
+                    "engine error: the event is dead-lettered",
+                    extra={"partition": item.record.partition, "offset": item.record.offset},
+                )
+                span.record_exception(error)
+                why = f"{type(error).__name__} while assessing this event (see the worker log)"
+                self._dead(item, "ENGINE_ERROR", why, None)
 
     # --- the four kinds of event -----------------------------------------------------------------
 
@@ -548,7 +561,7 @@ class BatchPlanner:
             )
         )
 
-    def _dead(self, item: Decoded, code: str, message: str, path: str | None) -> None:
+    def _dead(self, item: Decoded, code: DeadLetterCode, message: str, path: str | None) -> None:
         self.plan.dead_letters.append(
             (item.record, dead_letter(item.record, code, message, path, self.now))
         )

@@ -53,6 +53,10 @@ class Settings(Struct, frozen=True, kw_only=True):
     outbox_grace_ms: Annotated[int, Meta(ge=0, le=3_600_000)] = 10_000
     """``CLEARANCE_OUTBOX_GRACE_MS``: age after which a stored, unacknowledged decision is
     published by the outbox drain (long enough for a live worker to publish its own batch)."""
+    stuck_after_seconds: Annotated[int, Meta(ge=5, le=86_400)] = 120
+    """``CLEARANCE_STUCK_AFTER_SECONDS``: a partition with records waiting and no commit for this
+    long is stuck: logged with its offsets, and (when no database or broker fault explains it)
+    reported by ``/health/live``."""
     database_schema: str = ""
     """``CLEARANCE_DATABASE_SCHEMA``: PostgreSQL schema of the tables (default: the search path)."""
     partitions: Annotated[int, Meta(ge=1, le=1000)] = 12
@@ -91,6 +95,7 @@ ENV: dict[str, str] = {
     "session_timeout_ms": "CLEARANCE_SESSION_TIMEOUT_MS",
     "heartbeat_interval_ms": "CLEARANCE_HEARTBEAT_INTERVAL_MS",
     "outbox_grace_ms": "CLEARANCE_OUTBOX_GRACE_MS",
+    "stuck_after_seconds": "CLEARANCE_STUCK_AFTER_SECONDS",
     "database_schema": "CLEARANCE_DATABASE_SCHEMA",
     "partitions": "CLEARANCE_PARTITIONS",
     "api_host": "CLEARANCE_API_HOST",
@@ -108,6 +113,7 @@ _INTS = {
     "session_timeout_ms",
     "heartbeat_interval_ms",
     "outbox_grace_ms",
+    "stuck_after_seconds",
     "partitions",
     "api_port",
     "ops_port",

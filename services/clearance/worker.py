@@ -13,6 +13,12 @@ last committed offsets and plans again from what is stored.
 A crash at any point repeats work, never a decision: a redelivered event is found among the
 parcel's stored ``event_ids`` and skipped; a stored decision the broker never acknowledged stays in
 the outbox and is published by the drain (at start-up and every few seconds, by any worker).
+
+No record stops the stream (``clearance.faults``): a fault of the database or the broker is waited
+out (pauses that grow, readiness false meanwhile, the batch read again, a partition stuck too long
+logged with its offsets); a failure that belongs to one record (a value the database refuses, an
+engine error) dead-letters that record alone: its batch is planned again one record at a time to
+find it, and the rest goes on.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from decimal import Decimal
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -42,8 +48,9 @@ from clearance.adapters.kafka import (
 )
 from clearance.adapters.postgres import OutboxEntry, Store
 from clearance.assessor import Assessor
+from clearance.faults import Backoff, record_fault
 from clearance.health import Health
-from clearance.messages import DeadLetter, OrderAmended, OrderPlaced, encode
+from clearance.messages import DeadLetter, DeadLetterCode, OrderAmended, OrderPlaced, encode
 from clearance.metrics import Metrics
 from clearance.processing import (
     BatchPlan,
@@ -52,6 +59,7 @@ from clearance.processing import (
     ParcelKey,
     ParcelState,
     Record,
+    dead_letter,
     decode_record,
     parcel_key,
 )
@@ -70,8 +78,12 @@ DRAIN_INTERVAL_SECONDS = 2.0
 #: Longest wait at SIGTERM for planned batches to be stored and committed (the whole stop must
 #: fit in Kubernetes' grace period; see deploy/).
 STOP_WRITES_SECONDS = 15.0
-#: Pause before planning again after a failed store (the database may be restarting).
-RETRY_PAUSE_SECONDS = 1.0
+#: Pause after a fetch that failed on every partition (an unreachable broker).
+FETCH_RETRY_SECONDS = 0.5
+#: How long a partition whose records the worker cannot read stays paused before a new try.
+UNREADABLE_RETRY_SECONDS = 30.0
+#: How often a stuck partition is logged again while it stays stuck.
+STUCK_LOG_EVERY_SECONDS = 60.0
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -81,6 +93,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.worker = worker
 
     async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        revoked = list(revoked)
         log.info("partitions revoked: finishing the batches in flight")
         async with self.worker.batch_lock:  # no new batch is planned meanwhile
             try:
@@ -88,11 +101,96 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             except TimeoutError:
                 log.error("batches in flight not committed before the rebalance")
             self.worker.in_flight.clear()
-        log.info("batches in flight committed", extra={"partitions": len(list(revoked))})
+        self.worker.partitions.forget(revoked)
+        for tp in revoked:
+            self.worker.unreadable.pop(tp, None)
+        log.info("batches in flight committed", extra={"partitions": len(revoked)})
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        assigned = list(assigned)
         self.worker.joined = True
-        log.info("partitions assigned", extra={"partitions": len(list(assigned))})
+        self.worker.metrics.rebalances.inc()
+        committed = {}
+        for tp in assigned:
+            try:
+                committed[tp] = await self.worker.consumer.committed(tp)
+            except KafkaError:
+                committed[tp] = None  # learnt at the first commit
+        self.worker.partitions.assign(committed)
+        log.info("partitions assigned", extra={"partitions": len(assigned)})
+
+
+class _Partition:
+    """What the worker knows of one assigned partition's progress."""
+
+    def __init__(self, committed: int | None) -> None:
+        self.committed = committed
+        self.advanced_at = time.monotonic()
+        self.logged_at = 0.0
+
+
+class _Partitions:
+    """Lag and stuck detection per assigned partition, for the metrics, the logs and liveness.
+
+    A partition is stuck when records wait (the high watermark is past the committed offset) and
+    no commit has advanced it for ``stuck_after`` seconds.
+    """
+
+    def __init__(self, metrics: Metrics, stuck_after: float) -> None:
+        self.metrics = metrics
+        self.stuck_after = stuck_after
+        self.state: dict[TopicPartition, _Partition] = {}
+
+    def assign(self, committed: Mapping[TopicPartition, int | None]) -> None:
+        for tp, offset in committed.items():
+            self.state[tp] = _Partition(offset)
+
+    def forget(self, revoked: Iterable[TopicPartition]) -> None:
+        """Drop revoked partitions and their metric series (another worker reports them now)."""
+        for tp in revoked:
+            if self.state.pop(tp, None) is not None:
+                labels = (tp.topic, str(tp.partition))
+                for gauge in (self.metrics.consumer_lag, self.metrics.partition_stalled_seconds):
+                    with contextlib.suppress(KeyError):
+                        gauge.remove(*labels)
+
+    def committed(self, offsets: Mapping[TopicPartition, int]) -> None:
+        now = time.monotonic()
+        for tp, offset in offsets.items():
+            known = self.state.get(tp)
+            if known is not None and (known.committed is None or offset > known.committed):
+                known.committed = offset
+                known.advanced_at = now
+
+    def observe(self, consumer: AIOKafkaConsumer) -> list[tuple[TopicPartition, int | None, float]]:
+        """Update lag and stalled seconds; returns the stuck partitions (tp, committed, seconds)."""
+        now = time.monotonic()
+        stuck = []
+        for tp, known in self.state.items():
+            labels = (tp.topic, str(tp.partition))
+            highwater = consumer.highwater(tp)
+            waiting = highwater is not None and highwater > (known.committed or 0)
+            if not waiting:
+                known.advanced_at = now  # caught up: nothing is waiting for it
+            if highwater is not None and known.committed is not None:
+                self.metrics.consumer_lag.labels(*labels).set(max(0, highwater - known.committed))
+            stalled = now - known.advanced_at
+            self.metrics.partition_stalled_seconds.labels(*labels).set(round(stalled, 1))
+            if stalled >= self.stuck_after:
+                stuck.append((tp, known.committed, stalled))
+                if now - known.logged_at >= STUCK_LOG_EVERY_SECONDS:
+                    known.logged_at = now
+                    log.error(
+                        "partition stuck: records wait and its offset has not moved",
+                        extra={
+                            "topic": tp.topic,
+                            "partition": tp.partition,
+                            "committed_offset": known.committed,
+                            "high_watermark": highwater,
+                            "seconds": round(stalled),
+                        },
+                    )
+        return stuck
 
 
 class _InFlight:
@@ -129,6 +227,10 @@ class _Planned:
         self.plan = plan
         self.context = ctx
 
+    @property
+    def records(self) -> list[ConsumerRecord[bytes, bytes]]:
+        return [message for messages in self.batches.values() for message in messages]
+
 
 class Worker:
     """One worker process's loop; several share the partitions through the consumer group."""
@@ -155,6 +257,16 @@ class Worker:
         self.writes: asyncio.Queue[_Planned] = asyncio.Queue(maxsize=1)
         self.in_flight = _InFlight()
         self.failed = False
+        self.backoff = Backoff()
+        self.refused: dict[tuple[str, int, int] | None, tuple[DeadLetterCode, BaseException]] = {}
+        """Records whose lone write the database refused: dead-lettered when planned again."""
+        self.isolate: dict[TopicPartition, int] = {}
+        """Per partition, the last offset of a batch that failed because of one of its records:
+        up to it, records are planned and written one at a time to find which."""
+        self.partitions = _Partitions(metrics, settings.stuck_after_seconds)
+        self.stuck: list[tuple[TopicPartition, int | None, float]] = []
+        self.unreadable: dict[TopicPartition, float] = {}
+        """Partitions paused because their next records cannot be read, since when."""
         self.sequence = 0
         self.joined = False
         self.orders_topic = settings.topic(ORDERS)
@@ -163,16 +275,31 @@ class Worker:
         self.dead_letter_topic = settings.topic(DEAD_LETTERS)
         health.add_check("database", store.ping)
         health.add_check("consumer_group", self._joined)
+        health.add_check("processing", self._processing)
+        health.add_live_check("no_stuck_partition", self._not_stuck)
 
     async def _joined(self) -> bool:
         return self.joined
+
+    async def _processing(self) -> bool:
+        """Not ready while a fault of the database or broker is being waited out."""
+        return not self.backoff.failing
+
+    def _not_stuck(self) -> bool:
+        """A partition stuck while no known fault explains it: the process itself is wedged.
+
+        A database or broker outage stalls every partition too, but it is readiness's business
+        (restarting every pod would not bring the database back); a partition paused because its
+        records cannot be read is reported by its own log and metrics."""
+        if self.backoff.failing:
+            return True
+        return all(tp in self.unreadable for tp, _, _ in self.stuck)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then store and commit what was planned and return."""
         self.consumer.subscribe(
             [self.orders_topic, self.inspections_topic], listener=_Rebalance(self)
         )
-        await self.drain_outbox()
         drain = asyncio.create_task(self._drain_periodically(stop))
         writer = asyncio.create_task(self._write_stage())
         self.health.started = True
@@ -180,13 +307,16 @@ class Worker:
         try:
             while not stop.is_set():
                 if self.failed:
-                    await self._rewind()
+                    await self._rewind(stop)
+                    continue
                 batches = await self._fetch(stop)
                 if batches is None:
                     break
                 self.health.tick()
+                self.stuck = self.partitions.observe(self.consumer)
+                self._retry_unreadable()
                 if batches:
-                    await self._plan_stage(batches)
+                    await self._plan_batches(batches)
             log.info("stopping: storing and committing what was planned")
             try:
                 await asyncio.wait_for(self.writes.join(), timeout=STOP_WRITES_SECONDS)
@@ -217,10 +347,112 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await fetch
             return None
-        batches: Batches = fetch.result()
+        try:
+            batches: Batches = fetch.result()
+        except KafkaError as error:
+            log.error("fetch failed", extra={"error": repr(error)})
+            self.metrics.fetch_errors.inc()
+            # aiokafka has already moved past the records of the partitions it read before the
+            # failing one, and drops them with the error: read them again from the last commit.
+            if not await self._back_to_committed():
+                return {}
+            return await self._fetch_around(error)
         return batches
 
+    async def _fetch_around(self, error: KafkaError) -> Batches:
+        """After a failed fetch, read the partitions one at a time (the others paused): one whose
+        records the client cannot read (a codec it lacks, a corrupt batch) stays paused and is
+        reported, so it cannot starve the others. It is tried again every
+        ``UNREADABLE_RETRY_SECONDS``; meanwhile it shows as stalled, then stuck, with its offsets
+        (``_Partitions``)."""
+        assigned = self.consumer.assignment() - self.unreadable.keys()
+        wait_ms = 2 * self.settings.fetch_max_wait_ms + 100
+        batches: Batches = {}
+        self.consumer.pause(*assigned)
+        try:
+            for tp in assigned:
+                self.consumer.resume(tp)
+                try:
+                    for _ in range(2):  # what the failed fetch left behind, then a fresh fetch
+                        found = await self.consumer.getmany(
+                            tp, timeout_ms=wait_ms, max_records=self.settings.batch_size
+                        )
+                        if found:
+                            batches.update(found)
+                            break
+                except KafkaError as refused:
+                    self._unreadable(tp, refused)
+                self.consumer.pause(tp)
+        finally:
+            self.consumer.resume(*(assigned - self.unreadable.keys()))
+        if not batches and not self.unreadable:  # nothing to blame a partition for: the broker
+            log.warning("fetch failed, no partition at fault", extra={"error": repr(error)})
+            await asyncio.sleep(FETCH_RETRY_SECONDS)
+        return batches
+
+    def _unreadable(self, tp: TopicPartition, error: KafkaError) -> None:
+        self.unreadable[tp] = time.monotonic()
+        known = self.partitions.state.get(tp)
+        log.error(
+            "partition paused: the worker cannot read its next records",
+            extra={
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "committed_offset": None if known is None else known.committed,
+                "error": repr(error),
+            },
+        )
+
+    def _retry_unreadable(self) -> None:
+        """Resume paused partitions now and then: the cause may be gone (a fixed image)."""
+        now = time.monotonic()
+        for tp, since in list(self.unreadable.items()):
+            if now - since >= UNREADABLE_RETRY_SECONDS:
+                del self.unreadable[tp]
+                if tp in self.consumer.assignment():
+                    self.consumer.resume(tp)
+
     # --- stage 1: decode and plan (CPU) --------------------------------------------------------
+
+    async def _plan_batches(self, batches: Batches) -> None:
+        """Plan the fetched records (one at a time up to the ``isolate`` offsets); a failure that
+        belongs to one record dead-letters it, any other is waited out (``_rewind``)."""
+        isolating = bool(self.isolate)
+        for part in self._isolated(batches) if isolating else [batches]:
+            try:
+                await self._plan_stage(part)
+            except Exception as error:  # noqa: BLE001 - sorted below: no error stops the stream
+                await self._plan_failed(part, error)
+                return
+            if isolating:
+                await self.writes.join()  # one record at a time, each on what the last stored
+                if self.failed:
+                    return
+
+    def _isolated(self, batches: Batches) -> list[Batches]:
+        """Each record up to its partition's ``isolate`` offset alone, then the rest together."""
+        parts: list[Batches] = []
+        rest: Batches = {}
+        for tp, messages in batches.items():
+            until = self.isolate.get(tp)
+            for message in messages:
+                if until is not None and message.offset <= until:
+                    parts.append({tp: [message]})
+                else:
+                    rest.setdefault(tp, []).append(message)
+            if until is not None and messages[-1].offset >= until:
+                del self.isolate[tp]
+        return [*parts, rest] if rest else parts
+
+    async def _plan_failed(self, batches: Batches, error: Exception) -> None:
+        records = [message for messages in batches.values() for message in messages]
+        code = record_fault(error)
+        if code is None:
+            self._retry("plan", error)
+        elif len(records) > 1:
+            self._find_the_record(batches, error)
+        else:
+            await self._dead_letter_alone(batches, code, error)
 
     async def _plan_stage(self, batches: Batches) -> None:
         records = [
@@ -276,7 +508,7 @@ class Worker:
             known, lately = await self.store.risk_history(
                 ((o.platform, o.seller.id) for o in orders),
                 (planner.consignee_ref(o) for o in orders),
-                min(o.occurred_at for o in orders) - timedelta(days=1),
+                _day_before(min(o.occurred_at for o in orders)),
             )
             planner.add_history(known, lately)
         planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
@@ -293,16 +525,25 @@ class Worker:
             try:
                 if not self.failed:
                     await self._write(planned)
-            except Exception:  # whatever failed, the stream must go on
-                # Later batches were planned on top of this one: drop them too and go back to
-                # the last committed offsets (``_rewind``). Nothing was committed past the store.
-                log.exception("batch store or publish failed; rewinding")
-                self.failed = True
+                    self.backoff.succeeded()
+            except Exception as error:  # noqa: BLE001 - sorted below: no error stops the stream
+                # Later batches were planned on top of this one: they are dropped too, and the
+                # worker goes back to its last committed offsets (``_rewind``).
+                code = record_fault(error)
+                if code is None:
+                    self._retry("store", error)
+                else:
+                    self._find_the_record(planned.batches, error)
+                    if len(planned.records) == 1:  # found: dead-lettered when read again
+                        self.refused[self._single_offset(planned)] = (code, error)
             finally:
                 self.in_flight.stored(planned.sequence)
                 self.writes.task_done()
 
     async def _write(self, planned: _Planned) -> None:
+        refused = self.refused.pop(self._single_offset(planned), None)
+        if refused is not None:  # this record was refused before: dead-letter it instead
+            planned = self._as_dead_letter(planned, *refused)
         token = otel_context.attach(planned.context)  # type: ignore[arg-type]
         try:
             with tracer.start_as_current_span("clearance.store"):
@@ -313,19 +554,112 @@ class Worker:
         await self._commit(planned.batches)
         self._observe(planned.plan)
 
-    async def _rewind(self) -> None:
-        """Forget what was planned and re-read from the last committed offsets."""
+    # --- faults ---------------------------------------------------------------------------------
+
+    def _retry(self, stage: str, error: BaseException) -> None:
+        """A fault of the world: give up what is planned; ``_rewind`` waits and reads it again."""
+        reason = f"{stage}_failed"
+        if isinstance(error, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+            reason = "database_unavailable" if stage != "fetch" else "broker_unavailable"
+        elif isinstance(error, KafkaError):
+            reason = "broker_unavailable"
+        pause = self.backoff.failed(reason)
+        self.metrics.batch_retries.labels(reason).inc()
+        log.warning(
+            "batch not stored; it will be read again",
+            extra={"stage": stage, "reason": reason, "error": repr(error), "pause_s": pause},
+        )
+        self.failed = True
+
+    def _find_the_record(self, batches: Batches, error: BaseException) -> None:
+        """One record of a batch made it fail: plan its records again one at a time."""
+        for tp, messages in batches.items():
+            self.isolate[tp] = max(self.isolate.get(tp, -1), messages[-1].offset)
+        log.warning(
+            "a record of the batch was refused; planning its records one at a time",
+            extra={"error": repr(error), "records": sum(len(m) for m in batches.values())},
+        )
+        self.failed = True
+
+    @staticmethod
+    def _single_offset(planned: _Planned) -> tuple[str, int, int] | None:
+        records = planned.records
+        if len(records) != 1:
+            return None
+        return records[0].topic, records[0].partition, records[0].offset
+
+    def _as_dead_letter(
+        self, planned: _Planned, code: DeadLetterCode, error: BaseException
+    ) -> _Planned:
+        """The planned record's dead letter instead of what was planned for it."""
+        (message,) = planned.records
+        record = Record(
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key,
+            value=message.value,
+            timestamp_ms=message.timestamp,
+            headers=list(message.headers),
+        )
+        log.error(
+            "record dead-lettered: it cannot be processed",
+            extra={
+                "code": code,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": type(error).__name__,
+            },
+        )
+        why = f"{type(error).__name__}: the record could not be processed (see the worker log)"
+        if code == "UNSTORABLE_VALUE":
+            sqlstate = getattr(error, "sqlstate", None)
+            why = f"the database refused a value of this record ({type(error).__name__}"
+            why += f", SQLSTATE {sqlstate})" if sqlstate else ")"
+        plan = BatchPlan()
+        plan.dead_letters.append((record, dead_letter(record, code, why, None, datetime.now(UTC))))
+        return _Planned(planned.sequence, planned.batches, plan, planned.context)
+
+    async def _dead_letter_alone(
+        self, batches: Batches, code: DeadLetterCode, error: BaseException
+    ) -> None:
+        """A lone record whose planning failed: publish its dead letter in its turn."""
+        async with self.batch_lock:
+            self.sequence += 1
+            planned = _Planned(self.sequence, batches, BatchPlan(), otel_context.get_current())
+            planned = self._as_dead_letter(planned, code, error)
+        await self.writes.put(planned)
+
+    async def _rewind(self, stop: asyncio.Event) -> None:
+        """Forget what was planned, wait (longer each time a fault repeats), and read again from
+        the last committed offsets."""
+        await self.writes.join()
+        pause = self.backoff.pause if self.backoff.failing else 0.0
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=pause)
+        self.health.tick()  # waiting out a fault is the loop turning, not a wedged process
+        self.stuck = self.partitions.observe(self.consumer)
+        if await self._back_to_committed():
+            self.failed = False
+            log.warning("rewound to the last committed offsets")
+
+    async def _back_to_committed(self) -> bool:
+        """Let the planned batches finish, forget the rest, and read again from each partition's
+        last committed offset; False (and a retry later) when the broker does not answer."""
         await self.writes.join()
         self.in_flight.clear()
-        await asyncio.sleep(RETRY_PAUSE_SECONDS)
-        for tp in self.consumer.assignment():
-            committed = await self.consumer.committed(tp)
-            if committed is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, committed)
-        self.failed = False
-        log.warning("rewound to the last committed offsets")
+        try:
+            for tp in self.consumer.assignment():
+                committed = await self.consumer.committed(tp)
+                if committed is None:
+                    await self.consumer.seek_to_beginning(tp)
+                else:
+                    self.consumer.seek(tp, committed)
+        except KafkaError as error:
+            self._retry("fetch", error)
+            return False
+        return True
 
     async def _publish(self, plan: BatchPlan) -> None:
         with tracer.start_as_current_span("clearance.publish", kind=trace.SpanKind.PRODUCER):
@@ -374,12 +708,7 @@ class Worker:
             # them as already seen. Nothing is lost or doubled.
             log.warning("offset commit failed after a rebalance; records will be re-read")
             return
-        for tp, offset in offsets.items():
-            highwater = self.consumer.highwater(tp)
-            if highwater is not None:
-                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(
-                    max(0, highwater - offset)
-                )
+        self.partitions.committed(offsets)
 
     def _observe(self, plan: BatchPlan) -> None:
         now_ms = time.time() * 1000
@@ -417,14 +746,25 @@ class Worker:
         return future
 
     async def _drain_periodically(self, stop: asyncio.Event) -> None:
+        first = True
         while not stop.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=DRAIN_INTERVAL_SECONDS)
+            if not first:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=DRAIN_INTERVAL_SECONDS)
+            first = False
             try:
                 await self.drain_outbox()
                 self.metrics.outbox_depth.set(await self.store.outbox_depth())
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("outbox drain failed; will retry", extra={"error": str(error)})
+            except Exception as error:  # noqa: BLE001 - the drain must outlive any fault
+                log.warning("outbox drain failed; will retry", extra={"error": repr(error)})
+
+
+def _day_before(instant: datetime) -> datetime:
+    """A day before ``instant`` (the risk history's window), or the earliest instant there is."""
+    try:
+        return instant - timedelta(days=1)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def record_trace(record: Record) -> list[tuple[str, bytes]]:

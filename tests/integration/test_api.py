@@ -118,6 +118,30 @@ async def test_bad_orders_get_422_with_the_path_to_fix(
     assert path in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("route", "change", "path", "code"),
+    [
+        ("/v1/quotes", lambda o: o.update(order_id="A\u0000B"), "$.order_id", "UNSTORABLE_VALUE"),
+        (
+            "/v1/orders",
+            lambda o: o["seller"].update(id="s\u0000"),
+            "$.seller.id",
+            "UNSTORABLE_VALUE",
+        ),
+        ("/v1/orders", lambda o: o.update(revision=2147483648), "$.revision", "SCHEMA_VIOLATION"),
+    ],
+)
+async def test_what_the_database_cannot_hold_is_refused_with_the_dead_letter_code(
+    client: AsyncTestClient[Any], keys: Keys, route: str, change: Any, path: str, code: str
+) -> None:
+    body = _order()
+    change(body)
+    response = await client.post(route, json=body, headers=auth(keys.shopmart))
+    assert response.status_code == 422, response.text
+    problem = response.json()["extra"][0]
+    assert (problem["path"], problem["code"]) == (path, code)
+
+
 async def test_not_json_is_400_too_large_is_413_and_a_busy_key_429(
     settings: Settings, keys: Keys
 ) -> None:

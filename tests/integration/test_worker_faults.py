@@ -15,9 +15,14 @@ from collections import Counter
 from pathlib import Path
 
 import asyncpg
+import httpx
+import msgspec
 import pytest
 
+from clearance.bootstrap import run_worker
+from clearance.devstack import free_port
 from clearance.messages import decode_decision
+from clearance.metrics import Metrics
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
 from streams import produce, read_topic, wait_for
@@ -137,3 +142,51 @@ async def test_a_failing_database_write_rewinds_and_loses_nothing(
         ("ORD-5", 1),
         ("ORD-5", 2),
     ]
+
+
+async def test_a_database_fault_is_waited_out_and_reported_truthfully(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    """While every store fails, the worker stays alive but says it is not ready, counts its
+    retries and shows the records waiting as lag; then it recovers on its own."""
+    port = free_port()
+    metrics = Metrics()
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_worker(msgspec.structs.replace(settings, ops_port=port), stop, metrics=metrics)
+    )
+    try:
+        await produce(
+            settings, "orders.v1", [(key_of(b), encoded(b)) for b in map(order, range(20))]
+        )
+        await wait_for(db, "SELECT count(*) FROM decisions", 20)
+        await db.execute("ALTER TABLE outbox RENAME TO outbox_away")
+        later = [order(n) for n in range(20, 60)]
+        await produce(settings, "orders.v1", [(key_of(b), encoded(b)) for b in later])
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await asyncio.sleep(3)  # several failed stores, pauses growing
+            during = (await client.get("/health/ready"), await client.get("/health/live"))
+            text = (await client.get("/metrics")).text
+            await db.execute("ALTER TABLE outbox_away RENAME TO outbox")
+            assert await wait_for(db, "SELECT count(*) FROM decisions", 60, within=60) == 60
+            await asyncio.sleep(1.5)  # the next fetch updates the lag
+            after = await client.get("/health/ready")
+            recovered = (await client.get("/metrics")).text
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=25)
+    ready, live = during
+    assert ready.status_code == 503 and ready.json()["processing"] is False
+    assert live.status_code == 200, "a database fault must not restart the worker"
+    assert 'clearance_batch_retries_total{reason="store_failed"}' in text
+    assert _metric_sum(text, "clearance_consumer_lag") == 40  # the records waiting
+    assert after.status_code == 200
+    assert _metric_sum(recovered, "clearance_consumer_lag") == 0
+
+
+def _metric_sum(text: str, name: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith((name + "{", name + " "))
+    )

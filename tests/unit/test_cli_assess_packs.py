@@ -64,7 +64,7 @@ def test_one_output_line_per_input_line_with_running_totals(tmp_path: Path) -> N
             json.dumps({**ORDER, "items": [{**ORDER["items"][0], "unit_price": 12}]}),
         ],  # type: ignore[dict-item]
     )
-    assert code == 1
+    assert code == 0  # every line answered
     assert [line["type"] for line in out] == [
         "clearance.decision",
         "dead-letter",
@@ -125,3 +125,34 @@ def test_bench_engine_reports_a_measurement(capsys: pytest.CaptureFixture[str]) 
     assert result["assessments"] == 300 and result["assessments_per_second"] > 0
     passes = result["passes_per_second"]  # the median of three timed passes is the result
     assert len(passes) == 3 and sorted(passes)[1] == result["assessments_per_second"]
+
+
+def test_every_line_is_answered_whatever_its_dates_and_values(tmp_path: Path) -> None:
+    """The lines that once stopped the command (a date before the pack's first rate, year 1, a
+    NUL character, a revision beyond the stored range) each get their own answer."""
+    singapore_2019 = {
+        **ORDER,
+        "destination_country": "SG",
+        "currency": "SGD",
+        "occurred_at": "2019-06-03T10:00:00+08:00",
+        "transport": {"mode": "post"},
+        "consignee": {"id": "c", "name": "C", "country": "SG"},
+        "items": [{**ORDER["items"][0], "unit_price": "500.00"}],  # type: ignore[dict-item]
+    }
+    lines = [
+        json.dumps(singapore_2019),
+        json.dumps({**ORDER, "event_id": "y1", "occurred_at": "0001-01-01T00:00:00Z"}),
+        json.dumps({**ORDER, "event_id": "nul", "order_id": "o\u0000"}),
+        json.dumps({**ORDER, "event_id": "big", "revision": 2147483648}),
+        json.dumps({**ORDER, "event_id": "last", "order_id": "o-last"}),
+    ]
+    code, out = run_assess(tmp_path, lines)
+    assert code == 0
+    assert len(out) == len(lines)
+    gap = [r["code"] for r in out[0]["reasons"]]
+    assert out[0]["status"] == "hold" and "RULE_NOT_IN_FORCE" in gap
+    assert out[1]["type"] == "clearance.decision"
+    assert out[2]["error"]["code"] == "UNSTORABLE_VALUE"
+    assert out[2]["error"]["path"] == "$.order_id"
+    assert out[3]["error"]["path"] == "$.revision"
+    assert out[4]["type"] == "clearance.decision" and out[4]["order_id"] == "o-last"

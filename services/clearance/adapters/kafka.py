@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from clearance.settings import Settings
@@ -27,6 +27,7 @@ __all__ = [
     "make_consumer",
     "make_producer",
     "message_headers",
+    "read_until_idle",
     "send_records",
 ]
 
@@ -127,3 +128,33 @@ async def send_records(
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
+
+
+async def read_until_idle(
+    bootstrap_servers: str, topic: str, idle_seconds: float = 1.0
+) -> list[bytes]:
+    """Every record value of ``topic`` from the beginning, until nothing new comes for
+    ``idle_seconds`` (for the demo's summary; the embedded broker's end offsets cannot be trusted).
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=20,
+        max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not assigned:
+            return []
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        values: list[bytes] = []
+        while True:
+            batch = await consumer.getmany(timeout_ms=int(idle_seconds * 1000))
+            if not batch:
+                return values
+            values.extend(m.value for messages in batch.values() for m in messages if m.value)
+    finally:
+        await consumer.stop()

@@ -27,7 +27,7 @@ from clearance.domain.duty import (
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.money import ZERO, format_amount
 from clearance.domain.money import zero as money_zero
-from clearance.domain.packs import RulePack
+from clearance.domain.packs import RuleNotInForce, RulePack
 from clearance.domain.quality import data_problems
 from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
 from clearance.domain.screening import ScreeningHit, screen_items
@@ -262,14 +262,19 @@ def _totals(charges: Iterable[Charge], zero: Decimal) -> dict[str, Decimal]:
     return totals
 
 
-def assess(order: Order, context: AssessmentContext) -> Assessment:
-    """Assess one consignment under ``context.pack``: the decision and the totals to update."""
-    pack = context.pack
-    day = assessment_date(order, pack)
-    problems = data_problems(order, pack)
-    hits = screen_items(order.items, pack)
+class _Controls(msgspec.Struct, frozen=True, kw_only=True):
+    """What screening and the data checks found, before any amount is computed."""
+
+    hits: tuple[ScreeningHit, ...]
+    problems: tuple[Reason, ...]
+    reasons: tuple[Reason, ...]
+    requested: tuple[Status, ...]
+
+
+def _controls(order: Order, pack: RulePack) -> _Controls:
+    problems = tuple(data_problems(order, pack))
+    hits = tuple(screen_items(order.items, pack))
     requested: list[Status] = []
-    reasons: list[Reason] = [*_screening_reasons(hits), *problems]
     kinds = {hit.kind for hit in hits}
     if "prohibited" in kinds:
         requested.append("refuse")
@@ -277,15 +282,46 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
         requested.append("hold")
     if problems:
         requested.append("needs_information")
+    return _Controls(
+        hits=hits,
+        problems=problems,
+        reasons=(*_screening_reasons(hits), *problems),
+        requested=tuple(requested),
+    )
 
+
+def assess(order: Order, context: AssessmentContext) -> Assessment:
+    """Assess one consignment under ``context.pack``: the decision and the totals to update.
+
+    Never raises on a valid order: a rule or exchange rate missing on the assessment date gives a
+    held decision that names what is missing, instead of an amount guessed or an error.
+    """
+    day = assessment_date(order, context.pack)
+    controls = _controls(order, context.pack)
+    try:
+        return _assess_amounts(order, context, day, controls)
+    except MissingExchangeRate as missing:
+        gap = Reason(code="EXCHANGE_RATE_UNAVAILABLE", message=str(missing))
+    except RuleNotInForce as not_in_force:
+        gap = Reason(
+            code=not_in_force.code, message=str(not_in_force), reference=not_in_force.citation
+        )
+    return _unassessed(order, context, day, controls, gap)
+
+
+def _assess_amounts(
+    order: Order, context: AssessmentContext, day: date, controls: _Controls
+) -> Assessment:
+    """Value, duty, tax and risk; raises ``MissingExchangeRate`` or ``RuleNotInForce``."""
+    pack = context.pack
+    hits, problems = controls.hits, controls.problems
+    requested: list[Status] = list(controls.requested)
+    reasons: list[Reason] = list(controls.reasons)
     exchange_rate: ExchangeRateUsed | None = None
     rate = Decimal(1)
     if order.currency != pack.currency:
-        try:
-            exchange_rate = context.rates.lookup(order.currency, pack.currency, day)
-            rate = exchange_rate.rate
-        except MissingExchangeRate as missing:
-            return _without_rate(order, context, day, reasons, requested, hits, problems, missing)
+        exchange_rate = context.rates.lookup(order.currency, pack.currency, day)
+        rate = exchange_rate.rate
 
     value = value_consignment(order, pack, rate)
     zero = money_zero(pack.currency)  # sums start here so "0" reads "0.00" in EUR
@@ -419,18 +455,11 @@ def _decision(
     )
 
 
-def _without_rate(
-    order: Order,
-    context: AssessmentContext,
-    day: date,
-    reasons: list[Reason],
-    requested: list[Status],
-    hits: Sequence[ScreeningHit],
-    problems: Sequence[Reason],
-    missing: MissingExchangeRate,
+def _unassessed(
+    order: Order, context: AssessmentContext, day: date, controls: _Controls, gap: Reason
 ) -> Assessment:
-    """No rate to convert with: hold the parcel rather than guess an amount."""
-    reasons.append(Reason(code="EXCHANGE_RATE_UNAVAILABLE", message=str(missing)))
+    """No amount can be computed (``gap`` says what is missing): hold the parcel for an officer
+    rather than guess, keeping what screening and the data checks found."""
     zero = money_zero(context.pack.currency)
     lines = [
         DecisionLine(
@@ -445,19 +474,19 @@ def _without_rate(
         )
         for position, item in enumerate(order.items, start=1)
     ]
-    risk = assess_risk(order, context, None, day, hits, problems)
+    risk = assess_risk(order, context, None, day, controls.hits, controls.problems)
     decision = _decision(
         order,
         context,
         day,
-        status=decide_status([*requested, "hold"]),
+        status=decide_status([*controls.requested, "hold"]),
         risk=risk,
         exchange_rate=None,
         amounts=(zero, zero, zero, zero),
         collected=zero,
         lines=lines,
         charges=[],
-        reasons=reasons,
+        reasons=[*controls.reasons, gap],
     )
     return Assessment(decision=decision)
 

@@ -45,6 +45,7 @@ __all__ = [
     "PointOfSaleScheme",
     "Preference",
     "RiskRules",
+    "RuleNotInForce",
     "RulePack",
     "ScreeningEntry",
     "TaxRules",
@@ -78,6 +79,21 @@ class UnsupportedDestination(LookupError):
     def __init__(self, country: str) -> None:
         super().__init__(f"no rule pack for destination country {country!r}")
         self.country = country
+
+
+class RuleNotInForce(LookupError):
+    """A rule the assessment needs has no value on the assessment date (before the pack's first
+    dated value, or ended): the engine answers with a held decision, never with this error."""
+
+    code: Final = "RULE_NOT_IN_FORCE"
+
+    def __init__(self, pack_id: str, rule: str, day: date, parameter: Parameter) -> None:
+        dated = sorted(parameter.values)
+        since = f"; the pack has values from {dated[0]}" if dated else ""
+        super().__init__(f"{pack_id}: no value of {rule} in force on {day}{since}")
+        self.rule = rule
+        self.day = day
+        self.citation = parameter.cite()
 
 
 class UnknownPack(LookupError):

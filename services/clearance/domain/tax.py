@@ -16,7 +16,7 @@ from msgspec import Struct
 
 from clearance.domain.deminimis import limit_for
 from clearance.domain.money import ZERO, format_amount, round_money, zero
-from clearance.domain.packs import PointOfSaleScheme, RulePack
+from clearance.domain.packs import PointOfSaleScheme, RuleNotInForce, RulePack
 from clearance.domain.valuation import ConsignmentValue, LineValue, value_on
 from clearance.messages import Charge, Item, OrderAmended, OrderPlaced, Reason
 
@@ -157,7 +157,8 @@ def line_tax_rate(item: Item, pack: RulePack, country: str, day: date) -> tuple[
     standard = pack.tax_rate_parameter(country)
     rate = standard.at(day)
     if rate is None:
-        raise LookupError(f"{pack.id}: no {pack.tax.name} rate for {country} on {day}")
+        rule = f"the {pack.tax.name} rate for {country}"
+        raise RuleNotInForce(pack.id, rule, day, standard)
     return rate, standard.cite()
 
 

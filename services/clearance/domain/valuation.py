@@ -48,7 +48,10 @@ def assessment_date(order: OrderPlaced | OrderAmended, pack: RulePack) -> date:
     """``transport.arrival_date`` if given, else the date of ``occurred_at`` at the destination."""
     if order.transport is not None and order.transport.arrival_date is not None:
         return order.transport.arrival_date
-    return order.occurred_at.astimezone(pack.zone).date()
+    try:
+        return order.occurred_at.astimezone(pack.zone).date()
+    except OverflowError:  # year 1 or 9999: the offset cannot be applied; the date as written
+        return order.occurred_at.date()
 
 
 def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:

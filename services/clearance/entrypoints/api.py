@@ -37,7 +37,7 @@ from clearance.assessor import Assessor
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.packs import RulePack, UnknownPack, UnsupportedDestination, parameters_of
 from clearance.entrypoints.api_auth import Authenticator, call_log, caller_of, requires
-from clearance.entrypoints.api_errors import EXCEPTION_HANDLERS, Unprocessable
+from clearance.entrypoints.api_errors import EXCEPTION_HANDLERS, Unprocessable, refuse_unstorable
 from clearance.entrypoints.api_records import ROUTES
 from clearance.entrypoints.console import CONSOLE_ROUTES, csrf_secret
 from clearance.health import Health
@@ -175,6 +175,7 @@ async def quote(
     request: Request[Any, Any, Any], data: JSONBody[m.OrderPlaced], state: State
 ) -> m.ClearanceDecision:
     """Assess an ``order.placed`` body without storing or publishing anything."""
+    refuse_unstorable(data)
     caller = caller_of(request)
     if data.platform != caller.platform:
         raise PermissionDeniedException(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from clearance import messages as m
 
-__all__ = ["EXCEPTION_HANDLERS", "Unprocessable", "error_response"]
+__all__ = ["EXCEPTION_HANDLERS", "Unprocessable", "error_response", "refuse_unstorable"]
 
 
 def error_response(
@@ -32,7 +33,7 @@ def _validation_error(_: Request[Any, Any, Any], error: ValidationException) -> 
         # litestar names the body "data" and its fields relative to it ("items[0].unit_price")
         base = "$" if key in ("", "data") else f"$.{key}"
         message, path = m.refine_path(str(problem.get("message", "")), base)
-        extra.append({"path": path or base, "message": message})
+        extra.append({"path": path or base, "message": message, "code": "SCHEMA_VIOLATION"})
     if not extra:  # the body is not JSON at all: nothing to point at
         return error_response(400, f"request body is not valid JSON: {error.detail}")
     detail = f"invalid request: {extra[0]['message']} at {extra[0]['path']}"
@@ -44,12 +45,23 @@ def _http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any
 
 
 class Unprocessable(HTTPException):
-    """422 with the JSON path of the field to fix."""
+    """422 with the JSON path of the field to fix, and the code a dead letter would carry."""
 
     status_code = HTTP_422_UNPROCESSABLE_ENTITY
 
-    def __init__(self, message: str, path: str) -> None:
-        super().__init__(detail=f"{message} at {path}", extra=[{"path": path, "message": message}])
+    def __init__(self, message: str, path: str, code: m.DeadLetterCode | None = None) -> None:
+        problem = {"path": path, "message": message}
+        if code is not None:
+            problem["code"] = code
+        super().__init__(detail=f"{message} at {path}", extra=[problem])
+
+
+def refuse_unstorable(message: msgspec.Struct) -> None:
+    """422 ``UNSTORABLE_VALUE`` for what the database cannot hold (the worker dead-letters the
+    same record with the same code)."""
+    problem = m.unstorable_value(message)
+    if problem is not None:
+        raise Unprocessable(problem[0], problem[1], "UNSTORABLE_VALUE")
 
 
 def _unprocessable(_: Request[Any, Any, Any], error: Unprocessable) -> Response[Any]:

@@ -30,7 +30,7 @@ from clearance.adapters.kafka import INSPECTIONS, ORDERS, message_headers
 from clearance.adapters.postgres import DecisionFilter, Store
 from clearance.domain.packs import UnsupportedDestination
 from clearance.entrypoints.api_auth import caller_of, requires
-from clearance.entrypoints.api_errors import Unprocessable
+from clearance.entrypoints.api_errors import Unprocessable, refuse_unstorable
 from clearance.keys import ROLES, ApiKey, new_key
 from clearance.telemetry import inject_headers
 
@@ -276,6 +276,7 @@ async def _send(state: State, topic: str, key: str, value: bytes, message_type: 
 async def submit_order(request: Request[Any, Any, Any], data: JSONBody[m.OrderEvent]) -> Accepted:
     """For platforms that cannot produce to Kafka: the event goes to ``orders.v1`` as is, with
     the caller's trace context; the decision follows on ``decisions.v1`` (and GET)."""
+    refuse_unstorable(data)
     caller = caller_of(request)
     if data.platform != caller.platform:
         raise PermissionDeniedException(
@@ -305,6 +306,7 @@ async def submit_order(request: Request[Any, Any, Any], data: JSONBody[m.OrderEv
 )
 async def record_inspection(state: State, data: JSONBody[m.InspectionResult]) -> Accepted:
     """An officer's result for the parcel's current decision; the worker revises it."""
+    refuse_unstorable(data)
     parcel = (data.platform, data.order_id, data.shipment_id)
     store = _store(state)
     consignee = await store.consignee_of(parcel)

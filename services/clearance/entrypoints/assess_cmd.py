@@ -68,7 +68,22 @@ class StreamAssessor:
         self.totals = RunningTotals()
 
     def one(self, source: str, offset: int, raw: bytes) -> bytes:
-        """One output JSON line (without newline) for one input line."""
+        """One output JSON line (without newline) for one input line: a decision, or a dead
+        letter saying why there is none. Never raises: one bad line answers only for itself."""
+        from clearance.messages import encode
+        from clearance.processing import Record, dead_letter
+
+        try:
+            return self._assess_line(source, offset, raw)
+        except Exception as error:  # noqa: BLE001 - every line gets an answer (faults.py)
+            record = Record(
+                topic=source, partition=0, offset=offset, key=None, value=raw, timestamp_ms=0
+            )
+            why = f"{type(error).__name__} while assessing this line: {error}"
+            now = dt.datetime.now(dt.UTC)
+            return encode(dead_letter(record, "ENGINE_ERROR", why, None, now))
+
+    def _assess_line(self, source: str, offset: int, raw: bytes) -> bytes:
         import msgspec
 
         from clearance.domain.packs import UnknownPack, UnsupportedDestination
@@ -120,7 +135,8 @@ def load_rates(path: Path | None) -> ExchangeRates:
 
 
 def run(args: argparse.Namespace, out: IO[bytes] | None = None) -> int:
-    """Assess every input line; 0 when all lines became decisions, 1 if any dead-lettered."""
+    """Assess every input line: 0 once every line is answered (a decision or a dead letter,
+    counted on stderr), 2 when the packs or rates cannot be loaded."""
     from clearance.domain.fx import FxError
     from clearance.domain.packs import PackError, PackRegistry
 
@@ -134,12 +150,14 @@ def run(args: argparse.Namespace, out: IO[bytes] | None = None) -> int:
         print(f"clearance assess: {error}", file=sys.stderr)
         return 2
     sink = out or sys.stdout.buffer
-    failed = False
+    answered = dead = 0
     for source, offset, raw in _lines(args.files):
         if not raw.strip():
             continue
         line = assessor.one(source, offset, raw)
-        failed = failed or line.startswith(b'{"type":"dead-letter"')
+        answered += 1
+        dead += line.startswith(b'{"type":"dead-letter"')
         sink.write(line + b"\n")
     sink.flush()
-    return 1 if failed else 0
+    print(f"{answered} lines: {answered - dead} decisions, {dead} dead letters", file=sys.stderr)
+    return 0
