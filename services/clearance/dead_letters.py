@@ -20,10 +20,15 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from clearance.messages import DeadLetter, DeadLetterCode, DeadLetterError, encode
+from clearance.messages import (
+    DEAD_LETTER_MAX_BYTES,
+    DeadLetter,
+    DeadLetterCode,
+    DeadLetterError,
+    encode,
+)
 
 __all__ = [
-    "DEAD_LETTER_MAX_BYTES",
     "PAYLOAD_EXCERPT_BYTES",
     "RecordRef",
     "dead_letter_id",
@@ -31,8 +36,6 @@ __all__ = [
     "redacted_payload",
 ]
 
-#: Largest encoded dead letter (the topic's ``max.message.bytes`` is Kafka's default, 1 MiB).
-DEAD_LETTER_MAX_BYTES: Final = 900_000
 #: Most of the (redacted) original kept in ``payload``: enough to see what was wrong with it.
 PAYLOAD_EXCERPT_BYTES: Final = 64 * 1024
 #: Longest error message and key kept (both come from outside).

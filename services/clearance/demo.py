@@ -22,6 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from clearance.adapters.kafka import (
     DEAD_LETTERS,
     ORDERS,
@@ -107,7 +109,8 @@ def _settings(kafka: str, database: str) -> Settings:
 @contextlib.asynccontextmanager
 async def _api_process(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
     """``clearance api`` on ``settings.api_port``, stopped (then killed if need be) on exit."""
-    process = await start_clearance("api", settings)
+    # Its own ops port: the worker in this process already listens on settings.ops_port.
+    process = await start_clearance("api", msgspec.structs.replace(settings, ops_port=free_port()))
     try:
         await _wait_for_port(settings.api_host, settings.api_port, process)
         yield process

@@ -2,14 +2,17 @@
 
 Three probes with distinct meanings (Kubernetes conventions):
 
-* **startup** (``/health/startup``): start-up finished (migrations checked, clients started);
-* **liveness** (``/health/live``): the process makes progress: the main loop ticked recently. It
-  checks no dependency, so a database outage never restarts every pod at once;
+* **startup** (``/health/startup``): start-up finished (clients started) and every start-up check
+  passes (the database schema is at the version this code expects); once passed, it stays passed;
+* **liveness** (``/health/live``): the process makes progress: the main loop ticked recently. The
+  worker ticks on every turn of its loop; the API runs ``heartbeat()`` in its event loop, so an idle
+  API stays alive and only a loop that stops turning (blocked, wedged) goes stale. It checks no
+  dependency, so a database outage never restarts every pod at once;
 * **readiness** (``/health/ready``): dependencies answer: each named check passes (database
   reachable, consumer group joined with partitions assigned or none to assign).
 
-The worker serves these on a small listener of its own; the API serves the same ``Health`` object
-through its own routes.
+Both processes serve these with ``/metrics`` on a small internal listener of their own (the ops
+port); the API also answers the probes on its public port, never ``/metrics``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from clearance.metrics import CONTENT_TYPE, Metrics
 
@@ -29,22 +33,45 @@ LiveCheck = Callable[[], bool]
 
 
 class Health:
-    """What the probes report for one process."""
+    """What the probes report for one process.
 
-    def __init__(self, stall_after_seconds: float = 60.0) -> None:
+    ``clock`` is a monotonic source of seconds (tests pass a fake one to cover minutes of uptime
+    without waiting for them).
+    """
+
+    def __init__(
+        self, stall_after_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.started = False
         self.stall_after_seconds = stall_after_seconds
-        self._last_tick = time.monotonic()
+        self.clock = clock
+        self._last_tick = clock()
         self._checks: dict[str, Check] = {}
         self._live_checks: dict[str, LiveCheck] = {}
+        self._startup_checks: dict[str, Check] = {}
+        self._startup_passed = False
 
     def tick(self) -> None:
         """Called by the main loop on every turn: proof of progress for liveness."""
-        self._last_tick = time.monotonic()
+        self._last_tick = self.clock()
+
+    async def heartbeat(self, every_seconds: float = 1.0) -> None:
+        """Tick every ``every_seconds`` for as long as the event loop turns (run it as a task).
+
+        A process whose work arrives as requests (the API) has no main loop of its own to tick;
+        this task is that loop's proof of progress: while the loop is blocked it cannot run.
+        """
+        while True:
+            self.tick()
+            await asyncio.sleep(every_seconds)
 
     def add_check(self, name: str, check: Check) -> None:
         """Register a readiness check (an async callable answering True when healthy)."""
         self._checks[name] = check
+
+    def add_startup_check(self, name: str, check: Check) -> None:
+        """Register a start-up check: ``startup()`` fails until it passes once."""
+        self._startup_checks[name] = check
 
     def add_live_check(self, name: str, check: LiveCheck) -> None:
         """Register a liveness check (a plain callable: liveness never waits on I/O)."""
@@ -52,7 +79,7 @@ class Health:
 
     def live(self) -> tuple[bool, dict[str, object]]:
         """Liveness: the loop ticked within ``stall_after_seconds`` and every live check passes."""
-        idle = time.monotonic() - self._last_tick
+        idle = self.clock() - self._last_tick
         detail: dict[str, object] = {"seconds_since_progress": round(idle, 3)}
         healthy = idle < self.stall_after_seconds
         for name, check in self._live_checks.items():
@@ -61,18 +88,30 @@ class Health:
             healthy = healthy and passed
         return healthy, detail
 
+    async def startup(self) -> tuple[bool, dict[str, object]]:
+        """Start-up: ``started``, and every start-up check passed (remembered once passed)."""
+        if self._startup_passed:
+            return True, {"started": True}
+        results: dict[str, object] = {"started": self.started}
+        if self.started:
+            results |= await _run(self._startup_checks)
+        self._startup_passed = all(results.values())
+        return self._startup_passed, results
+
     async def ready(self) -> tuple[bool, dict[str, object]]:
         """Readiness: started, and every check passes (a failing or raising check is False)."""
-        results: dict[str, object] = {"started": self.started}
-        healthy = self.started
-        for name, check in self._checks.items():
-            try:
-                passed = await asyncio.wait_for(check(), timeout=2.0)
-            except Exception:  # noqa: BLE001 - any failure of a dependency means "not ready"
-                passed = False
-            results[name] = passed
-            healthy = healthy and passed
-        return healthy, results
+        results: dict[str, object] = {"started": self.started} | await _run(self._checks)
+        return all(results.values()), results
+
+
+async def _run(checks: dict[str, Check]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, check in checks.items():
+        try:
+            results[name] = bool(await asyncio.wait_for(check(), timeout=2.0))
+        except Exception:  # noqa: BLE001 - any failure of a dependency means "not ready"
+            results[name] = False
+    return results
 
 
 async def _answer(
@@ -90,7 +129,7 @@ async def _answer(
 
 
 async def serve_ops(health: Health, metrics: Metrics, host: str, port: int) -> asyncio.Server:
-    """Start the worker's ops listener (``/metrics``, ``/health/{startup,live,ready}``)."""
+    """Start the ops listener (``/metrics``, ``/health/{startup,live,ready}``) of a process."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -106,7 +145,7 @@ async def serve_ops(health: Health, metrics: Metrics, host: str, port: int) -> a
         if path == "/health/live":
             ok, detail = health.live()
         elif path == "/health/startup":
-            ok, detail = health.started, {"started": health.started}
+            ok, detail = await health.startup()
         elif path == "/health/ready":
             ok, detail = await health.ready()
         else:

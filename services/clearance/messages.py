@@ -26,6 +26,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 __all__ = [
+    "DEAD_LETTER_MAX_BYTES",
     "MAX_STORED_INTEGER",
     "ORDER_EVENT_DECODER",
     "Address",
@@ -476,6 +477,11 @@ class DeadLetterError(Struct, frozen=True, kw_only=True):
     code: DeadLetterCode
     message: str
     path: str | None = None
+
+
+#: Largest encoded dead letter: under Apache Kafka's default ``max.message.bytes`` (1 MiB) with
+#: room for the key, headers and the record batch's overhead.
+DEAD_LETTER_MAX_BYTES: Final = 900_000
 
 
 class DeadLetter(Struct, frozen=True, kw_only=True, tag_field="type", tag="dead-letter"):

@@ -84,13 +84,15 @@ class Metrics:
         )
         self.consumer_lag = Gauge(
             "clearance_consumer_lag",
-            "Records behind the partition's high watermark.",
+            "Records behind the partition's high watermark (after every fetch; the series of a "
+            "revoked partition is removed).",
             ["topic", "partition"],
             registry=registry,
         )
         self.partition_stalled_seconds = Gauge(
             "clearance_partition_stalled_seconds",
-            "Seconds a partition has had records waiting without its committed offset advancing.",
+            "Seconds a partition has had records waiting without its committed offset advancing "
+            "(0 when it is caught up or moving).",
             ["topic", "partition"],
             registry=registry,
         )
@@ -107,12 +109,26 @@ class Metrics:
         )
         self.rebalances = Counter(
             "clearance_rebalances",
-            "Partition assignments received by this worker (consumer-group churn).",
+            "Consumer-group rebalances this worker took part in (partitions assigned anew).",
             registry=registry,
         )
         self.outbox_depth = Gauge(
             "clearance_outbox_depth",
             "Decisions stored but not yet confirmed by the broker.",
+            registry=registry,
+        )
+        # The API's requests (RED): route is the route template, never the raw path.
+        self.http_requests = Counter(
+            "clearance_http_requests",
+            "HTTP API requests answered, by method, route template and status code.",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.http_request_seconds = Histogram(
+            "clearance_http_request_seconds",
+            "Time to answer an HTTP API request, by method and route template.",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
 

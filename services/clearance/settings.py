@@ -58,7 +58,12 @@ class Settings(Struct, frozen=True, kw_only=True):
     long is stuck: logged with its offsets, and (when no database or broker fault explains it)
     reported by ``/health/live``."""
     database_schema: str = ""
-    """``CLEARANCE_DATABASE_SCHEMA``: PostgreSQL schema of the tables (default: the search path)."""
+    """``CLEARANCE_DATABASE_SCHEMA``: PostgreSQL schema of the tables (default: the search path).
+    Leave it empty behind PgBouncer, which does not pass ``search_path`` on (set the role's)."""
+    database_statement_cache_size: Annotated[int, Meta(ge=0, le=10_000)] = 100
+    """``CLEARANCE_DB_STATEMENT_CACHE_SIZE``: prepared statements asyncpg keeps per connection. Keep
+    the default with PostgreSQL or PgBouncer >= 1.21 with ``max_prepared_statements`` (the shipped
+    Pooler); 0 behind a transaction-mode pooler that cannot track prepared statements."""
     partitions: Annotated[int, Meta(ge=1, le=1000)] = 12
     """``CLEARANCE_PARTITIONS``: partitions per topic when the service creates its topics."""
     api_host: str = "127.0.0.1"
@@ -97,6 +102,7 @@ ENV: dict[str, str] = {
     "outbox_grace_ms": "CLEARANCE_OUTBOX_GRACE_MS",
     "stuck_after_seconds": "CLEARANCE_STUCK_AFTER_SECONDS",
     "database_schema": "CLEARANCE_DATABASE_SCHEMA",
+    "database_statement_cache_size": "CLEARANCE_DB_STATEMENT_CACHE_SIZE",
     "partitions": "CLEARANCE_PARTITIONS",
     "api_host": "CLEARANCE_API_HOST",
     "api_port": "CLEARANCE_API_PORT",
@@ -114,6 +120,7 @@ _INTS = {
     "heartbeat_interval_ms",
     "outbox_grace_ms",
     "stuck_after_seconds",
+    "database_statement_cache_size",
     "partitions",
     "api_port",
     "ops_port",

@@ -8,21 +8,37 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
 from clearance import messages as m
-from clearance.adapters.postgres import Store, connect
+from clearance.adapters.postgres import Store, connect, migrate
 from clearance.assessor import Assessor
 from clearance.contracts import EXAMPLES
 from clearance.entrypoints.api import ApiServices, create_app
+from clearance.health import Health
 from clearance.keys import new_key
 from clearance.settings import Settings
 from factories import order
 from streams import read_topic
 
 pytestmark = pytest.mark.integration
+
+
+class FakeClock:
+    """A monotonic clock moved by hand: minutes of uptime without waiting for them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 TRACE = "5bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -164,10 +180,58 @@ async def test_health_metrics_and_openapi(client: AsyncTestClient[Any], keys: Ke
     for probe in ("live", "startup", "ready"):
         assert (await client.get(f"/health/{probe}")).status_code == 200
     await client.post("/v1/quotes", json=_order(), headers=auth(keys.shopmart))
-    assert "clearance_assessment_seconds_count" in (await client.get("/metrics")).text
+    bad = await client.post("/v1/quotes", json={"nope": 1}, headers=auth(keys.shopmart))
+    assert bad.status_code in {400, 422}
+    assert (await client.get("/metrics")).status_code == 404  # never on the public port
+    services: ApiServices = client.app.state.services
+    assert services.ops is not None
+    port = services.ops.sockets[0].getsockname()[1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as ops:
+        text = (await ops.get("/metrics")).text
+        assert (await ops.get("/health/live")).status_code == 200
+    assert "clearance_assessment_seconds_count" in text
+    route = 'method="POST",route="/v1/quotes"'
+    assert f'clearance_http_requests_total{{{route},status="200"}} 1.0' in text
+    assert f'clearance_http_requests_total{{{route},status="{bad.status_code}"}} 1.0' in text
+    assert f"clearance_http_request_seconds_count{{{route}}} 2.0" in text
     schema = (await client.get("/schema/openapi.json")).json()
     unit_price = schema["components"]["schemas"]["Item"]["properties"]["unit_price"]
     assert unit_price["type"] == "string"
+
+
+async def test_the_api_stays_live_through_two_idle_minutes(settings: Settings) -> None:
+    """Issue #21: liveness failed 60 s after start because nothing ticked in the API."""
+    clock = FakeClock()
+    services = ApiServices(
+        assessor=Assessor(settings.identity_key),
+        settings=settings,
+        health=Health(clock=clock),
+        heartbeat_seconds=0.005,
+    )
+    async with AsyncTestClient(create_app(services)) as client:
+        for _ in range(13):  # 130 s of uptime without a single request but the probes
+            clock.advance(10)
+            await asyncio.sleep(0.02)
+            assert (await client.get("/health/live")).status_code == 200
+        # The loop stops turning (simulated: the heartbeat task is gone) for 61 s.
+        assert services._heartbeat is not None
+        services._heartbeat.cancel()
+        await asyncio.sleep(0)
+        clock.advance(61)
+        response = await client.get("/health/live")
+        assert response.status_code == 503 and response.json()["seconds_since_progress"] >= 61
+
+
+async def test_startup_fails_until_the_schema_is_migrated(
+    settings: Settings, database_url: str
+) -> None:
+    fresh = msgspec.structs.replace(settings, database_schema=f"{settings.database_schema}_new")
+    services = ApiServices(assessor=Assessor(settings.identity_key), settings=fresh)
+    async with AsyncTestClient(create_app(services)) as client:
+        response = await client.get("/health/startup")
+        assert response.status_code == 503 and response.json()["schema_current"] is False
+        await migrate(database_url, schema=fresh.database_schema)
+        assert (await client.get("/health/startup")).status_code == 200
 
 
 async def test_packs_and_what_is_in_force_on_a_date(client: AsyncTestClient[Any]) -> None:

@@ -25,9 +25,8 @@ import pytest
 
 from clearance.adapters.kafka import ensure_topics
 from clearance.adapters.postgres import migrate
-from clearance.dead_letters import DEAD_LETTER_MAX_BYTES
 from clearance.devstack import EmbeddedPostgres, embedded_postgres_server
-from clearance.messages import decode_dead_letter, decode_decision
+from clearance.messages import DEAD_LETTER_MAX_BYTES, decode_dead_letter, decode_decision
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
 from streams import produce, read_topic, settings_for, wait_for

@@ -8,8 +8,7 @@ import json
 import asyncpg
 import pytest
 
-from clearance.dead_letters import DEAD_LETTER_MAX_BYTES
-from clearance.messages import decode_dead_letter, decode_decision
+from clearance.messages import DEAD_LETTER_MAX_BYTES, decode_dead_letter, decode_decision
 from clearance.settings import Settings
 from factories import encoded, key_of, order
 from streams import produce, read_topic

@@ -1,5 +1,7 @@
-"""The deployment, checked offline: manifests render and validate, they match the code, they are
-locked down, and skaffold.yaml and the Dockerfile say what they should."""
+"""The deployment, checked offline: manifests render and validate (built-in kinds against the
+Kubernetes schemas, custom resources against the operators' schemas vendored in deploy/schemas),
+they match the code, they are locked down, and skaffold.yaml and the Dockerfile say what they
+should."""
 
 from __future__ import annotations
 
@@ -17,18 +19,26 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from clearance.adapters.kafka import (
+    DEAD_LETTER_MAX_BYTES,
+    KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+    TOPIC_SPECS,
+    _new_topic,
+)
 from clearance.entrypoints.cli import COMMANDS
 from clearance.settings import ENV, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
-CRD_KINDS = {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "ScaledObject"}
-#: Variables the code reads besides the settings object (OpenTelemetry SDK and ours).
+SCHEMAS = ROOT / "deploy/schemas"
+#: Variables the code reads besides the settings object (OpenTelemetry SDK, libpq's password that
+#: asyncpg reads, and ours).
 OTHER_VARIABLES = {
     "OTEL_SERVICE_NAME",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_TRACES_SAMPLER_ARG",
     "CLEARANCE_LOG_LEVEL",
+    "PGPASSWORD",
 }
 #: Drain budget of the worker at SIGTERM (bounded in the code; see worker.py and bootstrap.py).
 DRAIN_SECONDS = 25
@@ -68,8 +78,23 @@ def _ours(docs: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], dic
     """(name, pod spec, container) for every container running our image."""
     for name, spec in _pod_specs(docs):
         for container in spec["containers"]:
-            if container["image"].startswith("parcel-clearance"):
+            if container["image"].rsplit("/", 1)[-1].startswith("parcel-clearance"):
                 yield name, spec, container
+
+
+def _is_builtin(doc: dict[str, Any]) -> bool:
+    group = doc["apiVersion"].rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
+
+
+def crd_schema(doc: dict[str, Any]) -> dict[str, Any]:
+    """The vendored schema of a custom resource: deploy/schemas/<group>/<kind>_<version>.json."""
+    group, _, version = doc["apiVersion"].rpartition("/")
+    path = SCHEMAS / group / f"{doc['kind'].lower()}_{version}.json"
+    if not path.is_file():
+        pytest.fail(f"no vendored schema for {doc['apiVersion']} {doc['kind']} ({path})")
+    schema: dict[str, Any] = json.loads(path.read_text())
+    return schema
 
 
 def test_every_overlay_validates_against_the_kubernetes_schemas(
@@ -78,11 +103,64 @@ def test_every_overlay_validates_against_the_kubernetes_schemas(
     _, docs = rendered
     checked = 0
     for doc in docs:
-        if doc["kind"] in CRD_KINDS:
-            continue  # operators' resources: no schema offline, checked by the operators
-        kubernetes_validate.validate(doc, "1.32", strict=True)
-        checked += 1
+        if _is_builtin(doc):
+            kubernetes_validate.validate(doc, "1.32", strict=True)
+            checked += 1
     assert checked >= 9
+
+
+def test_every_custom_resource_validates_against_its_operators_schema(
+    rendered: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """Strimzi, CloudNativePG, KEDA and Prometheus Operator resources, every one of them."""
+    overlay, docs = rendered
+    custom = [doc for doc in docs if not _is_builtin(doc)]
+    for doc in custom:
+        jsonschema.validate(doc, crd_schema(doc))
+    kinds = {doc["kind"] for doc in custom}
+    expected = {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "Pooler"}
+    if overlay == "prod":
+        expected = {"KafkaTopic", "Cluster", "Pooler", "ScaledObject", "TriggerAuthentication"}
+        expected |= {"PrometheusRule", "PodMonitor"}
+    assert kinds == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "path", "value"),
+    [
+        ("KafkaTopic", ("spec", "replicas"), 0),
+        ("KafkaTopic", ("spec", "replica"), 3),  # a misspelt key
+        ("Kafka", ("spec", "kafka", "listeners", 0, "type"), "public"),
+        ("KafkaNodePool", ("spec", "roles", 0), "zookeeper"),
+        ("Pooler", ("spec", "pgbouncer", "poolMode"), "statement"),
+        ("Cluster", ("spec", "instances"), 0),
+        ("ScaledObject", ("spec", "cooldownPeriod"), "300"),
+        ("TriggerAuthentication", ("spec", "secretTargetRef"), [{"parameter": "sasl"}]),
+        ("PrometheusRule", ("spec", "groups", 0, "rules", 0, "for"), "ten minutes"),
+        ("PodMonitor", ("spec", "podMetricsEndpoints", 0, "interval"), "15 seconds"),
+    ],
+)
+def test_the_vendored_schemas_reject_what_the_operators_would(
+    kind: str, path: tuple[str | int, ...], value: object
+) -> None:
+    """The schemas are not vacuous: one wrong field per kind fails validation."""
+    docs = render("dev") + render("prod")
+    doc = json.loads(json.dumps(next(d for d in docs if d["kind"] == kind)))
+    target = doc
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value  # type: ignore[index]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, crd_schema(doc))
+
+
+def test_every_vendored_schema_says_where_it_comes_from() -> None:
+    readme = (SCHEMAS / "README.md").read_text()
+    files = sorted(p.relative_to(SCHEMAS).as_posix() for p in SCHEMAS.rglob("*.json"))
+    assert len(files) == 9
+    for name in files:
+        assert f"`{name}`" in readme, f"{name} has no provenance line in deploy/schemas/README.md"
+    assert "Apache-2.0" in readme
 
 
 def test_the_manifests_match_the_code(rendered: tuple[str, list[dict[str, Any]]]) -> None:
@@ -134,33 +212,176 @@ def test_every_container_is_locked_down(rendered: tuple[str, list[dict[str, Any]
             assert ":" in container["image"], f"{name}: pin the image tag"
 
 
+def _config(docs: list[dict[str, Any]]) -> dict[str, str]:
+    config = next(
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "clearance-config"
+    )
+    data: dict[str, str] = config["data"]
+    return data
+
+
+def _named(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
 def test_the_worker_gets_time_to_drain_and_never_more_replicas_than_partitions(
     rendered: tuple[str, list[dict[str, Any]]],
 ) -> None:
     overlay, docs = rendered
-    worker = next(
-        d for d in docs if d["metadata"]["name"] == "clearance-worker" and d["kind"] == "Deployment"
-    )
+    worker = _named(docs, "Deployment", "clearance-worker")
     assert worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > DRAIN_SECONDS
-    config = next(
-        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "clearance-config"
-    )
-    partitions = int(config["data"]["CLEARANCE_PARTITIONS"])
+    config = _config(docs)
+    partitions = int(config["CLEARANCE_PARTITIONS"])
     for scaled in (d for d in docs if d["kind"] == "ScaledObject"):
         assert scaled["spec"]["maxReplicaCount"] <= partitions
-        [trigger] = scaled["spec"]["triggers"]
-        assert trigger["metadata"]["consumerGroup"] == config["data"]["CLEARANCE_CONSUMER_GROUP"]
-        assert trigger["metadata"]["topic"] == "orders.v1"
     topics = {
         d["metadata"]["name"]: d["spec"]["partitions"] for d in docs if d["kind"] == "KafkaTopic"
     }
-    if overlay == "dev":
-        assert topics == dict.fromkeys(
-            ("orders.v1", "decisions.v1", "inspections.v1", "orders.v1.dlt"), partitions
-        )
-    else:
+    assert topics == dict.fromkeys(TOPIC_SPECS, partitions)
+    if overlay == "prod":
         assert any(d["kind"] == "ScaledObject" for d in docs)
         assert any(d["kind"] == "HorizontalPodAutoscaler" for d in docs)
+
+
+def test_the_autoscalers_own_the_replica_counts_and_read_the_one_broker_list() -> None:
+    docs = render("prod")
+    config = _config(docs)
+    [scaled] = [d for d in docs if d["kind"] == "ScaledObject"]
+    [hpa] = [d for d in docs if d["kind"] == "HorizontalPodAutoscaler"]
+    targets = {scaled["spec"]["scaleTargetRef"]["name"], hpa["spec"]["scaleTargetRef"]["name"]}
+    assert targets == {"clearance-worker", "clearance-api"}
+    for name in targets:  # a replicas field would fight the autoscaler at every apply
+        assert "replicas" not in _named(docs, "Deployment", name)["spec"], name
+    spec = scaled["spec"]
+    kafka = [t for t in spec["triggers"] if t["type"] == "kafka"]
+    assert {t["metadata"]["topic"] for t in kafka} == {"orders.v1", "inspections.v1"}
+    worker_env = {"KAFKA_BOOTSTRAP_SERVERS", "CLEARANCE_CONSUMER_GROUP"}
+    assert worker_env <= set(config)
+    auths = {d["metadata"]["name"] for d in docs if d["kind"] == "TriggerAuthentication"}
+    for trigger in kafka:
+        metadata = trigger["metadata"]
+        assert "bootstrapServers" not in metadata and "consumerGroup" not in metadata
+        assert metadata["bootstrapServersFromEnv"] == "KAFKA_BOOTSTRAP_SERVERS"
+        assert metadata["consumerGroupFromEnv"] == "CLEARANCE_CONSUMER_GROUP"
+        assert trigger["authenticationRef"]["name"] in auths
+    assert any(t["type"] == "cpu" for t in spec["triggers"])
+    # KEDA refuses `fallback` next to a cpu trigger (CheckFallbackValid); cooldownPeriod only
+    # governs scaling to zero, which minReplicaCount 2 rules out.
+    assert "fallback" not in spec
+    assert spec["minReplicaCount"] >= 2 and "cooldownPeriod" not in spec
+    behavior = spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert {"scaleUp", "scaleDown"} <= set(behavior) and {"scaleUp", "scaleDown"} <= set(
+        hpa["spec"]["behavior"]
+    )
+
+
+def test_topics_have_one_spec_for_the_command_and_for_strimzi() -> None:
+    """The prod KafkaTopics are TOPIC_SPECS, which `clearance migrate --topics` creates."""
+    for overlay, single_broker in (("prod", False), ("dev", True)):
+        docs = render(overlay)
+        topics = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "KafkaTopic"}
+        for name, spec in TOPIC_SPECS.items():
+            assert topics[name]["config"] == spec.config(single_broker=single_broker), name
+            assert topics[name]["replicas"] == (1 if single_broker else spec.replicas), name
+    prod = load_settings({"CLEARANCE_IDENTITY_KEY": "x" * 32}, partitions=12)
+    dev = load_settings({"CLEARANCE_ENV": "dev"}, partitions=12)
+    for name, spec in TOPIC_SPECS.items():
+        made = _new_topic(prod, name)
+        assert made.replication_factor == spec.replicas == 3
+        assert dict(made.topic_configs) == spec.config()
+        assert spec.config()["min.insync.replicas"] == "2"
+        assert _new_topic(dev, name).replication_factor == 1
+    # A dead letter at its size cap, with room for its key, headers and the batch's overhead.
+    dead_letters = int(TOPIC_SPECS["orders.v1.dlt"].config()["max.message.bytes"])
+    assert dead_letters >= KAFKA_DEFAULT_MAX_MESSAGE_BYTES >= DEAD_LETTER_MAX_BYTES + 64 * 1024
+
+
+def test_migrations_run_before_the_rollout_and_can_run_again(
+    rendered: tuple[str, list[dict[str, Any]]],
+) -> None:
+    overlay, docs = rendered
+    job = _named(docs, "Job", "clearance-migrate")
+    annotations = job["metadata"]["annotations"]
+    assert annotations["argocd.argoproj.io/hook"] == "PreSync"
+    assert annotations["kustomize.toolkit.fluxcd.io/force"] == "enabled"
+    # skaffold deletes exactly this Job in this namespace before it deploys the new one
+    config = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
+    [profile] = [p for p in config["profiles"] if p["name"] == overlay]
+    [hook] = profile["deploy"]["kubectl"]["hooks"]["before"]
+    command = hook["host"]["command"]
+    namespace = command[command.index("-n") + 1]
+    assert namespace == job["metadata"]["namespace"]
+    assert command[command.index("delete") + 1 :][:2] == ["job", "clearance-migrate"]
+    # new pods wait for the schema: the startup probe gives the Job five minutes
+    for name in ("clearance-worker", "clearance-api"):
+        [container] = _named(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        probe = container["startupProbe"]
+        assert probe["httpGet"]["path"] == "/health/startup"
+        assert probe["periodSeconds"] * probe["failureThreshold"] >= 300
+
+
+def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {variable["name"]: variable for variable in container.get("env", [])}
+
+
+def test_the_pooler_fits_asyncpg_and_the_connection_budget(
+    rendered: tuple[str, list[dict[str, Any]]],
+) -> None:
+    overlay, docs = rendered
+    [pooler] = [d for d in docs if d["kind"] == "Pooler"]
+    [cluster] = [d for d in docs if d["kind"] == "Cluster"]
+    bouncer = pooler["spec"]["pgbouncer"]
+    assert bouncer["poolMode"] == "transaction"
+    settings = load_settings({**_config(docs), "CLEARANCE_IDENTITY_KEY": "x" * 32})
+    # asyncpg prepares statements: the pooler must track them, or the cache must be off
+    assert int(bouncer["parameters"]["max_prepared_statements"]) > 0 or (
+        settings.database_statement_cache_size == 0
+    )
+    assert settings.database_schema == ""  # PgBouncer does not pass search_path on
+    service = f"{pooler['metadata']['name']}:5432"
+    for name in ("clearance-worker", "clearance-api"):
+        [container] = _named(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        assert service in _env(container)["DATABASE_URL"]["value"], name
+    [migrate] = _named(docs, "Job", "clearance-migrate")["spec"]["template"]["spec"]["containers"]
+    direct = _env(migrate)["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+    assert direct == {"name": f"{cluster['metadata']['name']}-app", "key": "uri"}
+    # server connections: every pooler instance's pool, the Job, the operator and people
+    server = pooler["spec"].get("instances", 1) * int(bouncer["parameters"]["default_pool_size"])
+    limit = int(
+        cluster["spec"].get("postgresql", {}).get("parameters", {}).get("max_connections", 100)
+    )
+    assert server + 10 <= limit
+    if overlay == "prod":
+        # client connections at full scale: workers x 4 + API pods x 8 (the pools in the code)
+        [scaled] = [d for d in docs if d["kind"] == "ScaledObject"]
+        [hpa] = [d for d in docs if d["kind"] == "HorizontalPodAutoscaler"]
+        clients = scaled["spec"]["maxReplicaCount"] * 4 + hpa["spec"]["maxReplicas"] * 8
+        assert clients == 144
+        capacity = pooler["spec"]["instances"] * int(bouncer["parameters"]["max_client_conn"])
+        assert clients <= capacity
+
+
+def test_metrics_are_served_on_the_ops_port_only_and_scraped_there() -> None:
+    docs = render("prod")
+    [monitor] = [d for d in docs if d["kind"] == "PodMonitor"]
+    [endpoint] = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["port"] == "ops" and endpoint["path"] == "/metrics"
+    names = set(monitor["spec"]["selector"]["matchExpressions"][0]["values"])
+    assert names == {"clearance-worker", "clearance-api"}
+    for name in names:
+        deployment = _named(docs, "Deployment", name)
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        assert "ops" in {port["name"] for port in container["ports"]}
+        assert "prometheus.io/port" not in deployment["spec"]["template"]["metadata"].get(
+            "annotations", {}
+        )
+
+
+def test_each_overlay_creates_its_namespace(rendered: tuple[str, list[dict[str, Any]]]) -> None:
+    _, docs = rendered
+    [namespace] = [d for d in docs if d["kind"] == "Namespace"]
+    used = {d["metadata"]["namespace"] for d in docs if "namespace" in d["metadata"]}
+    assert used == {namespace["metadata"]["name"]}
 
 
 def test_skaffold_is_valid_v4_and_its_paths_exist(shared_data: Path) -> None:
@@ -179,20 +400,114 @@ def test_skaffold_is_valid_v4_and_its_paths_exist(shared_data: Path) -> None:
     assert all((ROOT / p / "kustomization.yaml").is_file() for p in paths)
 
 
-def test_the_dockerfile_builds_a_wheel_and_runs_it_as_a_user() -> None:
+def test_the_dockerfile_installs_the_lock_on_a_pinned_base_and_runs_as_a_user() -> None:
+    text = (ROOT / "deploy/Dockerfile").read_text()
     lines = [
-        line.strip()
-        for line in (ROOT / "deploy/Dockerfile").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     ]
+    [base] = re.findall(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
+    assert re.fullmatch(
+        r"docker\.io/library/python:3\.11[.0-9]*-slim-bookworm@sha256:[0-9a-f]{64}", base
+    )
     stages = [line for line in lines if line.startswith("FROM ")]
-    assert len(stages) == 2 and all("-slim" in stage for stage in stages)
+    assert stages == ["FROM ${PYTHON_IMAGE} AS build", "FROM ${PYTHON_IMAGE} AS runtime"]
     final = lines[lines.index(stages[-1]) :]
     [user] = [line for line in final if line.startswith("USER ")]
     assert user.split()[1] not in {"root", "0"}
     assert 'ENTRYPOINT ["clearance"]' in final
     assert any(line.startswith("HEALTHCHECK") for line in final)
-    text = "\n".join(lines)
-    assert "--wheel" in text and "[dev]" not in text  # the wheel, without the dev extras
+    # dependencies exactly as locked, without the test-data tooling litestar declares
+    assert "COPY requirements/runtime.lock" in text and "--no-deps -r /tmp/runtime.txt" in text
+    assert "grep -v -E '^(polyfactory|faker)=='" in text
+    assert "--wheel" in text and "[dev]" not in text
+    assert not any("pip install" in line and "runtime" in line for line in final)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "tests"} <= set(ignored)
+
+
+def test_the_service_runs_without_the_tooling_left_out_of_the_image() -> None:
+    """polyfactory and Faker (declared by litestar) are absent from the image: the API starts and
+    renders its OpenAPI, and the worker imports, without them."""
+    script = """
+import importlib.abc, sys
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] in {"polyfactory", "faker"}:
+            raise ModuleNotFoundError(name)
+sys.meta_path.insert(0, Absent())
+from clearance.assessor import Assessor
+from clearance.entrypoints.api import ApiServices, create_app
+from clearance.settings import load_settings
+import clearance.bootstrap, clearance.entrypoints.cli
+settings = load_settings({"CLEARANCE_ENV": "dev"})
+app = create_app(ApiServices(assessor=Assessor(settings.identity_key), settings=settings))
+print(len(app.openapi_schema.to_schema()["paths"]))
+"""
+    answer = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert int(answer.stdout) >= 10
+    locked = (ROOT / "requirements/runtime.lock").read_text()
+    assert re.search(r"^polyfactory==", locked, re.M)  # still declared upstream: the filter matters
+
+
+def test_the_release_check_refuses_the_repository_as_it_is_and_accepts_a_pinned_image() -> None:
+    sys.path.insert(0, str(ROOT / "deploy/tools"))
+    try:
+        import release_check
+    finally:
+        sys.path.remove(str(ROOT / "deploy/tools"))
+    images = release_check.service_images(render("prod"))
+    assert images and all(i.startswith("registry.example.com/") for i in images)
+    assert release_check.image_problems(images)  # example registry, no digest: refused
+    digest = "@sha256:" + "ab" * 32
+    assert release_check.image_problems(["ghcr.io/acme/parcel-clearance:1.0" + digest]) == []
+    assert release_check.image_problems(["parcel-clearance:0.1.0"])  # Docker Hub by accident
+    assert release_check.base_image_problems((ROOT / "deploy/Dockerfile").read_text()) == []
+
+
+#: Strimzi release pinned in deploy/README.md and the Kafka versions it runs: 4.1.0 came in 0.48
+#: (strimzi-kafka-operator PR 11642), 4.1.1 in 0.49.0 (PR 12079); 0.48 dropped 3.9.
+STRIMZI = "0.49.1"
+STRIMZI_KAFKA_VERSIONS = {"4.1.0", "4.1.1"}
+
+
+def _dev_steps() -> list[str]:
+    readme = (ROOT / "deploy/README.md").read_text()
+    section = readme.split("## Run it on a cluster (dev overlay)", 1)[1]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    joined = block.replace("\\\n", " ")
+    commands = (line.split("  #", 1)[0].strip() for line in joined.splitlines())
+    return [command for command in commands if command and not command.startswith("#")]
+
+
+def test_the_dev_steps_work_in_order_with_the_pinned_operators() -> None:
+    """What `kubectl`/`skaffold` would do on a fresh cluster, checked against the rendering."""
+    steps = _dev_steps()
+    docs = render("dev")
+    [namespace] = [d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"]
+    create_namespace = steps.index(f"kubectl create namespace {namespace}")
+    [strimzi] = [
+        i for i, step in enumerate(steps) if "strimzi-cluster-operator" in step and "curl" in step
+    ]
+    assert create_namespace < strimzi  # the operator is installed into an existing namespace
+    assert f"download/{STRIMZI}/strimzi-cluster-operator-{STRIMZI}.yaml" in steps[strimzi]
+    assert f"namespace: {namespace}" in steps[strimzi] and f"-n {namespace}" in steps[strimzi]
+    assert not any("latest" in step for step in steps)
+    [cnpg] = [i for i, step in enumerate(steps) if "cloudnative-pg" in step]
+    assert re.search(r"release-(\d+\.\d+)/releases/cnpg-\1\.\d+\.yaml", steps[cnpg])
+    [deploy] = [i for i, step in enumerate(steps) if step.startswith("skaffold dev")]
+    waits = [i for i, step in enumerate(steps) if "rollout status" in step]
+    assert max(strimzi, cnpg) < min(waits) <= max(waits) < deploy  # operators ready before use
+    assert "-p dev" in steps[deploy]
+    [keys] = [step for step in steps if "clearance keys create" in step]
+    assert f"-n {namespace} exec deploy/clearance-api" in keys
+    # the custom resources are the versions the pinned operators serve
+    [kafka] = [d for d in docs if d["kind"] == "Kafka"]
+    assert kafka["spec"]["kafka"]["version"] in STRIMZI_KAFKA_VERSIONS
+    strimzi_docs = [d for d in docs if d["apiVersion"].startswith("kafka.strimzi.io/")]
+    assert {d["apiVersion"] for d in strimzi_docs} == {"kafka.strimzi.io/v1"}
+    readme = (ROOT / "deploy/README.md").read_text()
+    assert f"| Strimzi | {STRIMZI} " in readme
+    assert f"Strimzi {STRIMZI}" in (ROOT / "deploy/k8s/overlays/prod/topics.yaml").read_text()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+import urllib.request
 
 from clearance.contracts import EXAMPLES
 from clearance.health import Health, serve_ops
@@ -66,3 +69,113 @@ def test_decision_metrics_add_up() -> None:
     assert 'clearance_duty_assessed_total{currency="VND"} 381000.0' in text
     assert 'clearance_tax_assessed_total{currency="VND"} 233680.0' in text
     assert 'clearance_dead_letters_total{code="MALFORMED_JSON"} 1.0' in text
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand: minutes of uptime without waiting for them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_an_idle_process_stays_live_past_two_minutes_while_its_loop_turns() -> None:
+    clock = FakeClock()
+    health = Health(stall_after_seconds=60, clock=clock)
+    silent = Health(stall_after_seconds=60, clock=clock)  # no heartbeat: the API before #21
+    beating = asyncio.create_task(health.heartbeat(every_seconds=0.001))
+    server = await serve_ops(health, Metrics(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        for _ in range(15):  # 150 s of uptime with no work at all
+            clock.advance(10)
+            await asyncio.sleep(0.01)  # the loop turns, as it does in an idle server
+            assert (await _get(port, "/health/live"))[0] == 200
+        assert health.live()[0]
+        assert not silent.live()[0]
+    finally:
+        beating.cancel()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_liveness_fails_while_the_event_loop_is_blocked() -> None:
+    health = Health(stall_after_seconds=0.3)
+    beating = asyncio.create_task(health.heartbeat(every_seconds=0.02))
+    server = await serve_ops(health, Metrics(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    seen: dict[str, object] = {}
+    asked = threading.Event()
+
+    def probe() -> None:
+        """What the kubelet sees while the loop is wedged: no answer within its timeout, and
+        the liveness state (read from outside the loop) says stalled."""
+        asked.set()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=0.5):
+                seen["answered"] = True
+        except OSError:  # the timeout: the probe fails
+            seen["answered"] = False
+        seen["live"] = health.live()[0]
+
+    try:
+        await asyncio.sleep(0.05)
+        assert health.live()[0]
+        thread = threading.Thread(target=probe)
+        thread.start()
+        asked.wait(timeout=5)
+        time.sleep(1.0)  # noqa: ASYNC251 - the point: the loop is blocked, nothing else runs
+        assert not health.live()[0]
+        thread.join(timeout=5)
+        assert seen == {"answered": False, "live": False}
+        await asyncio.sleep(0.1)  # the loop turns again: alive again
+        assert (await _get(port, "/health/live"))[0] == 200
+    finally:
+        beating.cancel()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_startup_waits_for_every_startup_check_and_remembers_success() -> None:
+    health = Health()
+    current = False
+    calls = 0
+
+    async def schema_current() -> bool:
+        nonlocal calls
+        calls += 1
+        return current
+
+    health.add_startup_check("schema_current", schema_current)
+    assert (await health.startup())[0] is False  # not started
+    health.started = True
+    ok, detail = await health.startup()
+    assert not ok and detail == {"started": True, "schema_current": False}
+    current = True
+    assert (await health.startup())[0] is True
+    current = False  # a later migration by a newer release does not fail a running pod
+    assert (await health.startup())[0] is True
+    assert calls == 2
+
+
+def test_request_metrics_are_defined_with_bounded_labels() -> None:
+    metrics = Metrics()
+    metrics.http_requests.labels("POST", "/v1/quotes", "200").inc()
+    metrics.http_request_seconds.labels("POST", "/v1/quotes").observe(0.004)
+    metrics.partition_stalled_seconds.labels("orders.v1", "3").set(0)
+    metrics.batch_retries.labels("database").inc()
+    metrics.rebalances.inc()
+    text = metrics.render().decode()
+    for name in (
+        'clearance_http_requests_total{method="POST",route="/v1/quotes",status="200"} 1.0',
+        "clearance_http_request_seconds_bucket",
+        'clearance_partition_stalled_seconds{partition="3",topic="orders.v1"} 0.0',
+        'clearance_batch_retries_total{reason="database"} 1.0',
+        "clearance_rebalances_total 1.0",
+    ):
+        assert name in text

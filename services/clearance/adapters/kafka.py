@@ -11,18 +11,24 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from clearance.messages import DEAD_LETTER_MAX_BYTES
 from clearance.settings import Settings
 
 __all__ = [
     "DEAD_LETTERS",
+    "DEAD_LETTER_MAX_BYTES",
     "DECISIONS",
     "INSPECTIONS",
+    "KAFKA_DEFAULT_MAX_MESSAGE_BYTES",
     "MAX_MESSAGE_BYTES",
     "ORDERS",
     "TOPICS",
+    "TOPIC_SPECS",
+    "TopicSpec",
     "ensure_topics",
     "make_consumer",
     "make_producer",
@@ -39,29 +45,83 @@ INSPECTIONS = "inspections.v1"
 DEAD_LETTERS = "orders.v1.dlt"
 TOPICS = (ORDERS, DECISIONS, INSPECTIONS, DEAD_LETTERS)
 
-#: Largest record the service reads or writes: a poison payload of a few MB must still reach the
-#: dead-letter topic intact (orders themselves are limited to 1 MiB, see ``processing``).
+#: Largest record the service reads: a poison payload of a few MB must still be read, to be
+#: dead-lettered (orders themselves are limited to 1 MiB, see ``processing``); what the service
+#: writes is far smaller (a dead letter is at most ``DEAD_LETTER_MAX_BYTES``).
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+#: Apache Kafka's default ``max.message.bytes`` (1 MiB plus the 12-byte batch log overhead).
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
+
+_DAY_MS = 24 * 60 * 60 * 1000
+
+
+class TopicSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """How one topic is configured in production: the one definition that ``clearance migrate
+    --topics`` creates and the prod overlay's Strimzi ``KafkaTopic``s declare (a test compares).
+
+    Every topic is keyed by consignee (one buyer's records in order on one partition) and holds
+    events, not the latest state of a key, so none is compacted: compaction would keep one record
+    per consignee and drop the others.
+    """
+
+    retention_ms: int
+    max_message_bytes: int = KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+    replicas: int = 3
+    min_insync_replicas: int = 2
+    cleanup_policy: str = "delete"
+
+    def config(self, *, single_broker: bool = False) -> dict[str, str]:
+        """The topic-level Kafka configuration (``min.insync.replicas`` 1 on a single broker)."""
+        return {
+            "cleanup.policy": self.cleanup_policy,
+            "retention.ms": str(self.retention_ms),
+            "max.message.bytes": str(self.max_message_bytes),
+            "min.insync.replicas": "1" if single_broker else str(self.min_insync_replicas),
+        }
+
+
+#: Retention is the replay window: an offset reset or a re-processing after an incident can go
+#: back this far (decisions are kept in PostgreSQL for good); dead letters stay a month for triage.
+TOPIC_SPECS: dict[str, TopicSpec] = {
+    ORDERS: TopicSpec(retention_ms=7 * _DAY_MS),
+    INSPECTIONS: TopicSpec(retention_ms=7 * _DAY_MS),
+    DECISIONS: TopicSpec(retention_ms=7 * _DAY_MS),
+    DEAD_LETTERS: TopicSpec(retention_ms=30 * _DAY_MS),
+}
+
+
+def _new_topic(settings: Settings, name: str) -> NewTopic:
+    """``name`` with its spec: three replicas in production, one on a dev or test broker."""
+    spec = TOPIC_SPECS[name]
+    single_broker = settings.environment != "prod"
+    return NewTopic(
+        settings.topic(name),
+        settings.partitions,
+        replication_factor=1 if single_broker else spec.replicas,
+        topic_configs=spec.config(single_broker=single_broker),
+    )
 
 
 async def ensure_topics(settings: Settings, names: Iterable[str] = TOPICS) -> list[str]:
-    """Create the service's topics (with ``settings.partitions``) when missing; returns those made.
+    """Create the service's topics (with ``settings.partitions`` and their ``TOPIC_SPECS``) when
+    missing; returns those made. Existing topics are left as they are.
 
-    On Apache Kafka in production the topics usually come from the platform (Strimzi
-    ``KafkaTopic``); this is for ``clearance dev``, tests and small installations.
+    On Strimzi the prod overlay's ``KafkaTopic``s declare the same specs; this is for other
+    Kafka installations, ``clearance dev`` and the tests.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [settings.topic(name) for name in names]
-        missing = [name for name in wanted if name not in existing]
+        topics = [_new_topic(settings, name) for name in names]
+        missing = [topic for topic in topics if topic.name not in existing]
         if missing:
-            await admin.create_topics(
-                [NewTopic(name, settings.partitions, replication_factor=1) for name in missing]
+            await admin.create_topics(missing)
+            log.info(
+                "created topics",
+                extra={"topics": [t.name for t in missing], "partitions": settings.partitions},
             )
-            log.info("created topics", extra={"topics": missing, "partitions": settings.partitions})
-        return missing
+        return [topic.name for topic in missing]
     finally:
         await admin.close()
 

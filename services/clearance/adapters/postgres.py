@@ -36,7 +36,9 @@ __all__ = [
     "Store",
     "StreamSummary",
     "connect",
+    "expected_migrations",
     "migrate",
+    "schema_is_current",
 ]
 
 
@@ -102,12 +104,25 @@ class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def connect(
-    url: str, *, schema: str | None = None, min_size: int = 1, max_size: int = 4
+    url: str,
+    *,
+    schema: str | None = None,
+    min_size: int = 1,
+    max_size: int = 4,
+    statement_cache_size: int = 100,
 ) -> asyncpg.Pool:
-    """A connection pool; ``schema`` puts every table in that schema (tests isolate this way)."""
+    """A connection pool; ``schema`` puts every table in that schema (tests isolate this way).
+
+    ``statement_cache_size`` is asyncpg's prepared-statement cache (0 behind a transaction-mode
+    PgBouncer that does not track prepared statements; see ``CLEARANCE_DB_STATEMENT_CACHE_SIZE``).
+    """
     settings = {"search_path": schema} if schema else {}
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, server_settings=settings
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings=settings,
+        statement_cache_size=statement_cache_size,
     )
     assert pool is not None
     return pool
@@ -121,6 +136,23 @@ def _migration_files() -> list[tuple[str, str]]:
         if entry.name.endswith(".sql")
     )
     return files
+
+
+def expected_migrations() -> list[str]:
+    """The migrations this code ships, in order: the schema it expects has every one applied."""
+    return [name for name, _ in _migration_files()]
+
+
+async def schema_is_current(pool: asyncpg.Pool) -> bool:
+    """True when every migration this code ships is applied (a newer schema is fine: migrations
+    only add, so the previous release keeps running during a rollout)."""
+    async with pool.acquire() as connection:
+        if await connection.fetchval("SELECT to_regclass('schema_migrations')") is None:
+            return False
+        applied = {
+            row["name"] for row in await connection.fetch("SELECT name FROM schema_migrations")
+        }
+    return set(expected_migrations()) <= applied
 
 
 async def migrate(url: str, *, schema: str | None = None) -> list[str]:

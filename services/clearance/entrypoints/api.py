@@ -1,4 +1,4 @@
-"""The HTTP API (litestar): checkout quotes, rule packs, health and metrics.
+"""The HTTP API (litestar): checkout quotes, rule packs and health; metrics on the ops port.
 
 The API speaks the same msgspec Structs as the Kafka contracts. Errors always have the shape
 ``{"status_code", "detail", "extra": [{"path", "message"}]}``, where ``path`` is the JSON path of
@@ -7,6 +7,8 @@ the field to fix (``$.items[0].unit_price``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.resources
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,16 +34,17 @@ from litestar.typing import FieldDefinition
 from clearance import __version__
 from clearance import messages as m
 from clearance.adapters.kafka import make_producer
-from clearance.adapters.postgres import Store, connect
+from clearance.adapters.postgres import Store, connect, schema_is_current
 from clearance.assessor import Assessor
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.packs import RulePack, UnknownPack, UnsupportedDestination, parameters_of
 from clearance.entrypoints.api_auth import Authenticator, call_log, caller_of, requires
 from clearance.entrypoints.api_errors import EXCEPTION_HANDLERS, Unprocessable, refuse_unstorable
+from clearance.entrypoints.api_metrics import request_metrics
 from clearance.entrypoints.api_records import ROUTES
 from clearance.entrypoints.console import CONSOLE_ROUTES, csrf_secret
-from clearance.health import Health
-from clearance.metrics import CONTENT_TYPE, Metrics
+from clearance.health import Health, serve_ops
+from clearance.metrics import Metrics
 from clearance.settings import Settings
 from clearance.telemetry import http_tracing
 
@@ -62,11 +65,28 @@ class ApiServices:
     store: Store | None = None
     producer: AIOKafkaProducer | None = None
     auth: Authenticator | None = None
+    heartbeat_seconds: float = 1.0
+    """How often the liveness heartbeat ticks while the event loop turns."""
+    ops: asyncio.Server | None = None
+    _heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Connect the database (keys, decisions) and the producer (orders, inspections)."""
+        """Start the liveness heartbeat and the ops listener (``/metrics``, probes), connect the
+        database (keys, decisions) and the producer (orders, inspections)."""
+        self._heartbeat = asyncio.create_task(
+            self.health.heartbeat(self.heartbeat_seconds), name="liveness heartbeat"
+        )
+        self.ops = await serve_ops(
+            self.health, self.metrics, self.settings.ops_host, self.settings.ops_port
+        )
         schema = self.settings.database_schema or None
-        self.store = Store(await connect(self.settings.database_url, schema=schema, max_size=8))
+        pool = await connect(
+            self.settings.database_url,
+            schema=schema,
+            max_size=8,
+            statement_cache_size=self.settings.database_statement_cache_size,
+        )
+        self.store = Store(pool)
         self.auth = Authenticator(
             self.store,
             rate_per_second=self.settings.api_rate_per_key,
@@ -75,14 +95,22 @@ class ApiServices:
         self.producer = make_producer(self.settings, client_id="clearance-api")
         await self.producer.start()
         self.health.add_check("database", self.store.ping)
+        self.health.add_startup_check("schema_current", lambda: schema_is_current(pool))
         self.health.started = True
 
     async def stop(self) -> None:
-        """Flush the producer, close the pool."""
+        """Flush the producer, close the pool, stop the ops listener and the heartbeat."""
         if self.producer is not None:
             await self.producer.stop()
         if self.store is not None:
             await self.store.pool.close()
+        if self.ops is not None:
+            self.ops.close()
+            await self.ops.wait_closed()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
 
 
 def _services(state: State) -> ApiServices:
@@ -258,15 +286,9 @@ async def ready(state: State) -> Response[dict[str, object]]:
 
 @get("/health/startup", summary="Start-up finished")
 async def startup(state: State) -> Response[dict[str, object]]:
-    """Start-up finished."""
-    started = _services(state).health.started
-    return Response({"started": started}, status_code=200 if started else 503)
-
-
-@get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE)
-async def metrics(state: State) -> bytes:
-    """Prometheus text exposition."""
-    return _services(state).metrics.render()
+    """Start-up finished and the database schema is the one this code expects."""
+    ok, detail = await _services(state).health.startup()
+    return Response(detail, status_code=200 if ok else 503)
 
 
 def create_app(services: ApiServices, *, rate_limit_per_minute: int = 60_000) -> Litestar:
@@ -286,7 +308,6 @@ def create_app(services: ApiServices, *, rate_limit_per_minute: int = 60_000) ->
             live,
             ready,
             startup,
-            metrics,
             *ROUTES,
             *CONSOLE_ROUTES,
         ],
@@ -299,7 +320,7 @@ def create_app(services: ApiServices, *, rate_limit_per_minute: int = 60_000) ->
             secret=csrf_secret(services.settings.identity_key),
             cookie_secure=True,
             cookie_samesite="strict",
-            exclude=["/v1/", "/health", "/metrics", "/schema"],
+            exclude=["/v1/", "/health", "/schema"],
         ),
         state=State({"services": services}),
         on_startup=[on_startup],
@@ -309,11 +330,12 @@ def create_app(services: ApiServices, *, rate_limit_per_minute: int = 60_000) ->
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         middleware=[
+            request_metrics(services.metrics),
             call_log,
             # A coarse limit per client address, before any key is looked up; keys have their own.
             RateLimitConfig(
                 rate_limit=("minute", rate_limit_per_minute),
-                exclude=["/health", "/metrics"],
+                exclude=["/health"],
             ).middleware,
         ],
         openapi_config=OpenAPIConfig(
