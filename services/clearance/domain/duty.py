@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Final
 
+import msgspec
 from msgspec import Struct
 
 from clearance.domain.money import round_money
@@ -63,6 +64,10 @@ class Found(Struct, frozen=True, kw_only=True):
     mfn: DutyForm
     line: TariffLine | None = None
     written: DutyLine | None = None
+    reference: str = ""
+    """The citation of the line (filled when found, so a cached lookup carries it)."""
+    mfn_text: str = ""
+    """``describe_form(mfn)``, likewise."""
 
 
 class Ambiguous(Struct, frozen=True, kw_only=True):
@@ -114,7 +119,31 @@ def _national(national: NationalTariff, code: str) -> Found | Ambiguous | None:
     return Found(hs=line.hs, mfn=line.mfn, line=line) if line is not None else None
 
 
+_CACHE_LIMIT: Final = 65_536
+
+
 def find_tariff_line(table: DutyTable, code: str, currency: str) -> Found | Ambiguous | None:
+    """The line for ``code`` (see ``_find``), remembered per table: a stream repeats its codes."""
+    cache: dict[tuple[str, str], Found | Ambiguous | None] = table.__dict__.setdefault(
+        "_lookups", {}
+    )
+    key = (code, currency)
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    if len(cache) >= _CACHE_LIMIT:  # bounded: codes come from the orders
+        cache.clear()
+    found = _find(table, code, currency)
+    if isinstance(found, Found):
+        found = msgspec.structs.replace(
+            found, reference=_reference(table, found), mfn_text=describe_form(found.mfn)
+        )
+    cache[key] = found
+    return found
+
+
+def _find(table: DutyTable, code: str, currency: str) -> Found | Ambiguous | None:
     """The line for ``code``: a written line at least as specific as the national one, else the
     national tariff (longest prefix, or the common duty of the lines under a short code), else
     the table's default; ``None`` when the tariff does not know the code."""
@@ -172,8 +201,8 @@ def _preferential_form(
         if item.origin_country in written.excluded_origins:
             return None, f"HS {written.hs} concession excludes origin {item.origin_country}"
         return written.form(currency), ""
-    national = table.national
-    index = national.column(agreement.column) if national and agreement.column else None
+    national, column = table.national, agreement.column_for(item.origin_country)
+    index = national.column(column) if national is not None and column is not None else None
     if index is not None and found.line is not None:
         form = found.line.preferential[index]
         if form is not None:
@@ -213,11 +242,15 @@ def _highest(candidates: tuple[TariffLine, ...], goods: Goods) -> TariffLine | N
 
 
 def _locate(
-    item: Item, line_id: int, goods: Goods, pack: RulePack, options: Mapping[str, bool]
+    item: Item,
+    line_id: int,
+    goods: Goods,
+    pack: RulePack,
+    options: Mapping[str, bool],
+    found: Found | Ambiguous | None,
 ) -> Found | Reason:
-    """The tariff line for the item, or the reason there is none to apply."""
+    """The tariff line found for the item, or the reason there is none to apply."""
     table = pack.duty.table
-    found = find_tariff_line(table, item.hs_code or "", pack.currency)
     if isinstance(found, Ambiguous):
         if HIGHEST_CANDIDATE_OPTION in pack.options and pack.option(
             HIGHEST_CANDIDATE_OPTION, options
@@ -236,10 +269,15 @@ def _locate(
             line_id=line_id,
         )
     if found is None:
+        why = (
+            "is not in this pack's tariff; an officer must classify it"
+            if table.lines or table.national is not None
+            else f"cannot be rated: this pack has no tariff schedule ({table.note.strip()}); an "
+            "officer must assess the duty"
+        )
         return Reason(
             code="TARIFF_RATE_UNKNOWN",
-            message=f"line {line_id}: HS {item.hs_code} is not in this pack's tariff; an officer "
-            "must classify it",
+            message=f"line {line_id}: HS {item.hs_code} {why}",
             reference=table.citation,
             line_id=line_id,
         )
@@ -322,6 +360,23 @@ def _with_preference(
     )
 
 
+def _ad_valorem(
+    found: Found, rate: Decimal, value: LineValue, pack: RulePack, vat_class: str
+) -> LineDuty:
+    """A plain ad valorem MFN line without a preference claim (most lines: kept short)."""
+    amount = round_money(rate * value.customs_value, pack.currency, pack.rounding)
+    charge = Charge(
+        kind="duty",
+        line_id=value.line_id,
+        amount=amount,
+        basis=value.customs_value,
+        rate=found.mfn_text,
+        formula=f"{found.mfn_text} x customs value {value.customs_value:,}",
+        reference=found.reference,
+    )
+    return LineDuty(amount=amount, rate=rate, charge=charge, vat_class=vat_class)
+
+
 def line_duty(
     item: Item,
     value: LineValue,
@@ -331,12 +386,17 @@ def line_duty(
     options: Mapping[str, bool],
 ) -> LineDuty:
     """The duty of one line under the pack's tariff (and the claimed preference), explained."""
+    looked_up = find_tariff_line(pack.duty.table, item.hs_code or "", pack.currency)
+    if isinstance(looked_up, Found):
+        vat_class = looked_up.line.vat if looked_up.line is not None else ""
+        if proof is None and isinstance(looked_up.mfn, AdValorem):  # the usual line
+            return _ad_valorem(looked_up, looked_up.mfn.rate, value, pack, vat_class)
     goods = _goods(item, value, day, pack.currency)
-    found = _locate(item, value.line_id, goods, pack, options)
+    found = _locate(item, value.line_id, goods, pack, options, looked_up)
     if isinstance(found, Reason):
         return LineDuty(problem=found if item.hs_code is not None else None)
     vat_class = found.line.vat if found.line is not None else ""
-    reference = _reference(pack.duty.table, found)
+    reference = found.reference or _reference(pack.duty.table, found)
     mfn = evaluate(found.mfn, goods)
     reasons: tuple[Reason, ...] = ()
     applied: _Applied | None = None

@@ -261,6 +261,8 @@ class Preference(_Strict, frozen=True):
     table: DutyTable | None = None
     column: str | None = None
     """The national tariff's column with this agreement's rates."""
+    columns_by_party: dict[CountryCode, str] = field(default_factory=dict)
+    """A column per party of origin where the schedule differs by party (Japan's RCEP)."""
     reference: str = ""
     source: str = ""
     note: str = ""
@@ -271,6 +273,10 @@ class Preference(_Strict, frozen=True):
         if self.reference:
             return f"{self.reference} <{self.source}>"
         return self.table.citation if self.table is not None else ""
+
+    def column_for(self, origin: str) -> str | None:
+        """The tariff column of this agreement for goods originating in ``origin``."""
+        return self.columns_by_party.get(origin, self.column)
 
 
 class FlatPerSubheading(_Strict, frozen=True):
@@ -316,6 +322,11 @@ class ExclusionGroup(_Strict, frozen=True):
     """When set, the group excludes goods only while this pack option is on."""
     note: str = ""
 
+    @cached_property
+    def prefixes(self) -> tuple[str, ...]:
+        """``hs_prefixes`` as a tuple (for ``str.startswith``)."""
+        return tuple(self.hs_prefixes)
+
 
 class ReducedRatePeriod(_Strict, frozen=True):
     """One decree's reduced rate: from ``start`` to ``end`` (both included), with the groups of
@@ -345,6 +356,11 @@ class ReducedRate(_Strict, frozen=True):
     exclusion_groups: dict[str, ExclusionGroup] = field(default_factory=dict)
     excluded_excise: list[ExciseCategory] = field(default_factory=list)
     excluded_hs_prefixes: list[HsPrefix] = field(default_factory=list)
+
+    @cached_property
+    def excluded_prefixes(self) -> tuple[str, ...]:
+        """``excluded_hs_prefixes`` as a tuple (for ``str.startswith``)."""
+        return tuple(self.excluded_hs_prefixes)
 
     def period_on(self, day: date) -> ReducedRatePeriod | None:
         """The period in force on ``day``, if any."""
@@ -652,12 +668,12 @@ def _check_preferences(pack: RulePack, fail: _Fail) -> None:
     national = pack.duty.table.national
     for name, preference in pack.duty.preferences.items():
         where = f"duty.preferences.{name}"
-        if preference.table is None and preference.column is None:
+        columns = [preference.column, *preference.columns_by_party.values()]
+        if preference.table is None and columns == [None]:
             raise fail(where, "give a table or a column of the national tariff")
-        if preference.column is not None and (
-            national is None or national.column(preference.column) is None
-        ):
-            raise fail(f"{where}.column", f"no column {preference.column!r} in the tariff file")
+        for column in filter(None, columns):
+            if national is None or national.column(column) is None:
+                raise fail(f"{where}.column", f"no column {column!r} in the tariff file")
 
 
 def _check(pack: RulePack, origin: str) -> None:

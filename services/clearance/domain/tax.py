@@ -171,7 +171,7 @@ def _reduced_rate(
     code = item.hs_code or ""
     if item.excise_category in reduced.excluded_excise:
         return f"{item.excise_category} (excise goods) is excluded from the reduced rate"
-    if any(code.startswith(prefix) for prefix in reduced.excluded_hs_prefixes):
+    if code.startswith(reduced.excluded_prefixes):
         return f"HS {code} is excluded from the reduced rate"
     if reduced.rate is not None:
         rate = reduced.rate.at(day)
@@ -183,7 +183,7 @@ def _reduced_rate(
         group = reduced.exclusion_groups[name]
         if group.option is not None and not pack.option(group.option, options):
             continue
-        if any(code.startswith(prefix) for prefix in group.hs_prefixes):
+        if code.startswith(group.prefixes):
             return (
                 f"{group.description} excluded from {period.rate} by {period.reference} "
                 f"({group.reference} <{group.source}>)"
