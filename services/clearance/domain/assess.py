@@ -17,7 +17,7 @@ import msgspec
 from clearance.domain.aggregation import aggregation_keys
 from clearance.domain.context import Assessment, AssessmentContext, Contribution
 from clearance.domain.deminimis import duty_relief
-from clearance.domain.duty import flat_per_subheading_charges, line_duty
+from clearance.domain.duty import LineDuty, flat_per_subheading_charges, line_duty
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.money import ZERO, format_amount
 from clearance.domain.money import zero as money_zero
@@ -95,15 +95,22 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
     """
     pack = context.pack
     line_ids = [line.line_id for line in value.lines]
-    found = [
-        line_duty(item, line, order.origin_proof, pack, day, context.options)
-        for item, line in zip(order.items, value.lines, strict=True)
-    ]
-    vat_classes = {line_id: duty.vat_class for line_id, duty in zip(line_ids, found, strict=True)}
-    reasons = [reason for duty in found for reason in duty.reasons]
-    problems = [duty.problem for duty in found if duty.problem is not None]
-    unpriced = any(duty.amount is None for duty in found)
-    tariff_total = sum((duty.amount for duty in found if duty.amount is not None), ZERO)
+    found: dict[int, LineDuty] = {}
+    reasons: list[Reason] = []
+    problems: list[Reason] = []
+    unpriced, tariff_total = False, ZERO
+    for item, line in zip(order.items, value.lines, strict=True):
+        duty = found[line.line_id] = line_duty(
+            item, line, order.origin_proof, pack, day, context.options
+        )
+        reasons.extend(duty.reasons)
+        if duty.problem is not None:
+            problems.append(duty.problem)
+        if duty.amount is None:
+            unpriced = True
+        else:
+            tariff_total += duty.amount
+    vat_classes = {line_id: duty.vat_class for line_id, duty in found.items()}
     relief = duty_relief(
         order,
         pack,
@@ -134,11 +141,9 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
             return _without_tariff(line_ids, vat_classes, tuple(charges), reasons)
     reasons.extend(problems)
     return _Duty(
-        charges=tuple(duty.charge for duty in found if duty.charge is not None),
-        rates={line_id: duty.rate for line_id, duty in zip(line_ids, found, strict=True)},
-        preferences={
-            line_id: duty.preference for line_id, duty in zip(line_ids, found, strict=True)
-        },
+        charges=tuple(duty.charge for duty in found.values() if duty.charge is not None),
+        rates={line_id: duty.rate for line_id, duty in found.items()},
+        preferences={line_id: duty.preference for line_id, duty in found.items()},
         vat_classes=vat_classes,
         reasons=tuple(reasons),
         requested=tuple(_PROBLEM_STATUS[problem.code] for problem in problems),

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Final
+from typing import Final, cast
 
 import msgspec
 from msgspec import Struct
@@ -124,12 +124,10 @@ _CACHE_LIMIT: Final = 65_536
 
 def find_tariff_line(table: DutyTable, code: str, currency: str) -> Found | Ambiguous | None:
     """The line for ``code`` (see ``_find``), remembered per table: a stream repeats its codes."""
-    cache: dict[tuple[str, str], Found | Ambiguous | None] = table.__dict__.setdefault(
-        "_lookups", {}
-    )
-    key = (code, currency)
+    # a table belongs to one pack, so to one currency: the code alone is the key
+    cache = cast("dict[str, Found | Ambiguous | None]", table.lookups)
     try:
-        return cache[key]
+        return cache[code]
     except KeyError:
         pass
     if len(cache) >= _CACHE_LIMIT:  # bounded: codes come from the orders
@@ -139,7 +137,7 @@ def find_tariff_line(table: DutyTable, code: str, currency: str) -> Found | Ambi
         found = msgspec.structs.replace(
             found, reference=_reference(table, found), mfn_text=describe_form(found.mfn)
         )
-    cache[key] = found
+    cache[code] = found
     return found
 
 

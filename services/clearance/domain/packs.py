@@ -227,6 +227,11 @@ class DutyTable(_Strict, frozen=True):
     """Filled by the loader from ``file``; never written in YAML."""
 
     @cached_property
+    def lookups(self) -> dict[str, object]:
+        """Codes already looked up and what was found (``clearance.domain.duty`` fills it)."""
+        return {}
+
+    @cached_property
     def _by_prefix(self) -> dict[str, DutyLine]:
         return {line.hs: line for line in self.lines}
 
@@ -363,11 +368,20 @@ class ReducedRate(_Strict, frozen=True):
         return tuple(self.excluded_hs_prefixes)
 
     def period_on(self, day: date) -> ReducedRatePeriod | None:
-        """The period in force on ``day``, if any."""
-        for period in self.periods:
-            if period.start <= day <= period.end:
-                return period
-        return None
+        """The period in force on ``day``, if any (remembered per day: a stream has few days)."""
+        by_day = self._periods_by_day
+        try:
+            return by_day[day]
+        except KeyError:
+            pass
+        found = next((p for p in self.periods if p.start <= day <= p.end), None)
+        if len(by_day) < 4096:
+            by_day[day] = found
+        return found
+
+    @cached_property
+    def _periods_by_day(self) -> dict[date, ReducedRatePeriod | None]:
+        return {}
 
     @cached_property
     def schedule(self) -> Parameter:

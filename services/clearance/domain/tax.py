@@ -218,6 +218,7 @@ def line_tax_rate(
     options = options or {}
     tax_class = pack.tax.tariff_classes.get(vat_class) if vat_class else None
     reason = None
+    why_standard: str | None = None
     if tax_class is not None:
         if tax_class.exempt:
             return LineTaxRate(rate=ZERO, reference=f"not subject: {tax_class.description}")
@@ -226,17 +227,20 @@ def line_tax_rate(
             if pack.option(tax_class.option, options) and lower is not None:
                 return LineTaxRate(rate=lower, reference=tax_class.rate.cite())
             reason = _conditional(item, line_id, tax_class, vat_class)
+        if not tax_class.reducible:
+            why_standard = tax_class.description
+    if why_standard is None:
+        reduced = _reduced_rate(item, pack, day, options)
+        if isinstance(reduced, tuple):
+            return LineTaxRate(rate=reduced[0], reference=reduced[1], reason=reason)
+        why_standard = reduced
     standard = pack.tax_rate_parameter(country)
     rate = standard.at(day)
     if rate is None:
         raise LookupError(f"{pack.id}: no {pack.tax.name} rate for {country} on {day}")
-    if tax_class is not None and not tax_class.reducible:
-        why = f"not reduced: {tax_class.description}"
-        return LineTaxRate(rate=rate, reference=f"{standard.cite()}; {why}", reason=reason)
-    reduced = _reduced_rate(item, pack, day, options)
-    if isinstance(reduced, tuple):
-        return LineTaxRate(rate=reduced[0], reference=reduced[1], reason=reason)
-    reference = standard.cite() if reduced is None else f"{standard.cite()}; not reduced: {reduced}"
+    reference = standard.cite()
+    if why_standard is not None:
+        reference += f"; not reduced: {why_standard}"
     return LineTaxRate(rate=rate, reference=reference, reason=reason)
 
 
