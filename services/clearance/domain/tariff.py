@@ -455,6 +455,11 @@ class NationalTariff(Struct, frozen=True, kw_only=True, dict=True):
                 found.append(self.lines[code])
         return found
 
+    @cached_property
+    def computable_lines(self) -> int:
+        """Lines whose MFN duty the engine computes (the others are quoted)."""
+        return sum(not isinstance(line.mfn, NotComputable) for line in self.lines.values())
+
     def column(self, name: str) -> int | None:
         """The index of preference column ``name`` in ``TariffLine.preferential``."""
         try:
