@@ -67,7 +67,9 @@ def test_a_form_reads_back_as_written(text: str) -> None:
     assert format_form(parse_form(text)) == text
 
 
-@pytest.mark.parametrize("text", ["12", "12 %", "5 usd/kg", "3 EUR/hl", "season(13-01: 1%)", ""])
+@pytest.mark.parametrize(
+    "text", ["12", "12 %", "5 usd/kg", "3 EUR/hl", "5 EUR/0kg", "season(13-01: 1%)", ""]
+)
 def test_a_malformed_form_is_refused(text: str) -> None:
     with pytest.raises(TariffError):
         parse_form(text)

@@ -145,6 +145,8 @@ def _find(table: DutyTable, code: str, currency: str) -> Found | Ambiguous | Non
     """The line for ``code``: a written line at least as specific as the national one, else the
     national tariff (longest prefix, or the common duty of the lines under a short code), else
     the table's default; ``None`` when the tariff does not know the code."""
+    if not code:  # no HS code (a data problem of its own): only a default rate can apply
+        return Found(hs="", mfn=AdValorem(table.default)) if table.default is not None else None
     written = table.find(code)
     national = table.national
     best = national.find(code) if national is not None else None

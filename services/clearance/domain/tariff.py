@@ -199,6 +199,8 @@ def parse_form(text: str) -> DutyForm:
             return AdValorem(percent(match.group(1)))
         if match := _SPECIFIC.fullmatch(text):
             amount, currency, per, unit = match.groups()
+            if per is not None and Decimal(per) == 0:
+                raise TariffError(f"a specific duty per zero units: {text!r}")
             return Specific(Decimal(amount), currency, Decimal(per or 1), unit)  # type: ignore[arg-type]
     except InvalidOperation as error:  # pragma: no cover - the patterns admit only numbers
         raise TariffError(f"not a number in {text!r}") from error
