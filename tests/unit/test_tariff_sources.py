@@ -35,6 +35,7 @@ from clearance.domain.fx import ExchangeRates
 from clearance.domain.money import round_money
 from clearance.domain.packs import PackRegistry, RulePack
 from clearance.domain.tariff import format_form
+from clearance.entrypoints.cli import main
 from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -542,3 +543,28 @@ def test_jp_eu_epa_rates_with_a_statement_on_origin() -> None:
         preferential = value * pct(rate["EPA_欧州連合"][:-1])
         decision = decide(pack, code, str(value), day="2026-10-05", origin="IT", proof=proof)
         expect_duty(pack, decision, min(mfn, preferential), code, rate["EPA_欧州連合"])
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_the_import_command_refuses_a_wrong_number_of_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "tariff.tsv"
+    args = ["tariff", "import", "eu", "cnCodes_2026.json", "--pack", "eu", "--out", str(out)]
+    assert main(args) == 2 and not out.exists()
+    assert "eu reads 2 file(s)" in capsys.readouterr().err
+    assert main(["tariff", "import", "gb", "x.csv", "--pack", "nowhere"]) == 2
+    assert "no pack 'nowhere'" in capsys.readouterr().err
+
+
+@needs_shared
+def test_the_import_command_writes_the_packs_tariff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "tariff.tsv"
+    source = str(SHARED / "uk/ukgt_2021_vs_eu_cet.csv")
+    assert main(["tariff", "import", "gb", source, "--pack", "gb", "--out", str(out)]) == 0
+    assert out.read_bytes() == committed("gb")
+    assert "11830 lines (11393 with a computable MFN duty)" in capsys.readouterr().out
