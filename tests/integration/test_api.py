@@ -243,6 +243,11 @@ async def test_packs_and_what_is_in_force_on_a_date(client: AsyncTestClient[Any]
     flat_after = {p["key"]: p["value"] for p in after["parameters"]}
     assert flat_before["duty.flat_per_subheading.amount"] is None
     assert flat_after["duty.flat_per_subheading.amount"] == "3"
+    tariff = after["tariff"]  # size, vintage and source of the national tariff
+    assert tariff["lines"] == 9791 and after["tariff_lines"] == 9791
+    assert tariff["computable_lines"] < tariff["lines"] and "CET 2020" in tariff["vintage"]
+    assert "php-cncodes" in tariff["source"] and len(tariff["sha256"]) == 64
+    assert (await client.get("/v1/packs/au")).json()["tariff"] is None
     assert (await client.get("/v1/packs/nowhere")).status_code == 404
 
 

@@ -115,6 +115,10 @@ def test_packs_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     shown = capsys.readouterr().out
     assert "duty.flat_per_subheading.amount = 3 EUR per distinct subheading" in shown
     assert "duty.de_minimis.value_limit = not in force" in shown
+    assert "tariff: tariff.tsv, 9,791 lines" in shown and "vintage CN 2026 codes" in shown
+    assert "source: https://github.com/xterr/php-cncodes" in shown
+    assert main(["packs", "show", "au"]) == 0
+    assert "tariff: no national tariff file" in capsys.readouterr().out
     assert main(["packs", "show", "nope"]) == 2
 
 

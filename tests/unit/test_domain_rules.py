@@ -266,9 +266,13 @@ def test_parameters_are_dated_and_null_ends_them() -> None:
     vn = REGISTRY.get("vn")
     reduced = vn.tax.reduced_rate
     assert reduced is not None
-    assert reduced.rate.at(dt.date(2025, 6, 30)) is None
-    assert reduced.rate.at(dt.date(2025, 7, 1)) == Decimal("0.08")
-    assert reduced.rate.at(dt.date(2027, 1, 1)) is None
+    schedule = reduced.schedule  # the decrees' periods as one dated parameter
+    assert schedule.at(dt.date(2022, 1, 31)) is None
+    assert schedule.at(dt.date(2022, 2, 1)) == Decimal("0.08")  # Decree 15/2022
+    assert schedule.at(dt.date(2023, 3, 1)) is None  # no decree in the first half of 2023
+    assert schedule.at(dt.date(2025, 6, 30)) == Decimal("0.08")  # Decree 180/2024
+    assert schedule.at(dt.date(2025, 7, 1)) == Decimal("0.08")  # Decree 174/2025
+    assert schedule.at(dt.date(2027, 1, 1)) is None
     assert vn.option("express_duty_exemption") is True
     assert vn.option("express_duty_exemption", {"express_duty_exemption": False}) is False
 

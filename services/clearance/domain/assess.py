@@ -17,13 +17,7 @@ import msgspec
 from clearance.domain.aggregation import aggregation_keys
 from clearance.domain.context import Assessment, AssessmentContext, Contribution
 from clearance.domain.deminimis import duty_relief
-from clearance.domain.duty import (
-    LineRate,
-    ad_valorem_amount,
-    ad_valorem_charge,
-    flat_per_subheading_charges,
-    line_rate,
-)
+from clearance.domain.duty import LineDuty, flat_per_subheading_charges, line_duty
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.money import ZERO, format_amount
 from clearance.domain.money import zero as money_zero
@@ -34,7 +28,6 @@ from clearance.domain.screening import ScreeningHit, screen_items
 from clearance.domain.tax import line_tax_rate, point_of_sale, tax_charge, tax_de_minimis
 from clearance.domain.valuation import (
     ConsignmentValue,
-    LineValue,
     assessment_date,
     value_consignment,
 )
@@ -45,7 +38,6 @@ from clearance.messages import (
     Correction,
     DecisionLine,
     ExchangeRateUsed,
-    Item,
     OrderAmended,
     OrderPlaced,
     Reason,
@@ -82,8 +74,17 @@ class _Duty(msgspec.Struct, frozen=True, kw_only=True):
     charges: tuple[Charge, ...]
     rates: dict[int, Decimal | None]
     preferences: dict[int, str | None]
+    vat_classes: dict[int, str]
     reasons: tuple[Reason, ...]
-    unknown_tariff: bool
+    requested: tuple[Status, ...]
+    """``hold`` for a rate unknown, ``needs_information`` for a code too short or a weight."""
+
+
+_PROBLEM_STATUS: Final[dict[str, Status]] = {
+    "TARIFF_RATE_UNKNOWN": "hold",
+    "TARIFF_LINE_AMBIGUOUS": "needs_information",
+    "MISSING_UNIT_WEIGHT": "needs_information",
+}
 
 
 def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day: date) -> _Duty:
@@ -94,44 +95,33 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
     """
     pack = context.pack
     line_ids = [line.line_id for line in value.lines]
-    rates: dict[int, Decimal | None] = {}
-    preferences: dict[int, str | None] = {}
+    found: dict[int, LineDuty] = {}
     reasons: list[Reason] = []
-    priced: list[tuple[Item, LineValue, LineRate, Decimal]] = []
-    tariff_total = ZERO
-    unknown: list[Reason] = []
-    unpriced = False
+    problems: list[Reason] = []
+    unpriced, tariff_total = False, ZERO
     for item, line in zip(order.items, value.lines, strict=True):
-        found = line_rate(item, line.line_id, order.origin_proof, pack)
-        rates[line.line_id], preferences[line.line_id] = found.rate, found.preference
-        reasons.extend(found.reasons)
-        if found.rate is None:
+        duty = found[line.line_id] = line_duty(
+            item, line, order.origin_proof, pack, day, context.options
+        )
+        reasons.extend(duty.reasons)
+        if duty.problem is not None:
+            problems.append(duty.problem)
+        if duty.amount is None:
             unpriced = True
-            if item.hs_code is not None:
-                unknown.append(
-                    Reason(
-                        code="TARIFF_RATE_UNKNOWN",
-                        message=f"line {line.line_id}: HS {item.hs_code} is not in this pack's "
-                        "tariff; an officer must classify it",
-                        reference=found.reference,
-                        line_id=line.line_id,
-                    )
-                )
         else:
-            duty_due = ad_valorem_amount(line, item.quantity, found, pack)
-            priced.append((item, line, found, duty_due))
-            tariff_total += duty_due
+            tariff_total += duty.amount
+    vat_classes = {line_id: duty.vat_class for line_id, duty in found.items()}
     relief = duty_relief(
         order,
         pack,
         value,
-        # a line without a rate has a duty not known to be small: no "duty within limit" relief
+        # a line without a duty has a duty not known to be small: no "duty within limit" relief
         None if unpriced else tariff_total,
         (context.consignee_ref, context.totals, day, context.options),
     )
     reasons.extend(relief.reasons)
     if relief.relieved:
-        return _without_tariff(line_ids, (), reasons)
+        return _without_tariff(line_ids, vat_classes, (), reasons)
     flat = pack.duty.flat_per_subheading
     if flat is not None:
         amount, ceiling = flat.amount.at(day), flat.value_ceiling.at(day)
@@ -148,30 +138,32 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
                     reference=flat.amount.cite(),
                 )
             )
-            return _without_tariff(line_ids, tuple(charges), reasons)
-    reasons.extend(unknown)
+            return _without_tariff(line_ids, vat_classes, tuple(charges), reasons)
+    reasons.extend(problems)
     return _Duty(
-        charges=tuple(
-            ad_valorem_charge(line, item.quantity, found, pack, duty_due)
-            for item, line, found, duty_due in priced
-        ),
-        rates=rates,
-        preferences=preferences,
+        charges=tuple(duty.charge for duty in found.values() if duty.charge is not None),
+        rates={line_id: duty.rate for line_id, duty in found.items()},
+        preferences={line_id: duty.preference for line_id, duty in found.items()},
+        vat_classes=vat_classes,
         reasons=tuple(reasons),
-        unknown_tariff=bool(unknown),
+        requested=tuple(_PROBLEM_STATUS[problem.code] for problem in problems),
     )
 
 
 def _without_tariff(
-    line_ids: list[int], charges: tuple[Charge, ...], reasons: list[Reason]
+    line_ids: list[int],
+    vat_classes: dict[int, str],
+    charges: tuple[Charge, ...],
+    reasons: list[Reason],
 ) -> _Duty:
     """Duty relieved or replaced (flat regime): no tariff rate or preference on any line."""
     return _Duty(
         charges=charges,
         rates=dict.fromkeys(line_ids),
         preferences=dict.fromkeys(line_ids),
+        vat_classes=vat_classes,
         reasons=tuple(reasons),
-        unknown_tariff=False,
+        requested=(),
     )
 
 
@@ -327,8 +319,7 @@ def _assess_amounts(
     zero = money_zero(pack.currency)  # sums start here so "0" reads "0.00" in EUR
     duty = _duty(order, context, value, day)
     reasons.extend(duty.reasons)
-    if duty.unknown_tariff:
-        requested.append("hold")
+    requested.extend(duty.requested)
 
     collected = point_of_sale(order, pack, value, day, rate)
     reasons.extend(collected.reasons)
@@ -344,10 +335,20 @@ def _assess_amounts(
         if de_minimis is not None or line.line_id in collected.covered_lines:
             tax_rates[line.line_id] = None
             continue
-        tax_rate, reference = line_tax_rate(item, pack, order.destination_country, day)
-        tax_rates[line.line_id] = tax_rate
+        found = line_tax_rate(
+            item,
+            line.line_id,
+            pack,
+            order.destination_country,
+            day,
+            duty.vat_classes[line.line_id],
+            context.options,
+        )
+        if found.reason is not None:
+            reasons.append(found.reason)
+        tax_rates[line.line_id] = found.rate
         tax_charges[line.line_id] = tax_charge(
-            line, line_duty[line.line_id], tax_rate, reference, pack
+            line, line_duty[line.line_id], found.rate, found.reference, pack
         )
 
     formal = _formal_entry_reasons(order, pack, value, day, context)

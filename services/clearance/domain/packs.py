@@ -19,15 +19,26 @@ import hashlib
 import importlib.resources
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from functools import cached_property
+from importlib.resources.abc import Traversable
 from typing import Annotated, Final, Literal
 
 import msgspec
 from msgspec import Meta, Struct, field
 
 from clearance.domain.money import RoundingRule
+from clearance.domain.tariff import (
+    AdValorem,
+    Compound,
+    DutyForm,
+    NationalTariff,
+    Specific,
+    TariffError,
+    parse_form,
+    parse_tariff,
+)
 from clearance.messages import ExciseCategory, RegistrationScheme, TransportMode
 
 __all__ = [
@@ -37,6 +48,7 @@ __all__ = [
     "DutyLine",
     "DutyRules",
     "DutyTable",
+    "ExclusionGroup",
     "FlatPerSubheading",
     "Option",
     "PackError",
@@ -44,10 +56,13 @@ __all__ = [
     "Parameter",
     "PointOfSaleScheme",
     "Preference",
+    "ReducedRate",
+    "ReducedRatePeriod",
     "RiskRules",
     "RuleNotInForce",
     "RulePack",
     "ScreeningEntry",
+    "TaxClass",
     "TaxRules",
     "UnknownPack",
     "UnsupportedDestination",
@@ -180,15 +195,35 @@ class DutyDeMinimis(_Strict, frozen=True):
 
 
 class DutyLine(_Strict, frozen=True):
-    """One tariff line: an HS prefix and its ad valorem rate (plus an optional specific duty)."""
+    """One tariff line written in the pack: an HS prefix and its ad valorem ``rate`` (plus an
+    optional specific duty per unit), or a ``duty`` in the tariff files' notation
+    (``"max(10%; 2 SGD/kg)"``, ``"?text"`` for a rate the engine cannot compute)."""
 
     hs: HsPrefix
-    rate: Rate
+    rate: Rate | None = None
     per_unit: Decimal | None = None
     """Specific duty per unit, in the pack currency, added to the ad valorem part."""
+    duty: str | None = None
+    """Instead of ``rate``: any duty form (see ``clearance.domain.tariff``)."""
     excluded_origins: list[CountryCode] = field(default_factory=list)
     """For preferential lines: origins the concession does not cover ("0 (-KH, ID)")."""
     description: str = ""
+
+    def form(self, currency: str) -> DutyForm:
+        """The line as a duty form (``rate`` and ``per_unit`` in ``currency``, or ``duty``)."""
+        forms = self.__dict__.setdefault("_forms", {})
+        found: DutyForm | None = forms.get(currency)
+        if found is None:
+            found = forms[currency] = self._form(currency)
+        return found
+
+    def _form(self, currency: str) -> DutyForm:
+        if self.duty is not None:
+            return parse_form(self.duty)
+        rate: DutyForm = AdValorem(self.rate if self.rate is not None else Decimal(0))
+        if self.per_unit is None:
+            return rate
+        return Compound((rate, Specific(self.per_unit, currency, Decimal(1), "u")))
 
 
 class DutyTable(_Strict, frozen=True):
@@ -196,10 +231,21 @@ class DutyTable(_Strict, frozen=True):
 
     reference: str
     source: str
-    lines: list[DutyLine]
+    lines: list[DutyLine] = field(default_factory=list)
     default: Rate | None = None
     """``None``: an unknown line is held for classification rather than guessed."""
     note: str = ""
+    file: str | None = None
+    """A national tariff file beside ``pack.yaml`` (``tariff.tsv``, written by
+    ``clearance tariff import``). Lines written above take precedence where they are at least as
+    specific (a golden case's own rate, a hand-checked exclusion)."""
+    national: NationalTariff | None = None
+    """Filled by the loader from ``file``; never written in YAML."""
+
+    @cached_property
+    def lookups(self) -> dict[str, object]:
+        """Codes already looked up and what was found (``clearance.domain.duty`` fills it)."""
+        return {}
 
     @cached_property
     def _by_prefix(self) -> dict[str, DutyLine]:
@@ -226,11 +272,32 @@ class DutyTable(_Strict, frozen=True):
 
 
 class Preference(_Strict, frozen=True):
-    """A trade agreement's preferential rates, usable only with an accepted origin proof."""
+    """A trade agreement's preferential rates, usable only with an accepted origin proof.
+
+    The rates come from ``table`` (lines written in the pack, which may exclude origins) and, for
+    lines it does not list, from the national tariff's ``column``."""
 
     parties: list[CountryCode]
     documents: list[str]
-    table: DutyTable
+    table: DutyTable | None = None
+    column: str | None = None
+    """The national tariff's column with this agreement's rates."""
+    columns_by_party: dict[CountryCode, str] = field(default_factory=dict)
+    """A column per party of origin where the schedule differs by party (Japan's RCEP)."""
+    reference: str = ""
+    source: str = ""
+    note: str = ""
+
+    @cached_property
+    def citation(self) -> str:
+        """Where the preferential rates come from (the table's citation, else the agreement's)."""
+        if self.reference:
+            return f"{self.reference} <{self.source}>"
+        return self.table.citation if self.table is not None else ""
+
+    def column_for(self, origin: str) -> str | None:
+        """The tariff column of this agreement for goods originating in ``origin``."""
+        return self.columns_by_party.get(origin, self.column)
 
 
 class FlatPerSubheading(_Strict, frozen=True):
@@ -265,12 +332,103 @@ class PointOfSaleScheme(_Strict, frozen=True):
     """Regular expression the registration number must match (e.g. IOSS ``^IM\\d{10}$``)."""
 
 
-class ReducedRate(_Strict, frozen=True):
-    """A temporary or category rate replacing the standard rate, with its exclusions."""
+class ExclusionGroup(_Strict, frozen=True):
+    """Goods a reduced rate does not cover in some periods (Viet Nam: IT goods, chemicals)."""
 
-    rate: Parameter
+    description: str
+    hs_prefixes: list[HsPrefix]
+    reference: str
+    source: str
+    option: str | None = None
+    """When set, the group excludes goods only while this pack option is on."""
+    note: str = ""
+
+    @cached_property
+    def prefixes(self) -> tuple[str, ...]:
+        """``hs_prefixes`` as a tuple (for ``str.startswith``)."""
+        return tuple(self.hs_prefixes)
+
+
+class ReducedRatePeriod(_Strict, frozen=True):
+    """One decree's reduced rate: from ``start`` to ``end`` (both included), with the groups of
+    goods it leaves at the standard rate."""
+
+    start: date
+    end: date
+    rate: Rate
+    reference: str
+    source: str
+    excluded: list[str] = field(default_factory=list)
+    """Names of ``reduced_rate.exclusion_groups`` this period excludes."""
+    note: str = ""
+
+    @cached_property
+    def citation(self) -> str:
+        """Reference and source (built once per pack load)."""
+        return f"{self.reference} <{self.source}>"
+
+
+class ReducedRate(_Strict, frozen=True):
+    """A temporary or category rate replacing the standard rate, with its exclusions: one dated
+    ``rate``, or ``periods`` each with its own decree and exclusions."""
+
+    rate: Parameter | None = None
+    periods: list[ReducedRatePeriod] = field(default_factory=list)
+    exclusion_groups: dict[str, ExclusionGroup] = field(default_factory=dict)
     excluded_excise: list[ExciseCategory] = field(default_factory=list)
     excluded_hs_prefixes: list[HsPrefix] = field(default_factory=list)
+
+    @cached_property
+    def excluded_prefixes(self) -> tuple[str, ...]:
+        """``excluded_hs_prefixes`` as a tuple (for ``str.startswith``)."""
+        return tuple(self.excluded_hs_prefixes)
+
+    def period_on(self, day: date) -> ReducedRatePeriod | None:
+        """The period in force on ``day``, if any (remembered per day: a stream has few days)."""
+        by_day = self._periods_by_day
+        try:
+            return by_day[day]
+        except KeyError:
+            pass
+        found = next((p for p in self.periods if p.start <= day <= p.end), None)
+        if len(by_day) < 4096:
+            by_day[day] = found
+        return found
+
+    @cached_property
+    def _periods_by_day(self) -> dict[date, ReducedRatePeriod | None]:
+        return {}
+
+    @cached_property
+    def schedule(self) -> Parameter:
+        """The rate by date as one Parameter (``rate``, or the periods joined; for display)."""
+        if self.rate is not None:
+            return self.rate
+        values: dict[date, Decimal | None] = {}
+        for period in sorted(self.periods, key=lambda p: p.start):
+            values[period.start] = period.rate
+            values.setdefault(period.end + timedelta(days=1), None)
+        return Parameter(
+            values=dict(sorted(values.items())),
+            unit="rate",
+            reference="; ".join(f"{p.reference} ({p.start}..{p.end})" for p in self.periods),
+            source=" ; ".join(dict.fromkeys(p.source for p in self.periods)),
+            note="; ".join(p.note for p in self.periods if p.note),
+        )
+
+
+class TaxClass(_Strict, frozen=True):
+    """A VAT class of the national tariff's ``vat`` column (Viet Nam: ``8/10``, ``10``, ...)."""
+
+    description: str
+    reducible: bool = True
+    """Whether the temporary reduced rate may apply to lines of this class."""
+    rate: Parameter | None = None
+    """A rate other than the standard one (Viet Nam's 5%), applied while ``option`` is on."""
+    option: str | None = None
+    exempt: bool = False
+    """Lines of this class are not subject to the tax."""
+    note: str = ""
 
 
 class TaxRules(_Strict, frozen=True):
@@ -286,6 +444,8 @@ class TaxRules(_Strict, frozen=True):
     de_minimis_transport_modes: list[TransportMode] = field(default_factory=list)
     de_minimis_direct_shipment: DirectShipmentLimit | None = None
     point_of_sale: PointOfSaleScheme | None = None
+    tariff_classes: dict[str, TaxClass] = field(default_factory=dict)
+    """The meaning of each value of the national tariff's ``vat`` column."""
 
 
 class Valuation(_Strict, frozen=True):
@@ -448,8 +608,11 @@ def _tax_parameters(tax: TaxRules) -> Iterable[tuple[str, Parameter]]:
         yield "tax.standard_rate", tax.standard_rate
     for country, parameter in tax.rates_by_country.items():
         yield f"tax.rates_by_country.{country}", parameter
-    if tax.reduced_rate is not None:
-        yield "tax.reduced_rate.rate", tax.reduced_rate.rate
+    if tax.reduced_rate is not None and (tax.reduced_rate.rate or tax.reduced_rate.periods):
+        yield "tax.reduced_rate.rate", tax.reduced_rate.schedule
+    for name, tax_class in tax.tariff_classes.items():
+        if tax_class.rate is not None:
+            yield f"tax.tariff_classes.{name}.rate", tax_class.rate
     if tax.de_minimis is not None:
         yield "tax.de_minimis", tax.de_minimis
     if tax.de_minimis_direct_shipment is not None:
@@ -466,16 +629,37 @@ def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
         yield "low_value_ceiling", pack.low_value_ceiling
 
 
+def _tables(pack: RulePack) -> list[tuple[str, DutyTable]]:
+    tables = [("duty.table", pack.duty.table)]
+    for name, preference in pack.duty.preferences.items():
+        if preference.table is not None:
+            tables.append((f"duty.preferences.{name}.table", preference.table))
+    return tables
+
+
+def _check_lines(key: str, table: DutyTable, fail: _Fail) -> None:
+    """Each written line has a non-negative rate or a readable duty form, not both."""
+    if table.default is not None and table.default < 0:
+        raise fail(f"{key}.default", "rates must not be negative")
+    for index, line in enumerate(table.lines):
+        where = f"{key}.lines[{index}]"
+        if (line.rate is None) == (line.duty is None):
+            raise fail(where, "give either rate or duty")
+        if (line.rate is not None and line.rate < 0) or (
+            line.per_unit is not None and line.per_unit < 0
+        ):
+            raise fail(where, "rates must not be negative")
+        if line.duty is not None:
+            try:
+                parse_form(line.duty)
+            except TariffError as error:
+                raise fail(f"{where}.duty", str(error)) from None
+
+
 def _check_numbers(pack: RulePack, fail: _Fail) -> None:
     """No negative rate or value; every parameter dated and cited."""
-    tables = [("duty.table", pack.duty.table)]
-    tables += [(f"duty.preferences.{k}.table", p.table) for k, p in pack.duty.preferences.items()]
-    for key, table in tables:
-        if table.default is not None and table.default < 0:
-            raise fail(f"{key}.default", "rates must not be negative")
-        for index, line in enumerate(table.lines):
-            if line.rate < 0 or (line.per_unit is not None and line.per_unit < 0):
-                raise fail(f"{key}.lines[{index}]", "rates must not be negative")
+    for key, table in _tables(pack):
+        _check_lines(key, table, fail)
     for key, parameter in parameters_of(pack):
         if not parameter.values:
             raise fail(f"{key}.values", "at least one dated value is required")
@@ -485,6 +669,43 @@ def _check_numbers(pack: RulePack, fail: _Fail) -> None:
             raise fail(key, "every parameter needs a reference and a source")
 
 
+def _check_reduced_rate(pack: RulePack, fail: _Fail) -> None:
+    """One dated rate or periods; periods in order, not overlapping, naming known groups."""
+    reduced = pack.tax.reduced_rate
+    if reduced is None:
+        return
+    if (reduced.rate is None) == (not reduced.periods):
+        raise fail("tax.reduced_rate", "give either rate or periods")
+    previous: ReducedRatePeriod | None = None
+    for index, period in enumerate(reduced.periods):
+        where = f"tax.reduced_rate.periods[{index}]"
+        if period.end < period.start or (previous is not None and period.start <= previous.end):
+            raise fail(where, "periods must be in order, each ending on or after its start")
+        unknown = [name for name in period.excluded if name not in reduced.exclusion_groups]
+        if unknown:
+            raise fail(f"{where}.excluded", f"unknown exclusion group(s) {unknown}")
+        previous = period
+    for name, group in reduced.exclusion_groups.items():
+        if group.option is not None and group.option not in pack.options:
+            raise fail(f"tax.reduced_rate.exclusion_groups.{name}.option", "unknown option")
+    for name, tax_class in pack.tax.tariff_classes.items():
+        if tax_class.option is not None and tax_class.option not in pack.options:
+            raise fail(f"tax.tariff_classes.{name}.option", "unknown option")
+
+
+def _check_preferences(pack: RulePack, fail: _Fail) -> None:
+    """Each agreement has rates: a written table, or a column of the national tariff."""
+    national = pack.duty.table.national
+    for name, preference in pack.duty.preferences.items():
+        where = f"duty.preferences.{name}"
+        columns = [preference.column, *preference.columns_by_party.values()]
+        if preference.table is None and columns == [None]:
+            raise fail(where, "give a table or a column of the national tariff")
+        for column in filter(None, columns):
+            if national is None or national.column(column) is None:
+                raise fail(f"{where}.column", f"no column {column!r} in the tariff file")
+
+
 def _check(pack: RulePack, origin: str) -> None:
     """Cross-field rules msgspec cannot express; each failure names the file and the key."""
 
@@ -492,6 +713,8 @@ def _check(pack: RulePack, origin: str) -> None:
         return PackError(f"{origin}: {key}: {problem}")
 
     _check_numbers(pack, fail)
+    _check_reduced_rate(pack, fail)
+    _check_preferences(pack, fail)
     option = pack.duty.de_minimis.option if pack.duty.de_minimis is not None else None
     if option is not None and option not in pack.options:
         raise fail("duty.de_minimis.option", f"unknown option {option!r}")
@@ -507,19 +730,65 @@ def _check(pack: RulePack, origin: str) -> None:
         raise fail("timezone", f"unknown time zone {pack.timezone!r}") from error
 
 
-def load_pack_text(text: str | bytes, origin: str) -> RulePack:
-    """Decode, validate and digest one pack; raises ``PackError`` naming ``origin`` and the key."""
+ReadFile = Callable[[str], bytes]
+"""Reads a file beside the pack's YAML by name (the national tariff)."""
+
+
+def _with_national_tariff(pack: RulePack, origin: str, read_file: ReadFile | None) -> RulePack:
+    """The pack with its national tariff file read and parsed (``duty.table.file``)."""
+    table = pack.duty.table
+    if table.national is not None:
+        raise PackError(f"{origin}: duty.table.national: filled by the loader from duty.table.file")
+    if table.file is None:
+        return pack
+    if read_file is None:
+        raise PackError(f"{origin}: duty.table.file: no folder to read {table.file!r} from")
+    try:
+        national = parse_tariff(read_file(table.file), table.file)
+    except (OSError, TariffError, UnicodeDecodeError) as error:
+        raise PackError(f"{origin}: duty.table.file: {error}") from error
+    duty = msgspec.structs.replace(
+        pack.duty, table=msgspec.structs.replace(table, national=national)
+    )
+    return msgspec.structs.replace(pack, duty=duty)
+
+
+def _digest(pack: RulePack) -> str:
+    """SHA-256 of the canonical content; a national tariff counts by its header and bytes."""
+    national = pack.duty.table.national
+    if national is not None:  # its lines are in its sha256, not re-encoded line by line
+        table = msgspec.structs.replace(pack.duty.table, national=None)
+        pack = msgspec.structs.replace(pack, duty=msgspec.structs.replace(pack.duty, table=table))
+    content = msgspec.to_builtins(pack, order="sorted")
+    if national is not None:
+        content["duty"]["table"]["national"] = msgspec.to_builtins(national.info, order="sorted")
+    return hashlib.sha256(msgspec.json.encode(content)).hexdigest()
+
+
+def load_pack_text(text: str | bytes, origin: str, read_file: ReadFile | None = None) -> RulePack:
+    """Decode, validate and digest one pack; raises ``PackError`` naming ``origin`` and the key.
+
+    ``read_file`` reads the files beside the pack (its national tariff), when it has any."""
     try:
         pack = msgspec.yaml.decode(text, type=RulePack)
     except msgspec.ValidationError as error:
         raise PackError(f"{origin}: {error}") from error
     except msgspec.DecodeError as error:
         raise PackError(f"{origin}: not valid YAML: {error}") from error
+    pack = _with_national_tariff(pack, origin, read_file)
     _check(pack, origin)
-    canonical = msgspec.json.encode(msgspec.to_builtins(pack, order="sorted"))
-    return msgspec.structs.replace(
-        pack, digest=hashlib.sha256(canonical).hexdigest(), source_file=origin
-    )
+    return msgspec.structs.replace(pack, digest=_digest(pack), source_file=origin)
+
+
+def _reader(folder: Traversable) -> ReadFile:
+    """Reads files of one pack folder (package data, like the YAML itself)."""
+
+    def read(name: str) -> bytes:
+        if "/" in name or name.startswith("."):
+            raise OSError(f"{name!r}: only a file beside pack.yaml")
+        return (folder / name).read_bytes()
+
+    return read
 
 
 class PackRegistry:
@@ -553,7 +822,7 @@ class PackRegistry:
             candidate = folder / "pack.yaml"
             if folder.is_dir() and candidate.is_file():
                 origin = f"packs/{folder.name}/pack.yaml"
-                packs.append(load_pack_text(candidate.read_bytes(), origin))
+                packs.append(load_pack_text(candidate.read_bytes(), origin, _reader(folder)))
         return cls(packs)
 
     @property

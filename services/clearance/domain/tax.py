@@ -9,6 +9,7 @@ insurance because its customs value excludes them).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -16,11 +17,18 @@ from msgspec import Struct
 
 from clearance.domain.deminimis import limit_for
 from clearance.domain.money import ZERO, format_amount, round_money, zero
-from clearance.domain.packs import PointOfSaleScheme, RuleNotInForce, RulePack
+from clearance.domain.packs import PointOfSaleScheme, RuleNotInForce, RulePack, TaxClass
 from clearance.domain.valuation import ConsignmentValue, LineValue, value_on
 from clearance.messages import Charge, Item, OrderAmended, OrderPlaced, Reason
 
-__all__ = ["PointOfSale", "line_tax_rate", "point_of_sale", "tax_charge", "tax_de_minimis"]
+__all__ = [
+    "LineTaxRate",
+    "PointOfSale",
+    "line_tax_rate",
+    "point_of_sale",
+    "tax_charge",
+    "tax_de_minimis",
+]
 
 
 class PointOfSale(Struct, frozen=True, kw_only=True):
@@ -144,22 +152,97 @@ def tax_de_minimis(
     )
 
 
-def line_tax_rate(item: Item, pack: RulePack, country: str, day: date) -> tuple[Decimal, str]:
-    """The rate for one line and its reference (the reduced rate unless the line is excluded)."""
+class LineTaxRate(Struct, frozen=True, kw_only=True):
+    """The tax rate of one line, its reference (with why a reduction does not apply), and a
+    reason when the tariff lists a lower rate that depends on facts the order does not give."""
+
+    rate: Decimal
+    reference: str
+    reason: Reason | None = None
+
+
+def _reduced_rate(
+    item: Item, pack: RulePack, day: date, options: Mapping[str, bool]
+) -> tuple[Decimal, str] | str | None:
+    """The reduced rate and its citation, or why the line is excluded (``None``: none in force)."""
     reduced = pack.tax.reduced_rate
-    if reduced is not None:
+    if reduced is None:
+        return None
+    code = item.hs_code or ""
+    if item.excise_category in reduced.excluded_excise:
+        return f"{item.excise_category} (excise goods) is excluded from the reduced rate"
+    if code.startswith(reduced.excluded_prefixes):
+        return f"HS {code} is excluded from the reduced rate"
+    if reduced.rate is not None:
         rate = reduced.rate.at(day)
-        excluded = item.excise_category in reduced.excluded_excise or any(
-            (item.hs_code or "").startswith(prefix) for prefix in reduced.excluded_hs_prefixes
-        )
-        if rate is not None and not excluded:
-            return rate, reduced.rate.cite()
+        return (rate, reduced.rate.cite()) if rate is not None else None
+    period = reduced.period_on(day)
+    if period is None:
+        return None
+    for name in period.excluded:
+        group = reduced.exclusion_groups[name]
+        if group.option is not None and not pack.option(group.option, options):
+            continue
+        if code.startswith(group.prefixes):
+            return (
+                f"{group.description} excluded from {period.rate} by {period.reference} "
+                f"({group.reference} <{group.source}>)"
+            )
+    return period.rate, period.citation
+
+
+def _conditional(item: Item, line_id: int, tax_class: TaxClass, vat_class: str) -> Reason:
+    return Reason(
+        code="VAT_RATE_CONDITIONAL",
+        message=(
+            f"line {line_id}: the tariff lists VAT {vat_class} for HS {item.hs_code}: "
+            f"{tax_class.description}; the order does not show the condition, so the general "
+            f"rate applies (option {tax_class.option} applies the lower rate)"
+        ),
+        reference=tax_class.rate.cite() if tax_class.rate is not None else None,
+        line_id=line_id,
+    )
+
+
+def line_tax_rate(
+    item: Item,
+    line_id: int,
+    pack: RulePack,
+    country: str,
+    day: date,
+    vat_class: str = "",
+    options: Mapping[str, bool] | None = None,
+) -> LineTaxRate:
+    """The rate for one line: its tariff VAT class, the reduced rate unless the line or the
+    period excludes it, else the standard rate."""
+    options = options or {}
+    tax_class = pack.tax.tariff_classes.get(vat_class) if vat_class else None
+    reason = None
+    why_standard: str | None = None
+    if tax_class is not None:
+        if tax_class.exempt:
+            return LineTaxRate(rate=ZERO, reference=f"not subject: {tax_class.description}")
+        if tax_class.rate is not None and tax_class.option is not None:
+            lower = tax_class.rate.at(day)
+            if pack.option(tax_class.option, options) and lower is not None:
+                return LineTaxRate(rate=lower, reference=tax_class.rate.cite())
+            reason = _conditional(item, line_id, tax_class, vat_class)
+        if not tax_class.reducible:
+            why_standard = tax_class.description
+    if why_standard is None:
+        reduced = _reduced_rate(item, pack, day, options)
+        if isinstance(reduced, tuple):
+            return LineTaxRate(rate=reduced[0], reference=reduced[1], reason=reason)
+        why_standard = reduced
     standard = pack.tax_rate_parameter(country)
     rate = standard.at(day)
     if rate is None:
         rule = f"the {pack.tax.name} rate for {country}"
         raise RuleNotInForce(pack.id, rule, day, standard)
-    return rate, standard.cite()
+    reference = standard.cite()
+    if why_standard is not None:
+        reference += f"; not reduced: {why_standard}"
+    return LineTaxRate(rate=rate, reference=reference, reason=reason)
 
 
 def tax_charge(

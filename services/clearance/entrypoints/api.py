@@ -170,6 +170,22 @@ class OptionInForce(msgspec.Struct, frozen=True, kw_only=True):
     note: str = ""
 
 
+class TariffSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A pack's national tariff file: its size, vintage and where it comes from."""
+
+    file: str
+    lines: int
+    computable_lines: int
+    """Lines whose MFN duty the engine computes (the others are quoted, never guessed)."""
+    vintage: str
+    reference: str
+    source: str
+    source_commit: str
+    licence: str
+    not_modelled: str
+    sha256: str
+
+
 class PackInForce(msgspec.Struct, frozen=True, kw_only=True):
     """What a pack says on ``as_of``."""
 
@@ -178,7 +194,10 @@ class PackInForce(msgspec.Struct, frozen=True, kw_only=True):
     parameters: list[ParameterInForce]
     options: list[OptionInForce]
     tariff_lines: int
+    """Lines of the national tariff file plus the lines written in the pack."""
     preferences: list[str]
+    tariff: TariffSummary | None = None
+    """``None`` when the pack has no national tariff file (AU, CA, SG)."""
 
 
 def _summary(pack: RulePack) -> PackSummary:
@@ -241,6 +260,7 @@ async def show_pack(
     except UnknownPack as error:
         raise NotFoundException(str(error)) from None
     day = as_of or datetime.now(pack.zone).date()
+    national = pack.duty.table.national
     return PackInForce(
         pack=_summary(pack),
         as_of=day,
@@ -265,8 +285,28 @@ async def show_pack(
             )
             for name, option in pack.options.items()
         ],
-        tariff_lines=len(pack.duty.table.lines),
+        tariff_lines=len(pack.duty.table.lines) + (national.info.lines if national else 0),
         preferences=sorted(pack.duty.preferences),
+        tariff=_tariff_summary(pack),
+    )
+
+
+def _tariff_summary(pack: RulePack) -> TariffSummary | None:
+    national = pack.duty.table.national
+    if national is None:
+        return None
+    info = national.info
+    return TariffSummary(
+        file=info.file,
+        lines=info.lines,
+        computable_lines=national.computable_lines,
+        vintage=info.vintage,
+        reference=info.reference,
+        source=info.source,
+        source_commit=info.source_commit,
+        licence=info.licence,
+        not_modelled=info.not_modelled,
+        sha256=info.sha256,
     )
 
 

@@ -76,7 +76,7 @@ def _engine_orders(count: int, seed: int, consignees: int = 500) -> list[Any]:
         ("640419", "Slippers", 5, 40),
         ("95030021", "Doll", 5, 60),
         ("420221", "Handbag", 20, 90),
-        ("620211", "Wool coat", 40, 180),
+        ("64039993", "Leather shoes", 40, 180),  # was wool coats 6202.11: gone in HS 2022
     ]
     orders = []
     for index in range(count):

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "convert a public order dataset to order events",
     ),
     "hs": ("clearance.entrypoints.hs_cmd", "load the HS nomenclature and suggest HS codes"),
+    "tariff": ("clearance.entrypoints.tariff_cmd", "import a national tariff into a pack"),
 }
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clearance.domain.packs import RulePack
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +55,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"  option {name} = {option.default}: {option.description.strip()}")
         if option.note:
             print(f"      note: {option.note.strip()}")
-    print(
-        f"  tariff lines: {len(pack.duty.table.lines)}; preferences: "
-        f"{', '.join(pack.duty.preferences) or 'none'}"
-    )
+    _print_tariff(pack)
     return 0
+
+
+def _print_tariff(pack: RulePack) -> None:
+    """The tariff: its file (size, vintage, source) and the lines written in the pack."""
+    table = pack.duty.table
+    national = table.national
+    if national is None:
+        default = "none (an unlisted line is held)" if table.default is None else table.default
+        print(
+            f"  tariff: no national tariff file; written lines: {len(table.lines)}; "
+            f"default rate: {default}"
+        )
+    else:
+        info = national.info
+        print(
+            f"  tariff: {info.file}, {info.lines:,} lines ({national.computable_lines:,} with a "
+            f"computable MFN duty), vintage {info.vintage}"
+        )
+        print(f"      source: {info.source} (commit {info.source_commit})")
+        print(f"      reference: {info.reference}")
+        print(f"      licence: {info.licence}")
+        print(f"      not modelled: {info.not_modelled}")
+        print(f"      sha256 {info.sha256}; written lines: {len(table.lines)}")
+    print(f"  preferences: {', '.join(pack.duty.preferences) or 'none'}")
