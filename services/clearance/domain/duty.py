@@ -15,6 +15,7 @@ from msgspec import Struct
 
 from clearance.domain.money import format_amount, round_money
 from clearance.domain.packs import DutyLine, RulePack
+from clearance.domain.rounding import describe, round_to
 from clearance.domain.valuation import LineValue
 from clearance.messages import Charge, Item, OriginProof, Reason
 
@@ -111,10 +112,18 @@ def line_rate(item: Item, line_id: int, proof: OriginProof | None, pack: RulePac
     )
 
 
+def _taxable_value(value: LineValue, pack: RulePack) -> Decimal:
+    """The customs value duty is computed on (rounded to a multiple where the law says so)."""
+    step = pack.statutory_rounding.duty if pack.statutory_rounding is not None else None
+    if step is None or step.base is None:
+        return value.customs_value
+    return round_to(value.customs_value, step.base, step.rule)
+
+
 def ad_valorem_amount(value: LineValue, quantity: int, rate: LineRate, pack: RulePack) -> Decimal:
     """Duty on one line: ``rate x customs value`` (+ ``per_unit x quantity``), rounded once."""
     assert rate.rate is not None
-    amount = rate.rate * value.customs_value
+    amount = rate.rate * _taxable_value(value, pack)
     if rate.per_unit is not None:
         amount += rate.per_unit * quantity
     return round_money(amount, pack.currency, pack.rounding)
@@ -126,6 +135,10 @@ def ad_valorem_charge(
     """The Charge for ``amount``, the line's ``ad_valorem_amount``: its formula and reference."""
     assert rate.rate is not None
     formula = f"{rate.rate} x customs value {format_amount(value.customs_value)}"
+    step = pack.statutory_rounding.duty if pack.statutory_rounding is not None else None
+    if step is not None and step.base is not None:
+        rounded = describe(value.customs_value, step.base, step.rule)
+        formula = f"{rate.rate} x customs value {rounded}"
     rate_text = str(rate.rate)
     if rate.per_unit is not None:
         formula += f" + {rate.per_unit} {pack.currency} x {quantity} units"
@@ -136,7 +149,7 @@ def ad_valorem_charge(
         kind="duty",
         line_id=value.line_id,
         amount=amount,
-        basis=value.customs_value,
+        basis=_taxable_value(value, pack),
         rate=rate_text,
         formula=formula,
         reference=rate.reference,
