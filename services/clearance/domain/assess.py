@@ -294,15 +294,16 @@ def _sums_per_line(
 
 def _duty_with_statutory_rounding(
     charges: Sequence[Charge], value: ConsignmentValue, pack: RulePack, zero: Decimal
-) -> tuple[list[Charge], dict[int, Decimal]]:
-    """The duty charges with their total rounded as the law says, and each line's duty as it
-    enters the tax base (rounded per line first: Japan Customs FAQ 1111)."""
+) -> tuple[list[Charge], dict[int, Decimal], dict[int, Decimal]]:
+    """The duty charges with their total rounded as the law says, each line's duty, and each
+    line's duty as it enters the tax base (rounded per line first: Japan Customs FAQ 1111)."""
     step = pack.statutory_rounding.duty if pack.statutory_rounding is not None else None
-    into_tax = _sums_per_line(charges, value, zero)
+    per_line = _sums_per_line(charges, value, zero)
     if step is None:
-        return list(charges), into_tax
-    into_tax = {line: round_to(amount, step.line, step.rule) for line, amount in into_tax.items()}
-    return round_total(list(charges), step.total, step.rule, pack.currency), into_tax
+        return list(charges), per_line, per_line
+    into_tax = {line: round_to(amount, step.line, step.rule) for line, amount in per_line.items()}
+    rounded = round_total(list(charges), step.total, step.rule, pack.currency)
+    return rounded, _sums_per_line(rounded, value, zero), into_tax
 
 
 def _tax(
@@ -372,8 +373,9 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     de_minimis = tax_de_minimis(order, pack, value, day)
     if de_minimis is not None:
         reasons.append(de_minimis)
-    duty_charges, duty_into_tax = _duty_with_statutory_rounding(duty.charges, value, pack, zero)
-    line_duty = _sums_per_line(duty_charges, value, zero)
+    duty_charges, line_duty, duty_into_tax = _duty_with_statutory_rounding(
+        duty.charges, value, pack, zero
+    )
     tax_charges, tax_rates = _tax(order, pack, value, day, (duty_into_tax, collected, de_minimis))
     line_tax = _sums_per_line(tax_charges, value, zero)
 

@@ -128,26 +128,27 @@ class Parameter(_Strict, frozen=True):
         return sorted(self.values)
 
     @cached_property
-    def _plain(self) -> dict[date, Decimal | None]:
-        """The values without their per-value citations (``at`` is on the hot path)."""
-        return {
-            day: entry.value if isinstance(entry, DatedValue) else entry
-            for day, entry in self.values.items()
-        }
+    def _plain(self) -> list[Decimal | None]:
+        """The values in date order, without per-value citations (``at`` is on the hot path)."""
+        entries = [self.values[day] for day in self._days]
+        return [entry.value if isinstance(entry, DatedValue) else entry for entry in entries]
 
-    def _day_in_force(self, day: date) -> date | None:
-        days = self._days
-        index = bisect.bisect_right(days, day)
-        return days[index - 1] if index else None
+    @cached_property
+    def _cited(self) -> list[DatedValue | None]:
+        """Per-value citations in date order; empty when no value carries its own."""
+        entries = [self.values[day] for day in self._days]
+        if not any(isinstance(entry, DatedValue) for entry in entries):
+            return []
+        return [entry if isinstance(entry, DatedValue) else None for entry in entries]
 
     def at(self, day: date) -> Decimal | None:
         """The value in force on ``day``; ``None`` before the first date or where set to null."""
-        found = self._day_in_force(day)
-        return self._plain[found] if found is not None else None
+        index = bisect.bisect_right(self._days, day)
+        return self._plain[index - 1] if index else None
 
     def plain_values(self) -> dict[date, Decimal | None]:
         """Every dated value, without per-value citations."""
-        return dict(self._plain)
+        return dict(zip(self._days, self._plain, strict=True))
 
     @cached_property
     def citation(self) -> str:
@@ -157,10 +158,11 @@ class Parameter(_Strict, frozen=True):
     def cite(self, day: date | None = None) -> str:
         """Reference and source for a Charge or Reason: those of the value in force on ``day``
         when it carries its own, else the parameter's."""
-        if day is not None:
-            found = self._day_in_force(day)
-            entry = self.values[found] if found is not None else None
-            if isinstance(entry, DatedValue):
+        cited = self._cited
+        if day is not None and cited:
+            index = bisect.bisect_right(self._days, day)
+            entry = cited[index - 1] if index else None
+            if entry is not None:
                 return entry.citation
         return self.citation
 
@@ -434,14 +436,15 @@ class ScreeningEntry(_Strict, frozen=True):
     source: str
     kind: ScreeningKind = "product"
     terms: list[str] = field(default_factory=list)
-    colour_terms: list[str] = field(default_factory=list)
-    """Words that also name a colour ("ivory"): a hit only when the description points to the
-    real thing (``evidence``, ``typical_articles``) or the HS code does (``hs_prefixes``)."""
+    ambiguous_terms: list[str] = field(default_factory=list)
+    """Words with another everyday meaning ("ivory" is a colour, a "revolver" ruler revolves):
+    a hit only when the listing points to the goods (``evidence``, ``typical_articles``) or
+    the HS code does (``hs_prefixes``)."""
     evidence: list[str] = field(default_factory=list)
-    """Words near a colour term that name the real thing (``tusk``, ``elephant``)."""
+    """Words near an ambiguous term that point to the goods (``tusk``, ``carved``)."""
     typical_articles: list[str] = field(default_factory=list)
-    """Articles classically made of the material (``carving``, ``bangle``): evidence near a
-    colour term unless the description states another material."""
+    """Articles classically made of the material (``bangle``): evidence near an ambiguous term
+    unless the listing states another material."""
     hs_prefixes: list[HsPrefix] = field(default_factory=list)
     except_phrases: list[str] = field(default_factory=list)
     """Phrases that contain a term but are not the goods ("glue gun", "bone china")."""
