@@ -661,21 +661,25 @@ PackReader = Callable[[str], bytes | None]
 """The ``pack.yaml`` text of the pack with this id, or ``None`` if there is none."""
 
 
-def _merge(base: object, override: object, *, in_values: bool = False) -> object:
+def _merge(base: object, override: object, path: str = "$", *, in_values: bool = False) -> object:
     """``override`` over ``base``: mappings merge key by key, anything else is replaced.
 
-    A ``null`` in the override removes the inherited key, except among a parameter's ``values``
-    where ``null`` keeps its meaning ("no longer applies from that day"); a dated value added
-    there changes the parameter from that day on, as an OpenFisca reform updates a baseline.
+    A ``null`` in the override removes the inherited key (a key the base does not have is a
+    typo: ``PackError``), except among a parameter's ``values`` where ``null`` keeps its meaning
+    ("no longer applies from that day"); a dated value added there changes the parameter from
+    that day on, as an OpenFisca reform updates a baseline.
     """
     if not isinstance(base, dict) or not isinstance(override, dict):
         return override
     merged = dict(base)
     for key, value in override.items():
+        where = f"{path}.{key}"
         if value is None and not in_values:
-            merged.pop(key, None)
+            if key not in merged:
+                raise PackError(f"{where}: null removes an inherited key, but the base has none")
+            del merged[key]
         elif key in merged:
-            merged[key] = _merge(merged[key], value, in_values=key == "values")
+            merged[key] = _merge(merged[key], value, where, in_values=key == "values")
         else:
             merged[key] = value
     return merged
@@ -702,7 +706,10 @@ def merge_over_base(
         raise PackError(f"{origin}: extends: no pack {base_id!r} to extend")
     base_origin = f"{origin} (extends {base_id})"
     base = merge_over_base(base_text, base_origin, read_pack, chain)
-    merged = _merge(base if base is not None else _raw_yaml(base_text, base_origin), raw)
+    try:
+        merged = _merge(base if base is not None else _raw_yaml(base_text, base_origin), raw)
+    except PackError as error:
+        raise PackError(f"{origin}: {error}") from error
     assert isinstance(merged, dict)
     return merged
 
