@@ -251,11 +251,15 @@ def tax_charge(
     ``duty`` is the line's duty as it enters the tax base, in minor units.
     """
     parts: list[tuple[str, Decimal]] = []
+    rounding = pack.statutory_rounding
+    duty_step = rounding.duty.line if rounding is not None else None
+    # the line's duty as the law carries it into the base (Japan: to a multiple of JPY 100)
+    duty_name = "duty" if duty_step is None else f"duty (to a multiple of {duty_step})"
     for component in pack.tax.base:
         if component == "customs_value":
             parts.append(("customs value", value.customs_value))
         elif component == "duty":
-            parts.append(("duty", duty))
+            parts.append((duty_name, duty))
         elif component == "excise":
             # excise goods go to formal entry (see ExciseRules): nothing to add here
             parts.append(("excise", zero(pack.currency)))
@@ -263,7 +267,7 @@ def tax_charge(
             parts.append(("transport and insurance", value.transport))
     base = sum([amount for _, amount in parts], ZERO)
     terms = " + ".join([f"{name} {format_amount(amount)}" for name, amount in parts])
-    step = pack.statutory_rounding.tax if pack.statutory_rounding is not None else None
+    step = rounding.tax if rounding is not None else None
     if step is not None and step.base is not None:
         terms += f" = {describe(base, step.base, step.rule)}"
         base = round_to(base, step.base, step.rule)
