@@ -80,6 +80,7 @@ def test_a_child_overrides_only_what_it_names() -> None:
     assert limit.at(date(2027, 6, 1)) is None
     assert limit.cite(date(2026, 1, 1)) == "Draft decree <https://example.org/draft>"
     assert limit.cite(date(2020, 1, 1)) == "Decree 134 <https://example.org/134>"
+    assert limit.reference_at(date(2026, 1, 1)) == ("Draft decree", "https://example.org/draft")
 
 
 def test_the_digest_covers_the_merged_pack() -> None:

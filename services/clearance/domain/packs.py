@@ -155,16 +155,25 @@ class Parameter(_Strict, frozen=True):
         """Reference and source for a Charge or Reason (built once per pack load)."""
         return f"{self.reference} <{self.source}>"
 
+    def _own_citation(self, day: date) -> DatedValue | None:
+        cited = self._cited
+        if not cited:
+            return None
+        index = bisect.bisect_right(self._days, day)
+        return cited[index - 1] if index else None
+
     def cite(self, day: date | None = None) -> str:
         """Reference and source for a Charge or Reason: those of the value in force on ``day``
         when it carries its own, else the parameter's."""
-        cited = self._cited
-        if day is not None and cited:
-            index = bisect.bisect_right(self._days, day)
-            entry = cited[index - 1] if index else None
-            if entry is not None:
-                return entry.citation
-        return self.citation
+        entry = self._own_citation(day) if day is not None else None
+        return entry.citation if entry is not None else self.citation
+
+    def reference_at(self, day: date) -> tuple[str, str]:
+        """(reference, source) of the value in force on ``day`` (for listings of a pack)."""
+        entry = self._own_citation(day)
+        return (
+            (entry.reference, entry.source) if entry is not None else (self.reference, self.source)
+        )
 
 
 class Option(_Strict, frozen=True):
