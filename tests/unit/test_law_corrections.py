@@ -54,6 +54,8 @@ def test_a_total_rounded_down_comes_off_the_largest_charges_never_below_zero() -
     small = round_total([_charge(1, "40"), _charge(2, "50")], Decimal(100), "down", "JPY")
     assert [c.amount for c in small] == [0, 0]  # a total under JPY 100 is not collected
     assert round_total(charges, None, "down", "JPY") == charges
+    up = round_total(charges, Decimal(100), "up", "JPY")  # a law rounding up adds to the largest
+    assert [c.amount for c in up] == [Decimal(47577), Decimal(8923)] and "plus 75" in up[0].formula
 
 
 def _decide(raw: dict[str, Any]) -> ClearanceDecision:
