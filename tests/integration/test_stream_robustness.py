@@ -77,7 +77,7 @@ def _decided_odd(k: int, n: int) -> tuple[str, dict[str, Any]]:
         n,
         destination_country="SG",
         currency="SGD",
-        occurred_at="2019-06-03T10:00:00+08:00",
+        occurred_at="1990-06-03T10:00:00+08:00",
         transport={"mode": "post"},
     )
     return "pack-gap", body

@@ -78,11 +78,31 @@ def with_case_tariff_lines(pack: RulePack, raw_lines: list[dict[str, Any]]) -> R
     return msgspec.structs.replace(pack, duty=msgspec.structs.replace(pack.duty, table=table))
 
 
+def with_case_reduced_rate_lines(pack: RulePack, raw_lines: list[dict[str, Any]]) -> RulePack:
+    """The pack whose reduced tax rate covers the HS lines a worked example puts under it (an
+    example's "reduced tax rate" item), for the case only; each needs its ``reference``."""
+    reduced = pack.tax.reduced_rate
+    if reduced is None:
+        raise ValueError(f"pack {pack.id} has no reduced rate for the case's reduced_rate_lines")
+    prefixes = []
+    for raw in raw_lines:
+        if not raw.get("reference"):
+            raise ValueError(f"case reduced-rate line {raw} needs the reference that states it")
+        prefixes.append(str(raw["hs"]))
+    covered = [*(reduced.only_hs_prefixes or []), *prefixes]
+    tax = msgspec.structs.replace(
+        pack.tax, reduced_rate=msgspec.structs.replace(reduced, only_hs_prefixes=covered)
+    )
+    return msgspec.structs.replace(pack, tax=tax)
+
+
 def run_case(case: dict[str, Any]) -> Assessment:
     order = build_order(case["order"])
     pack = REGISTRY.for_destination(order.destination_country, case.get("pack"))
     if case.get("tariff_lines"):
         pack = with_case_tariff_lines(pack, case["tariff_lines"])
+    if case.get("reduced_rate_lines"):
+        pack = with_case_reduced_rate_lines(pack, case["reduced_rate_lines"])
     rows = [
         RateRow(
             day=dt.date.fromisoformat(str(row["date"])),

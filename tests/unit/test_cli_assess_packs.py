@@ -134,17 +134,17 @@ def test_bench_engine_reports_a_measurement(capsys: pytest.CaptureFixture[str]) 
 def test_every_line_is_answered_whatever_its_dates_and_values(tmp_path: Path) -> None:
     """The lines that once stopped the command (a date before the pack's first rate, year 1, a
     NUL character, a revision beyond the stored range) each get their own answer."""
-    singapore_2019 = {
+    singapore_1990 = {
         **ORDER,
         "destination_country": "SG",
         "currency": "SGD",
-        "occurred_at": "2019-06-03T10:00:00+08:00",
+        "occurred_at": "1990-06-03T10:00:00+08:00",
         "transport": {"mode": "post"},
         "consignee": {"id": "c", "name": "C", "country": "SG"},
         "items": [{**ORDER["items"][0], "unit_price": "500.00"}],  # type: ignore[dict-item]
     }
     lines = [
-        json.dumps(singapore_2019),
+        json.dumps(singapore_1990),
         json.dumps({**ORDER, "event_id": "y1", "occurred_at": "0001-01-01T00:00:00Z"}),
         json.dumps({**ORDER, "event_id": "nul", "order_id": "o\u0000"}),
         json.dumps({**ORDER, "event_id": "big", "revision": 2147483648}),

@@ -483,9 +483,12 @@ def test_a_tariff_file_needs_a_folder_to_be_read_from() -> None:
 
 
 def test_the_reader_reads_only_files_beside_the_pack(tmp_path: Path) -> None:
-    (tmp_path / "tariff.tsv").write_bytes(b"x")
-    read = _reader(tmp_path)
+    (tmp_path / "zt").mkdir()
+    (tmp_path / "zt" / "tariff.tsv").write_bytes(b"x")
+    texts = {"zt": b"id: zt", "child": b"id: child\nextends: zt\n"}
+    read = _reader(tmp_path, "zt", texts)
     assert read("tariff.tsv") == b"x"
+    assert _reader(tmp_path, "child", texts)("tariff.tsv") == b"x", "inherited from its base"
     for name in ("../pack.yaml", ".hidden", "sub/tariff.tsv"):
         with pytest.raises(OSError, match="only a file beside"):
             read(name)

@@ -34,6 +34,7 @@ from clearance.domain.context import AssessmentContext
 from clearance.domain.fx import ExchangeRates
 from clearance.domain.money import round_money
 from clearance.domain.packs import PackRegistry, RulePack
+from clearance.domain.rounding import round_to
 from clearance.domain.tariff import format_form
 from clearance.entrypoints.cli import main
 from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision
@@ -222,6 +223,9 @@ def expect_duty(
     pack: RulePack, decision: ClearanceDecision, expected: Decimal, code: str, text: str
 ) -> None:
     wanted = round_money(expected, pack.currency, pack.rounding)
+    statutory = pack.statutory_rounding
+    if statutory is not None and statutory.duty.total is not None:  # Japan: to JPY 100 down
+        wanted = round_to(wanted, statutory.duty.total, statutory.duty.rule)
     codes = [reason.code for reason in decision.reasons]
     assert decision.duty == wanted, f"{pack.id} {code} {text!r}: {decision.duty} != {wanted}"
     assert "TARIFF_RATE_UNKNOWN" not in codes and "TARIFF_LINE_AMBIGUOUS" not in codes

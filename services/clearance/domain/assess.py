@@ -16,7 +16,7 @@ import msgspec
 
 from clearance.domain.aggregation import aggregation_keys
 from clearance.domain.context import Assessment, AssessmentContext, Contribution
-from clearance.domain.deminimis import duty_relief
+from clearance.domain.deminimis import duty_relief, gift_relief
 from clearance.domain.duty import LineDuty, flat_per_subheading_charges, line_duty
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.money import ZERO, format_amount
@@ -24,8 +24,17 @@ from clearance.domain.money import zero as money_zero
 from clearance.domain.packs import RuleNotInForce, RulePack
 from clearance.domain.quality import data_problems
 from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
+from clearance.domain.rounding import round_to, round_total
 from clearance.domain.screening import ScreeningHit, screen_items
-from clearance.domain.tax import line_tax_rate, point_of_sale, tax_charge, tax_de_minimis
+from clearance.domain.tax import (
+    PointOfSale,
+    line_tax_rate,
+    local_part_charge,
+    nominal_rate,
+    point_of_sale,
+    tax_charge,
+    tax_de_minimis,
+)
 from clearance.domain.valuation import (
     ConsignmentValue,
     assessment_date,
@@ -111,6 +120,9 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
         else:
             tariff_total += duty.amount
     vat_classes = {line_id: duty.vat_class for line_id, duty in found.items()}
+    gift = gift_relief(order, pack.duty.gift_relief, value, day, pack, "duty")
+    if gift is not None:
+        return _without_tariff(line_ids, vat_classes, (), [*reasons, gift])
     relief = duty_relief(
         order,
         pack,
@@ -123,7 +135,8 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
     if relief.relieved:
         return _without_tariff(line_ids, vat_classes, (), reasons)
     flat = pack.duty.flat_per_subheading
-    if flat is not None:
+    # a gift between private persons is not a distance sale (EU EUR 3: B2C sales only)
+    if flat is not None and not (flat.distance_sales_only and order.is_gift):
         amount, ceiling = flat.amount.at(day), flat.value_ceiling.at(day)
         if amount is not None and ceiling is not None and value.threshold_value <= ceiling:
             charges = flat_per_subheading_charges(order.items, line_ids, pack, day)
@@ -135,7 +148,7 @@ def _duty(order: Order, context: AssessmentContext, value: ConsignmentValue, day
                         f"{format_amount(ceiling)}: {amount} {pack.currency} per distinct "
                         f"{flat.digits}-digit subheading ({len(charges)}) instead of the tariff"
                     ),
-                    reference=flat.amount.cite(),
+                    reference=flat.amount.cite(day),
                 )
             )
             return _without_tariff(line_ids, vat_classes, tuple(charges), reasons)
@@ -198,7 +211,7 @@ def _formal_entry_reasons(
                         f"value {format_amount(value.threshold_value)} {pack.currency} is above "
                         f"the low-value ceiling of {format_amount(ceiling)}"
                     ),
-                    reference=ceiling_parameter.cite(),
+                    reference=ceiling_parameter.cite(day),
                 )
             )
     return reasons
@@ -239,10 +252,17 @@ def _risk_hold(risk: RiskAssessment) -> list[Status]:
     return [] if risk.channel == "green" else ["hold"]
 
 
-def _category(status: Status, total_due: Decimal) -> Category:
-    if status == "formal_entry_required":
+def _category(status: Status, total_due: Decimal, high_value: bool) -> Category:
+    """WCO Immediate Release Guidelines categories 2-4 (documents are not modelled)."""
+    if status == "formal_entry_required" or high_value:
         return "high_value"
     return "low_value_exempt" if total_due == 0 else "low_value_dutiable"
+
+
+def _high_value(pack: RulePack, value: Decimal, day: date) -> bool:
+    """Above the pack's formal-entry ceiling (``high_value_above``): WCO category 4."""
+    ceiling = pack.high_value_above.at(day) if pack.high_value_above is not None else None
+    return ceiling is not None and value > ceiling
 
 
 def _totals(charges: Iterable[Charge], zero: Decimal) -> dict[str, Decimal]:
@@ -252,6 +272,74 @@ def _totals(charges: Iterable[Charge], zero: Decimal) -> dict[str, Decimal]:
     for charge in charges:
         totals[charge.kind] += charge.amount
     return totals
+
+
+def _sums_per_line(
+    charges: Iterable[Charge], value: ConsignmentValue, zero: Decimal
+) -> dict[int, Decimal]:
+    """Each line's share of ``charges`` (a charge without a line belongs to the first line)."""
+    sums = dict.fromkeys((line.line_id for line in value.lines), zero)
+    for charge in charges:
+        sums[charge.line_id or value.lines[0].line_id] += charge.amount
+    return sums
+
+
+def _duty_with_statutory_rounding(
+    charges: Sequence[Charge], value: ConsignmentValue, pack: RulePack, zero: Decimal
+) -> tuple[list[Charge], dict[int, Decimal], dict[int, Decimal]]:
+    """The duty charges with their total rounded as the law says, each line's duty, and each
+    line's duty as it enters the tax base (rounded per line first: Japan Customs FAQ 1111)."""
+    step = pack.statutory_rounding.duty if pack.statutory_rounding is not None else None
+    per_line = _sums_per_line(charges, value, zero)
+    if step is None:
+        return list(charges), per_line, per_line
+    into_tax = {line: round_to(amount, step.line, step.rule) for line, amount in per_line.items()}
+    rounded = round_total(list(charges), step.total, step.rule, pack.currency)
+    return rounded, _sums_per_line(rounded, value, zero), into_tax
+
+
+def _tax(
+    order: Order,
+    context: AssessmentContext,
+    value: ConsignmentValue,
+    day: date,
+    given: tuple[dict[int, Decimal], dict[int, str], PointOfSale, Reason | None],
+) -> tuple[list[Charge], dict[int, Decimal | None], list[Reason]]:
+    """Import tax per line (none where collected at sale or within the de minimis), with the
+    line's tariff VAT class, the pack's local part and statutory rounding; each line's nominal
+    rate; and the reasons the rates give (a lower rate the order's facts cannot confirm)."""
+    pack = context.pack
+    duty_into_tax, vat_classes, collected, de_minimis = given
+    national: list[Charge] = []
+    rates: dict[int, Decimal | None] = {}
+    reasons: list[Reason] = []
+    for item, line in zip(order.items, value.lines, strict=True):
+        if de_minimis is not None or line.line_id in collected.covered_lines:
+            rates[line.line_id] = None
+            continue
+        found = line_tax_rate(
+            item,
+            line.line_id,
+            pack,
+            order.destination_country,
+            day,
+            vat_classes[line.line_id],
+            context.options,
+        )
+        if found.reason is not None:
+            reasons.append(found.reason)
+        rates[line.line_id] = nominal_rate(found.rate, pack)
+        national.append(
+            tax_charge(line, duty_into_tax[line.line_id], found.rate, found.reference, pack)
+        )
+    local = pack.tax.local_part
+    step = pack.statutory_rounding.tax if pack.statutory_rounding is not None else None
+    parts = [national]
+    if local is not None:
+        parts.append([local_part_charge(charge, local, pack) for charge in national])
+    if step is not None:
+        parts = [round_total(part, step.total, step.rule, pack.currency) for part in parts]
+    return [charge for part in parts for charge in part], rates, reasons
 
 
 class _Controls(msgspec.Struct, frozen=True, kw_only=True):
@@ -321,41 +409,25 @@ def _assess_amounts(
     reasons.extend(duty.reasons)
     requested.extend(duty.requested)
 
-    collected = point_of_sale(order, pack, value, day, rate)
+    collected = point_of_sale(order, pack, value, day, rate, context.options)
     reasons.extend(collected.reasons)
     de_minimis = tax_de_minimis(order, pack, value, day)
     if de_minimis is not None:
         reasons.append(de_minimis)
-    line_duty = dict.fromkeys((line.line_id for line in value.lines), zero)
-    for charge in duty.charges:
-        line_duty[charge.line_id or value.lines[0].line_id] += charge.amount
-    tax_charges: dict[int, Charge] = {}
-    tax_rates: dict[int, Decimal | None] = {}
-    for item, line in zip(order.items, value.lines, strict=True):
-        if de_minimis is not None or line.line_id in collected.covered_lines:
-            tax_rates[line.line_id] = None
-            continue
-        found = line_tax_rate(
-            item,
-            line.line_id,
-            pack,
-            order.destination_country,
-            day,
-            duty.vat_classes[line.line_id],
-            context.options,
-        )
-        if found.reason is not None:
-            reasons.append(found.reason)
-        tax_rates[line.line_id] = found.rate
-        tax_charges[line.line_id] = tax_charge(
-            line, line_duty[line.line_id], found.rate, found.reference, pack
-        )
+    duty_charges, line_duty, duty_into_tax = _duty_with_statutory_rounding(
+        duty.charges, value, pack, zero
+    )
+    tax_charges, tax_rates, tax_reasons = _tax(
+        order, context, value, day, (duty_into_tax, duty.vat_classes, collected, de_minimis)
+    )
+    reasons.extend(tax_reasons)
+    line_tax = _sums_per_line(tax_charges, value, zero)
 
     formal = _formal_entry_reasons(order, pack, value, day, context)
     reasons.extend(formal)
     if formal:
         requested.append("formal_entry_required")
-    charges = [*duty.charges, *tax_charges.values()]
+    charges = [*duty_charges, *tax_charges]
     sums = _totals(charges, zero)
     duty_total, tax_total, excise_total, fees_total = (
         sums["duty"],
@@ -378,7 +450,7 @@ def _assess_amounts(
             duty_rate=duty.rates[line.line_id],
             duty=line_duty[line.line_id],
             tax_rate=tax_rates[line.line_id],
-            tax=tax_charges[line.line_id].amount if line.line_id in tax_charges else zero,
+            tax=line_tax[line.line_id],
             preference=duty.preferences[line.line_id],
         )
         for item, line in zip(order.items, value.lines, strict=True)
@@ -437,7 +509,7 @@ def _decision(
         status=status,
         # an officer must act on a held parcel: never green (contracts.md, status ``hold``)
         channel="yellow" if status == "hold" and risk.channel == "green" else risk.channel,
-        category=_category(status, total_due),
+        category=_category(status, total_due, _high_value(pack, threshold_value, day)),
         currency=pack.currency,
         exchange_rate=exchange_rate,
         customs_value=customs_value,

@@ -16,11 +16,17 @@ from msgspec import Struct
 
 from clearance.domain.aggregation import aggregate_value, key_for
 from clearance.domain.money import format_amount
-from clearance.domain.packs import DirectShipmentLimit, DutyDeMinimis, Parameter, RulePack
+from clearance.domain.packs import (
+    DirectShipmentLimit,
+    DutyDeMinimis,
+    GiftRelief,
+    Parameter,
+    RulePack,
+)
 from clearance.domain.valuation import ConsignmentValue
 from clearance.messages import OrderAmended, OrderPlaced, Reason
 
-__all__ = ["DutyRelief", "duty_relief", "limit_for"]
+__all__ = ["DutyRelief", "duty_relief", "gift_relief", "limit_for"]
 
 
 class DutyRelief(Struct, frozen=True, kw_only=True):
@@ -31,8 +37,32 @@ class DutyRelief(Struct, frozen=True, kw_only=True):
 _NONE: DutyRelief = DutyRelief(relieved=False)
 
 
-def _eligible(order: OrderPlaced | OrderAmended, rule: DutyDeMinimis) -> Reason | None:
-    """Why the relief cannot apply to this parcel at all (mode, excise goods), or ``None``."""
+def _excluded_origin(
+    order: OrderPlaced | OrderAmended, rule: DutyDeMinimis, day: date
+) -> Reason | None:
+    """Goods of an origin the relief no longer covers on ``day`` (US: China and Hong Kong from
+    2025-05-02): the whole parcel is dutiable, its lines named."""
+    for exclusion in rule.excluded_origins:
+        lines = [
+            str(item.line_id or position)
+            for position, item in enumerate(order.items, start=1)
+            if exclusion.applies(item.origin_country, day)
+        ]
+        if lines:
+            origins = "/".join(exclusion.origins)
+            return Reason(
+                code="DE_MINIMIS_NOT_ELIGIBLE",
+                message=(
+                    f"duty relief is not available for goods of {origins} origin since "
+                    f"{exclusion.since} (line {', '.join(lines)})"
+                ),
+                reference=f"{exclusion.reference} <{exclusion.source}>",
+            )
+    return None
+
+
+def _eligible(order: OrderPlaced | OrderAmended, rule: DutyDeMinimis, day: date) -> Reason | None:
+    """Why the relief cannot apply to this parcel at all (mode, excise, origin), or ``None``."""
     if rule.transport_modes:
         mode = order.transport.mode if order.transport is not None else None
         if mode not in rule.transport_modes:
@@ -42,16 +72,16 @@ def _eligible(order: OrderPlaced | OrderAmended, rule: DutyDeMinimis) -> Reason 
                     f"duty relief covers {', '.join(rule.transport_modes)} consignments only; "
                     f"transport mode is {mode or 'not given'}"
                 ),
-                reference=rule.value_limit.cite(),
+                reference=rule.value_limit.cite(day),
             )
     excluded = [i.excise_category for i in order.items if i.excise_category in rule.excluded_excise]
     if excluded:
         return Reason(
             code="DE_MINIMIS_NOT_ELIGIBLE",
             message=f"duty relief excludes excise goods ({', '.join(sorted(set(excluded)))})",
-            reference=rule.value_limit.cite(),
+            reference=rule.value_limit.cite(day),
         )
-    return None
+    return _excluded_origin(order, rule, day)
 
 
 def _over_annual_cap(
@@ -74,7 +104,33 @@ def _over_annual_cap(
             f"the consignee's imports this year reach {format_amount(total)} {pack.currency}, "
             f"above the yearly cap of {format_amount(cap)}: duty is due on the whole order"
         ),
-        reference=rule.annual_cap.cite(),
+        reference=rule.annual_cap.cite(day),
+    )
+
+
+def gift_relief(
+    order: OrderPlaced | OrderAmended,
+    relief: GiftRelief | None,
+    value: ConsignmentValue,
+    day: date,
+    pack: RulePack,
+    what: str,
+) -> Reason | None:
+    """``GIFT_RELIEF`` for a gift between private persons within the relief, else ``None``."""
+    if relief is None or not order.is_gift:
+        return None
+    limit = relief.value_limit.at(day)
+    if limit is None or value.threshold_value > limit:
+        return None
+    if any(item.excise_category in relief.excluded_excise for item in order.items):
+        return None
+    return Reason(
+        code="GIFT_RELIEF",
+        message=(
+            f"a gift between private persons worth {format_amount(value.threshold_value)} "
+            f"{pack.currency}, within the {what} relief for gifts of {format_amount(limit)}"
+        ),
+        reference=relief.value_limit.cite(day),
     )
 
 
@@ -105,7 +161,7 @@ def duty_relief(
     limit = limit_parameter.at(day)
     if limit is None:
         return _NONE
-    not_eligible = _eligible(order, rule)
+    not_eligible = _eligible(order, rule, day)
     if not_eligible is not None:
         return DutyRelief(relieved=False, reasons=(not_eligible,))
     capped = _over_annual_cap(
@@ -133,7 +189,7 @@ def duty_relief(
                                 f"{format_amount(total)} {pack.currency}, above the duty relief "
                                 f"limit of {format_amount(limit)}: this parcel is dutiable"
                             ),
-                            reference=limit_parameter.cite(),
+                            reference=limit_parameter.cite(day),
                         ),
                     ),
                 )
@@ -146,7 +202,7 @@ def duty_relief(
                         f"value {format_amount(own)} {pack.currency} is within the duty relief "
                         f"limit of {format_amount(limit)}"
                     ),
-                    reference=limit_parameter.cite(),
+                    reference=limit_parameter.cite(day),
                 ),
             ),
         )
@@ -166,7 +222,7 @@ def duty_relief(
                         f"duty payable {format_amount(duty_due)} {pack.currency} is within the "
                         f"limit of {format_amount(duty_limit)}"
                     ),
-                    reference=rule.duty_limit.cite(),
+                    reference=rule.duty_limit.cite(day),
                 ),
             ),
         )

@@ -26,6 +26,7 @@ from msgspec import Struct
 
 from clearance.domain.money import round_money
 from clearance.domain.packs import DutyLine, DutyTable, Preference, RulePack
+from clearance.domain.rounding import describe, round_to
 from clearance.domain.tariff import (
     AdValorem,
     Computed,
@@ -161,13 +162,30 @@ def _find(table: DutyTable, code: str, currency: str) -> Found | Ambiguous | Non
     return None
 
 
-def _goods(item: Item, value: LineValue, day: date, currency: str) -> Goods:
+def taxable_value(value: LineValue, pack: RulePack) -> Decimal:
+    """The customs value duty is computed on: rounded to a multiple where the law says so
+    (``statutory_rounding.duty.base``; Japan: truncated to JPY 1,000)."""
+    step = pack.statutory_rounding.duty if pack.statutory_rounding is not None else None
+    if step is None or step.base is None:
+        return value.customs_value
+    return round_to(value.customs_value, step.base, step.rule)
+
+
+def _value_text(value: LineValue, pack: RulePack) -> str:
+    """The customs value as a formula shows it (with its statutory rounding, if any)."""
+    step = pack.statutory_rounding.duty if pack.statutory_rounding is not None else None
+    if step is None or step.base is None:
+        return f"{value.customs_value:,}"
+    return describe(value.customs_value, step.base, step.rule)
+
+
+def _goods(item: Item, value: LineValue, day: date, pack: RulePack) -> Goods:
     return Goods(
-        customs_value=value.customs_value,
+        customs_value=taxable_value(value, pack),
         quantity=item.quantity,
         unit_weight_kg=item.unit_weight_kg,
         day=day,
-        currency=currency,
+        currency=pack.currency,
     )
 
 
@@ -364,14 +382,15 @@ def _ad_valorem(
     found: Found, rate: Decimal, value: LineValue, pack: RulePack, vat_class: str
 ) -> LineDuty:
     """A plain ad valorem MFN line without a preference claim (most lines: kept short)."""
-    amount = round_money(rate * value.customs_value, pack.currency, pack.rounding)
+    basis = taxable_value(value, pack)
+    amount = round_money(rate * basis, pack.currency, pack.rounding)
     charge = Charge(
         kind="duty",
         line_id=value.line_id,
         amount=amount,
-        basis=value.customs_value,
+        basis=basis,
         rate=found.mfn_text,
-        formula=f"{found.mfn_text} x customs value {value.customs_value:,}",
+        formula=f"{found.mfn_text} x customs value {_value_text(value, pack)}",
         reference=found.reference,
     )
     return LineDuty(amount=amount, rate=rate, charge=charge, vat_class=vat_class)
@@ -391,7 +410,7 @@ def line_duty(
         vat_class = looked_up.line.vat if looked_up.line is not None else ""
         if proof is None and isinstance(looked_up.mfn, AdValorem):  # the usual line
             return _ad_valorem(looked_up, looked_up.mfn.rate, value, pack, vat_class)
-    goods = _goods(item, value, day, pack.currency)
+    goods = _goods(item, value, day, pack)
     found = _locate(item, value.line_id, goods, pack, options, looked_up)
     if isinstance(found, Reason):
         return LineDuty(problem=found if item.hs_code is not None else None)
@@ -420,7 +439,7 @@ def line_duty(
         kind="duty",
         line_id=value.line_id,
         amount=amount,
-        basis=value.customs_value,
+        basis=goods.customs_value,
         rate=describe_form(applied.form),
         formula=formula,
         reference=applied.reference,

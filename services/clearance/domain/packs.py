@@ -43,6 +43,7 @@ from clearance.messages import ExciseCategory, RegistrationScheme, TransportMode
 
 __all__ = [
     "AggregationUnit",
+    "DatedValue",
     "DirectShipmentLimit",
     "DutyDeMinimis",
     "DutyLine",
@@ -50,7 +51,10 @@ __all__ = [
     "DutyTable",
     "ExclusionGroup",
     "FlatPerSubheading",
+    "GiftRelief",
+    "LocalPart",
     "Option",
+    "OriginExclusion",
     "PackError",
     "PackRegistry",
     "Parameter",
@@ -59,9 +63,11 @@ __all__ = [
     "ReducedRate",
     "ReducedRatePeriod",
     "RiskRules",
+    "RoundingStep",
     "RuleNotInForce",
     "RulePack",
     "ScreeningEntry",
+    "StatutoryRounding",
     "TaxClass",
     "TaxRules",
     "UnknownPack",
@@ -119,10 +125,29 @@ class _Strict(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, dic
     """Base of every pack Struct: unknown keys are errors, so typos never pass silently."""
 
 
-class Parameter(_Strict, frozen=True):
-    """A dated legal parameter: the value in force on a day is the latest on or before it."""
+class DatedValue(_Strict, frozen=True):
+    """One dated value that carries its own citation (a later instrument, or a reform's change):
+    ``values: {2025-02-11: {value: "2000000", reference: ..., source: ...}}``."""
 
-    values: dict[date, Decimal | None]
+    value: Decimal | None
+    reference: str
+    source: str
+    note: str = ""
+    status: PackStatus | None = None
+
+    @cached_property
+    def citation(self) -> str:
+        return f"{self.reference} <{self.source}>"
+
+
+class Parameter(_Strict, frozen=True):
+    """A dated legal parameter: the value in force on a day is the latest on or before it.
+
+    A dated value may be a ``DatedValue`` with its own reference; a reason then cites the
+    instrument of the value it applied (``cite(day)``), else the parameter's reference.
+    """
+
+    values: dict[date, Decimal | DatedValue | None]
     unit: str
     reference: str
     source: str
@@ -133,20 +158,53 @@ class Parameter(_Strict, frozen=True):
     def _days(self) -> list[date]:
         return sorted(self.values)
 
+    @cached_property
+    def _plain(self) -> list[Decimal | None]:
+        """The values in date order, without per-value citations (``at`` is on the hot path)."""
+        entries = [self.values[day] for day in self._days]
+        return [entry.value if isinstance(entry, DatedValue) else entry for entry in entries]
+
+    @cached_property
+    def _cited(self) -> list[DatedValue | None]:
+        """Per-value citations in date order; empty when no value carries its own."""
+        entries = [self.values[day] for day in self._days]
+        if not any(isinstance(entry, DatedValue) for entry in entries):
+            return []
+        return [entry if isinstance(entry, DatedValue) else None for entry in entries]
+
     def at(self, day: date) -> Decimal | None:
         """The value in force on ``day``; ``None`` before the first date or where set to null."""
-        days = self._days
-        index = bisect.bisect_right(days, day)
-        return self.values[days[index - 1]] if index else None
+        index = bisect.bisect_right(self._days, day)
+        return self._plain[index - 1] if index else None
+
+    def plain_values(self) -> dict[date, Decimal | None]:
+        """Every dated value, without per-value citations."""
+        return dict(zip(self._days, self._plain, strict=True))
 
     @cached_property
     def citation(self) -> str:
         """Reference and source for a Charge or Reason (built once per pack load)."""
         return f"{self.reference} <{self.source}>"
 
-    def cite(self) -> str:
-        """Reference and source for a Charge or Reason."""
-        return self.citation
+    def _own_citation(self, day: date) -> DatedValue | None:
+        cited = self._cited
+        if not cited:
+            return None
+        index = bisect.bisect_right(self._days, day)
+        return cited[index - 1] if index else None
+
+    def cite(self, day: date | None = None) -> str:
+        """Reference and source for a Charge or Reason: those of the value in force on ``day``
+        when it carries its own, else the parameter's."""
+        entry = self._own_citation(day) if day is not None else None
+        return entry.citation if entry is not None else self.citation
+
+    def reference_at(self, day: date) -> tuple[str, str]:
+        """(reference, source) of the value in force on ``day`` (for listings of a pack)."""
+        entry = self._own_citation(day)
+        return (
+            (entry.reference, entry.source) if entry is not None else (self.reference, self.source)
+        )
 
 
 class Option(_Strict, frozen=True):
@@ -173,6 +231,33 @@ class DirectShipmentLimit(_Strict, frozen=True):
         return seller_country in self.shipped_from and mode in self.transport_modes
 
 
+class OriginExclusion(_Strict, frozen=True):
+    """Goods of these origins lose a relief from ``since`` (until the day before ``until``):
+    US EO 14256 ended de minimis for products of China and Hong Kong from 2025-05-02."""
+
+    origins: list[CountryCode]
+    since: date
+    reference: str
+    source: str
+    until: date | None = None
+    note: str = ""
+
+    def applies(self, origin: str, day: date) -> bool:
+        """Whether goods of ``origin`` are excluded on ``day``."""
+        return (
+            origin in self.origins
+            and self.since <= day
+            and (self.until is None or day < self.until)
+        )
+
+
+class GiftRelief(_Strict, frozen=True):
+    """Relief for gifts between private persons (``order.is_gift``) up to a value."""
+
+    value_limit: Parameter
+    excluded_excise: list[ExciseCategory] = field(default_factory=list)
+
+
 class DutyDeMinimis(_Strict, frozen=True):
     """Duty relief: the value within ``value_limit``, or the duty within ``duty_limit``.
 
@@ -189,9 +274,11 @@ class DutyDeMinimis(_Strict, frozen=True):
     """Empty: any mode. Otherwise the relief needs ``transport.mode`` in this list."""
     excluded_excise: list[ExciseCategory] = field(default_factory=list)
     option: str | None = None
+    """Name of the pack option that switches this relief on; ``None``: always on."""
     direct_shipment: DirectShipmentLimit | None = None
     """A different ``value_limit`` by place of direct shipment and mode."""
-    """Name of the pack option that switches this relief on; ``None``: always on."""
+    excluded_origins: list[OriginExclusion] = field(default_factory=list)
+    """Origins whose goods lose the relief from a date (a parcel with such goods is dutiable)."""
 
 
 class DutyLine(_Strict, frozen=True):
@@ -307,6 +394,8 @@ class FlatPerSubheading(_Strict, frozen=True):
     value_ceiling: Parameter
     """Consignments with threshold value up to this pay the flat duty instead of the tariff."""
     digits: Annotated[int, Meta(ge=4, le=10)] = 6
+    distance_sales_only: bool = False
+    """Only goods sold at a distance (B2C): a gift between private persons is not a sale."""
 
 
 class DutyRules(_Strict, frozen=True):
@@ -316,6 +405,8 @@ class DutyRules(_Strict, frozen=True):
     de_minimis: DutyDeMinimis | None = None
     flat_per_subheading: FlatPerSubheading | None = None
     preferences: dict[Code, Preference] = field(default_factory=dict)
+    gift_relief: GiftRelief | None = None
+    """Duty relief for gifts between private persons (EU: EUR 45)."""
 
 
 class PointOfSaleScheme(_Strict, frozen=True):
@@ -326,10 +417,16 @@ class PointOfSaleScheme(_Strict, frozen=True):
     per: Literal["consignment", "item"] = "consignment"
     excluded_excise: list[ExciseCategory] = field(default_factory=list)
     number_pattern: str | None = None
+    """Regular expression the registration number must match (e.g. IOSS ``^IM\\d{10}$``)."""
     basis: ValuationBasis | None = None
     """The value compared with the ceiling, when not the pack's threshold value (Singapore's OVR
     tests the sales value, without transport, while its import relief tests CIF)."""
-    """Regular expression the registration number must match (e.g. IOSS ``^IM\\d{10}$``)."""
+    seller_liable: bool = False
+    """Within the ceiling the tax is the seller's (or marketplace's) liability, declared or not:
+    nothing is charged at the border for a sale (UK). Gifts and excluded excise goods are not
+    covered."""
+    border_tax_option: str | None = None
+    """Option that, when on, charges the tax at the border when the seller did not collect it."""
 
 
 class ExclusionGroup(_Strict, frozen=True):
@@ -377,6 +474,9 @@ class ReducedRate(_Strict, frozen=True):
     exclusion_groups: dict[str, ExclusionGroup] = field(default_factory=dict)
     excluded_excise: list[ExciseCategory] = field(default_factory=list)
     excluded_hs_prefixes: list[HsPrefix] = field(default_factory=list)
+    only_hs_prefixes: list[HsPrefix] | None = None
+    """``None``: every line not excluded; a list: only lines under these prefixes (Japan's
+    reduced rate for food)."""
 
     @cached_property
     def excluded_prefixes(self) -> tuple[str, ...]:
@@ -417,6 +517,19 @@ class ReducedRate(_Strict, frozen=True):
         )
 
 
+class LocalPart(_Strict, frozen=True):
+    """A second tax computed on the first one's amount, so the pack's rate is the first part
+    only: Japan's local consumption tax is 22/78 of the national consumption tax (7.8% + 2.2%)."""
+
+    name: str
+    national_name: str
+    numerator: Annotated[int, Meta(ge=0)]
+    denominator: Annotated[int, Meta(ge=1)]
+    reference: str
+    source: str
+    note: str = ""
+
+
 class TaxClass(_Strict, frozen=True):
     """A VAT class of the national tariff's ``vat`` column (Viet Nam: ``8/10``, ``10``, ...)."""
 
@@ -446,6 +559,31 @@ class TaxRules(_Strict, frozen=True):
     point_of_sale: PointOfSaleScheme | None = None
     tariff_classes: dict[str, TaxClass] = field(default_factory=dict)
     """The meaning of each value of the national tariff's ``vat`` column."""
+    gift_relief: GiftRelief | None = None
+    """Tax relief for gifts between private persons (UK: GBP 39)."""
+    local_part: LocalPart | None = None
+
+
+class RoundingStep(_Strict, frozen=True):
+    """Rounding the law applies beyond the currency's minor unit, with the pack's rule ``rule``:
+    the line's taxable ``base`` to a multiple, the line's amount as carried into the next base
+    (``line``: the duty into the tax base, the national tax into the local part), and the
+    consignment's ``total``."""
+
+    base: Decimal | None = None
+    line: Decimal | None = None
+    total: Decimal | None = None
+    rule: RoundingRule = "down"
+
+
+class StatutoryRounding(_Strict, frozen=True):
+    """Japan Customs FAQ 1111: taxable values truncated to JPY 1,000, duty and tax to JPY 100."""
+
+    reference: str
+    source: str
+    duty: RoundingStep = field(default_factory=RoundingStep)
+    tax: RoundingStep = field(default_factory=RoundingStep)
+    note: str = ""
 
 
 class Valuation(_Strict, frozen=True):
@@ -467,16 +605,34 @@ class Requirements(_Strict, frozen=True):
     reference: str = ""
 
 
+ScreeningKind = Literal["substance", "material", "animal", "product"]
+
+
 class ScreeningEntry(_Strict, frozen=True):
-    """Words (matched as whole normalised words) or HS prefixes that prohibit or restrict goods."""
+    """Goods a list prohibits or restricts, named by phrases (EN/VI) or HS prefixes.
+
+    ``kind`` says which readings are not the goods themselves (``clearance.domain.screening``):
+    a toy or print of an animal, a product or a picture, is not the animal; a faux or colour
+    use of a material is not the material; a depiction or a scent of a substance is not it.
+    """
 
     code: Code
     reference: str
     source: str
+    kind: ScreeningKind = "product"
     terms: list[str] = field(default_factory=list)
+    ambiguous_terms: list[str] = field(default_factory=list)
+    """Words with another everyday meaning ("ivory" is a colour, a "revolver" ruler revolves):
+    a hit only when the listing points to the goods (``evidence``, ``typical_articles``) or
+    the HS code does (``hs_prefixes``)."""
+    evidence: list[str] = field(default_factory=list)
+    """Words near an ambiguous term that point to the goods (``tusk``, ``carved``)."""
+    typical_articles: list[str] = field(default_factory=list)
+    """Articles classically made of the material (``bangle``): evidence near an ambiguous term
+    unless the listing states another material."""
     hs_prefixes: list[HsPrefix] = field(default_factory=list)
     except_phrases: list[str] = field(default_factory=list)
-    """Phrases that start like a term but are not it ("ivory colour")."""
+    """Phrases that contain a term but are not the goods ("glue gun", "bone china")."""
     note: str = ""
 
 
@@ -537,10 +693,16 @@ class RulePack(_Strict, frozen=True):
     valuation: Valuation
     duty: DutyRules
     tax: TaxRules
+    extends: str | None = None
+    """The id of the pack this one modifies (merged by ``merge_over_base`` before validation)."""
     rounding: RoundingRule = "half_up"
     exchange_rate_source: str = ""
     low_value_ceiling: Parameter | None = None
     """Above this threshold value the low-value route ends: ``formal_entry_required``."""
+    high_value_above: Parameter | None = None
+    """Above this threshold value a consignment is ``high_value`` (WCO IRG category 4): the
+    destination's simplified low-value declaration no longer applies."""
+    statutory_rounding: StatutoryRounding | None = None
     options: dict[str, Option] = field(default_factory=dict)
     requirements: Requirements = field(default_factory=Requirements)
     screening: Screening = field(default_factory=Screening)
@@ -598,6 +760,8 @@ def _duty_parameters(duty: DutyRules) -> Iterable[tuple[str, Parameter]]:
             yield "duty.de_minimis.annual_cap", duty.de_minimis.annual_cap
         if duty.de_minimis.direct_shipment is not None:
             yield "duty.de_minimis.direct_shipment", duty.de_minimis.direct_shipment.value_limit
+    if duty.gift_relief is not None:
+        yield "duty.gift_relief.value_limit", duty.gift_relief.value_limit
     if duty.flat_per_subheading is not None:
         yield "duty.flat_per_subheading.amount", duty.flat_per_subheading.amount
         yield "duty.flat_per_subheading.value_ceiling", duty.flat_per_subheading.value_ceiling
@@ -619,6 +783,8 @@ def _tax_parameters(tax: TaxRules) -> Iterable[tuple[str, Parameter]]:
         yield "tax.de_minimis_direct_shipment", tax.de_minimis_direct_shipment.value_limit
     if tax.point_of_sale is not None:
         yield "tax.point_of_sale.ceiling", tax.point_of_sale.ceiling
+    if tax.gift_relief is not None:
+        yield "tax.gift_relief.value_limit", tax.gift_relief.value_limit
 
 
 def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
@@ -627,6 +793,8 @@ def parameters_of(pack: RulePack) -> Iterable[tuple[str, Parameter]]:
     yield from _tax_parameters(pack.tax)
     if pack.low_value_ceiling is not None:
         yield "low_value_ceiling", pack.low_value_ceiling
+    if pack.high_value_above is not None:
+        yield "high_value_above", pack.high_value_above
 
 
 def _tables(pack: RulePack) -> list[tuple[str, DutyTable]]:
@@ -663,10 +831,13 @@ def _check_numbers(pack: RulePack, fail: _Fail) -> None:
     for key, parameter in parameters_of(pack):
         if not parameter.values:
             raise fail(f"{key}.values", "at least one dated value is required")
-        if any(value is not None and value < 0 for value in parameter.values.values()):
+        if any(value is not None and value < 0 for value in parameter.plain_values().values()):
             raise fail(f"{key}.values", "values must not be negative")
         if not parameter.reference.strip() or not parameter.source.strip():
             raise fail(key, "every parameter needs a reference and a source")
+        for day, entry in parameter.values.items():
+            if isinstance(entry, DatedValue) and not (entry.reference.strip() and entry.source):
+                raise fail(f"{key}.values.{day}", "a dated value needs a reference and a source")
 
 
 def _check_reduced_rate(pack: RulePack, fail: _Fail) -> None:
@@ -718,6 +889,10 @@ def _check(pack: RulePack, origin: str) -> None:
     option = pack.duty.de_minimis.option if pack.duty.de_minimis is not None else None
     if option is not None and option not in pack.options:
         raise fail("duty.de_minimis.option", f"unknown option {option!r}")
+    scheme = pack.tax.point_of_sale
+    border = scheme.border_tax_option if scheme is not None else None
+    if border is not None and border not in pack.options:
+        raise fail("tax.point_of_sale.border_tax_option", f"unknown option {border!r}")
     if pack.tax.standard_rate is None:
         missing = [c for c in pack.countries if c not in pack.tax.rates_by_country]
         if missing:
@@ -765,12 +940,91 @@ def _digest(pack: RulePack) -> str:
     return hashlib.sha256(msgspec.json.encode(content)).hexdigest()
 
 
-def load_pack_text(text: str | bytes, origin: str, read_file: ReadFile | None = None) -> RulePack:
+PackReader = Callable[[str], bytes | None]
+"""The ``pack.yaml`` text of the pack with this id, or ``None`` if there is none."""
+
+
+def _merge(base: object, override: object, path: str = "$", *, in_values: bool = False) -> object:
+    """``override`` over ``base``: mappings merge key by key, anything else is replaced.
+
+    A ``null`` in the override removes the inherited key (a key the base does not have is a
+    typo: ``PackError``), except among a parameter's ``values`` where ``null`` keeps its meaning
+    ("no longer applies from that day"); a dated value added there changes the parameter from
+    that day on, as an OpenFisca reform updates a baseline.
+    """
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return override
+    merged = dict(base)
+    for key, value in override.items():
+        where = f"{path}.{key}"
+        if value is None and not in_values:
+            if key not in merged:
+                raise PackError(f"{where}: null removes an inherited key, but the base has none")
+            del merged[key]
+        elif key in merged:
+            merged[key] = _merge(merged[key], value, where, in_values=key == "values")
+        else:
+            merged[key] = value
+    return merged
+
+
+def merge_over_base(
+    text: str | bytes, origin: str, read_pack: PackReader | None, seen: tuple[str, ...] = ()
+) -> dict[str, object] | None:
+    """The raw content of a pack that ``extends`` another, merged over its base (and the base
+    over its own base); ``None`` for a pack that extends nothing. Raises ``PackError``."""
+    if b"extends" not in (text.encode() if isinstance(text, str) else text):
+        return None  # most packs: decoded straight into the Structs
+    raw = _raw_yaml(text, origin)
+    base_id = raw.get("extends")
+    if base_id is None:
+        return None
+    if not isinstance(base_id, str):
+        raise PackError(f"{origin}: extends: expected the id of a pack, got {base_id!r}")
+    chain = (*seen, str(raw.get("id")))
+    if base_id in chain:
+        raise PackError(f"{origin}: extends: a cycle ({' -> '.join((*chain, base_id))})")
+    base_text = read_pack(base_id) if read_pack is not None else None
+    if base_text is None:
+        raise PackError(f"{origin}: extends: no pack {base_id!r} to extend")
+    base_origin = f"{origin} (extends {base_id})"
+    base = merge_over_base(base_text, base_origin, read_pack, chain)
+    try:
+        merged = _merge(base if base is not None else _raw_yaml(base_text, base_origin), raw)
+    except PackError as error:
+        raise PackError(f"{origin}: {error}") from error
+    assert isinstance(merged, dict)
+    return merged
+
+
+def _raw_yaml(text: str | bytes, origin: str) -> dict[str, object]:
+    try:
+        raw = msgspec.yaml.decode(text)
+    except msgspec.DecodeError as error:
+        raise PackError(f"{origin}: not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise PackError(f"{origin}: a pack is a mapping of keys")
+    return raw
+
+
+def load_pack_text(
+    text: str | bytes,
+    origin: str,
+    read_file: ReadFile | None = None,
+    read_pack: PackReader | None = None,
+) -> RulePack:
     """Decode, validate and digest one pack; raises ``PackError`` naming ``origin`` and the key.
 
-    ``read_file`` reads the files beside the pack (its national tariff), when it has any."""
+    A pack that ``extends`` another is merged over it first (``read_pack`` finds the base), so
+    validation and the digest see the whole, merged pack. ``read_file`` reads the files beside
+    the pack (its national tariff), when it has any.
+    """
+    merged = merge_over_base(text, origin, read_pack)
     try:
-        pack = msgspec.yaml.decode(text, type=RulePack)
+        if merged is None:
+            pack = msgspec.yaml.decode(text, type=RulePack)
+        else:
+            pack = msgspec.convert(merged, type=RulePack)
     except msgspec.ValidationError as error:
         raise PackError(f"{origin}: {error}") from error
     except msgspec.DecodeError as error:
@@ -780,15 +1034,30 @@ def load_pack_text(text: str | bytes, origin: str, read_file: ReadFile | None = 
     return msgspec.structs.replace(pack, digest=_digest(pack), source_file=origin)
 
 
-def _reader(folder: Traversable) -> ReadFile:
-    """Reads files of one pack folder (package data, like the YAML itself)."""
+def _reader(root: Traversable, pack_id: str, texts: Mapping[str, bytes]) -> ReadFile:
+    """Reads files of one pack folder (package data, like the YAML itself); a file a pack
+    inherits through ``extends`` is read from the folder of the pack that names it."""
 
     def read(name: str) -> bytes:
         if "/" in name or name.startswith("."):
             raise OSError(f"{name!r}: only a file beside pack.yaml")
-        return (folder / name).read_bytes()
+        candidate = root / pack_id / name
+        if candidate.is_file():
+            return candidate.read_bytes()
+        base = _extends_of(texts[pack_id], pack_id)
+        if base is None or base not in texts:
+            raise OSError(f"{name!r}: no such file beside packs/{pack_id}/pack.yaml")
+        return _reader(root, base, texts)(name)
 
     return read
+
+
+def _extends_of(text: bytes, pack_id: str) -> str | None:
+    """The id a pack's YAML ``extends``, if any (read without decoding the whole pack)."""
+    if b"extends" not in text:
+        return None
+    base = _raw_yaml(text, f"packs/{pack_id}/pack.yaml").get("extends")
+    return base if isinstance(base, str) else None
 
 
 class PackRegistry:
@@ -817,13 +1086,16 @@ class PackRegistry:
     def bundled(cls) -> PackRegistry:
         """Load every ``clearance/packs/*/pack.yaml`` shipped in the package."""
         root = importlib.resources.files(_PACKAGE)
-        packs = []
+        texts = {}
         for folder in sorted(root.iterdir(), key=lambda entry: entry.name):
             candidate = folder / "pack.yaml"
             if folder.is_dir() and candidate.is_file():
-                origin = f"packs/{folder.name}/pack.yaml"
-                packs.append(load_pack_text(candidate.read_bytes(), origin, _reader(folder)))
-        return cls(packs)
+                texts[folder.name] = candidate.read_bytes()
+        # a pack's folder is named by its id, so ``extends: vn`` reads packs/vn/pack.yaml
+        return cls(
+            load_pack_text(text, f"packs/{name}/pack.yaml", _reader(root, name, texts), texts.get)
+            for name, text in texts.items()
+        )
 
     @property
     def packs(self) -> list[RulePack]:

@@ -269,8 +269,8 @@ async def show_pack(
                 key=key,
                 value=parameter.at(day),
                 unit=parameter.unit,
-                reference=parameter.reference,
-                source=parameter.source,
+                reference=parameter.reference_at(day)[0],
+                source=parameter.reference_at(day)[1],
                 note=parameter.note.strip(),
             )
             for key, parameter in parameters_of(pack)

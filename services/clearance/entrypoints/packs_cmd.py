@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             if "UNVERIFIED" in parameter.note or "DISPUTED" in parameter.note
             else ""
         )
-        print(f"  {key} = {shown}{flag}\n      {parameter.reference}")
+        print(f"  {key} = {shown}{flag}\n      {parameter.reference_at(day)[0]}")
     for name, option in pack.options.items():
         print(f"  option {name} = {option.default}: {option.description.strip()}")
         if option.note:
