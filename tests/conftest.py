@@ -63,7 +63,7 @@ def unique_name() -> str:
 def shared_data() -> Path:
     """``../shared/data`` (public reference data; never copied into the repository)."""
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"reference data not found at {SHARED_DATA}: clone beside shared/")
+        pytest.skip(f"../shared/data absent: reference data not found at {SHARED_DATA}")
     return SHARED_DATA
 
 

@@ -30,7 +30,7 @@ from clearance.devtools.hs_labelled import LabelledRow, read_labelled
 from clearance.devtools.hs_sources import nomenclature, passages
 from clearance.domain.hs.classifier import HsClassifier
 from clearance.domain.hs.model import HsModel, Params, Space
-from clearance.domain.hs.text import terms
+from clearance.domain.hs.text import query_terms, terms
 
 __all__ = [
     "LABELLED_SETS",
@@ -62,18 +62,20 @@ LABELLED_SETS = (
 
 #: Found by ``clearance hs build --tune`` (5-fold cross-validation over the three labelled halves).
 TUNED = Params(
-    heading=0.5,
-    chapter=0.3,
+    heading=0.6,
+    chapter=0.5,
     vocabulary=0.3,
-    examples=1.0,
-    example_heading=0.5,
+    examples=2.0,
+    example_heading=1.0,
     neighbours=10,
     neighbour_power=2.0,
     temperature=0.05,
 )
 
 
-def _unit_vectors(documents: Sequence[Counter[str]]) -> tuple[dict[str, float], list[dict[str, float]]]:
+def _unit_vectors(
+    documents: Sequence[Counter[str]],
+) -> tuple[dict[str, float], list[dict[str, float]]]:
     """Sublinear TF-IDF, each document scaled to unit length."""
     frequency: Counter[str] = Counter()
     for document in documents:
@@ -98,8 +100,8 @@ def _space(
     """Postings of the space; ``most`` keeps only each key's heaviest terms (0: all)."""
     postings: defaultdict[str, list[int]] = defaultdict(list)
     for key, vector in enumerate(vectors):
-        kept = sorted(vector.items(), key=lambda item: (-item[1], item[0]))
-        for term, weight in sorted(kept[:most] if most else kept):
+        heaviest = sorted(vector.items(), key=lambda item: (-item[1], item[0]))
+        for term, weight in sorted(heaviest[:most] if most else heaviest):
             quantised = round(weight * 1000)
             if quantised >= PRUNE_BELOW:
                 postings[term].extend((key, quantised))
@@ -111,9 +113,11 @@ def _grouped(
     codes: list[str], vectors: list[dict[str, float]], digits: int
 ) -> tuple[list[str], list[dict[str, float]]]:
     """Headings (4) or chapters (2): the sum of their subheadings' vectors, rescaled."""
-    sums: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    sums: defaultdict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
     for code, vector in zip(codes, vectors, strict=True):
-        sums[code[:digits]].update(vector)
+        total = sums[code[:digits]]
+        for term, weight in vector.items():
+            total[term] += weight
     keys = sorted(sums)
     return keys, [_normalised(dict(sums[key])) for key in keys]
 
@@ -121,16 +125,16 @@ def _grouped(
 def subheading_documents(data: Path, codes: list[str]) -> list[Counter[str]]:
     """Per subheading: each line's own terms count 1, its heading's and chapter's 0.3."""
     position = {code: i for i, code in enumerate(codes)}
-    documents: list[Counter[str]] = [Counter() for _ in codes]
+    documents: list[Counter[str]] = [Counter() for _ in codes]  # float counts
     for passage in passages(data):
         index = position.get(passage.hs6)
         if index is None:
             continue  # a code of an older HS edition that HS 2022 no longer has
         document = documents[index]
         for term in set(terms(passage.own)):
-            document[term] += 1.0
+            document[term] += 1
         for term in set(terms(passage.context)):
-            document[term] += CONTEXT_WEIGHT
+            document[term] += CONTEXT_WEIGHT  # type: ignore[assignment]
     return documents
 
 
@@ -149,7 +153,12 @@ def labelled_rows(data: Path) -> list[LabelledRow]:
     return [row for name in LABELLED_SETS for row in read_labelled(data / name)]
 
 
-def _query(row: LabelledRow) -> Counter[str]:
+def _query(row: LabelledRow) -> dict[str, int]:
+    """What the classifier reads of a row (as ``HsClassifier.suggest`` does)."""
+    return query_terms(f"{row.text} | {row.category}" if row.category else row.text)
+
+
+def _example(row: LabelledRow) -> Counter[str]:
     return Counter(terms(f"{row.text} | {row.category}" if row.category else row.text))
 
 
@@ -163,7 +172,7 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
     vocabulary_keys, vocabulary_docs = vocabulary_documents(VOCABULARY)
     vocabulary_idf, vocabulary_vectors = _unit_vectors(vocabulary_docs)
     rows = [row for row in labelled_rows(data) if any(c in names for c in row.codes)]
-    example_idf, example_vectors = _unit_vectors([_query(row) for row in rows])
+    example_idf, example_vectors = _unit_vectors([_example(row) for row in rows])
     position = {code: i for i, code in enumerate(codes)}
     model = HsModel(
         version=MODEL_VERSION,
@@ -281,7 +290,7 @@ def tune(data: Path) -> tuple[Params, float]:
     rows = labelled_rows(data)
     sets = {name: [r for r in rows if r.id.startswith(prefix)] for name, prefix in _PREFIXES}
     best: tuple[float, Params] = (-1.0, TUNED)
-    grid = itertools.product((0.3, 0.6), (0.2, 0.5), (0.2, 0.4), (1.0, 2.0), (0.0, 0.5))
+    grid = itertools.product((0.6, 1.0), (0.5, 1.0), (0.1, 0.2), (2.0, 4.0), (0.5, 1.0))
     for heading, chapter, vocabulary, examples, example_heading in grid:
         params = msgspec.structs.replace(
             TUNED,

@@ -12,6 +12,7 @@ not contain (the held-back halves) are scored the same way either way.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,9 +67,7 @@ class Report:
         return out
 
 
-def _report(
-    mode: str, scored: Sequence[tuple[LabelledRow, list[tuple[str, float]]]]
-) -> Report:
+def _report(mode: str, scored: Sequence[tuple[LabelledRow, list[tuple[str, float]]]]) -> Report:
     count = len(scored) or 1
 
     def share(hit: Any) -> float:
@@ -89,7 +88,7 @@ def _calibration(
     scored: Sequence[tuple[LabelledRow, list[tuple[str, float]]]],
 ) -> list[dict[str, Any]]:
     table = []
-    for low, high in zip(BANDS, BANDS[1:], strict=False):
+    for low, high in itertools.pairwise(BANDS):
         band = [
             (ranked[0][1], ranked[0][0] in row.codes)
             for row, ranked in scored

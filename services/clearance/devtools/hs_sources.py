@@ -10,7 +10,6 @@ to the six-digit subheading (HS 2022) they belong to. Exclusion clauses ("(excl.
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -45,7 +44,8 @@ def nomenclature(data: Path) -> dict[str, tuple[str, str]]:
     """HS 2022 code (2, 4 or 6 digits) -> (description, parent code)."""
     path = data / "hs2022" / "harmonized-system.csv"
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return {row["hscode"]: (row["description"], row["parent"]) for row in csv.DictReader(handle)}
+        rows = list(csv.DictReader(handle))
+    return {row["hscode"]: (row["description"], row["parent"]) for row in rows}
 
 
 def hs2022(data: Path) -> Iterator[Passage]:

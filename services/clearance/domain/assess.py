@@ -15,6 +15,7 @@ from typing import Final
 import msgspec
 
 from clearance.domain.aggregation import aggregation_keys
+from clearance.domain.classification import classify_items
 from clearance.domain.context import Assessment, AssessmentContext, Contribution
 from clearance.domain.deminimis import duty_relief
 from clearance.domain.duty import (
@@ -266,10 +267,12 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     """Assess one consignment under ``context.pack``: the decision and the totals to update."""
     pack = context.pack
     day = assessment_date(order, pack)
+    classified = classify_items(order, pack, context.classifier)
+    order = classified.order  # items without a code carry the suggested one, if confident
     problems = data_problems(order, pack)
     hits = screen_items(order.items, pack)
     requested: list[Status] = []
-    reasons: list[Reason] = [*_screening_reasons(hits), *problems]
+    reasons: list[Reason] = [*classified.reasons, *_screening_reasons(hits), *problems]
     kinds = {hit.kind for hit in hits}
     if "prohibited" in kinds:
         requested.append("refuse")
@@ -285,7 +288,15 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
             exchange_rate = context.rates.lookup(order.currency, pack.currency, day)
             rate = exchange_rate.rate
         except MissingExchangeRate as missing:
-            return _without_rate(order, context, day, reasons, requested, hits, problems, missing)
+            return _without_rate(
+                order,
+                context,
+                day,
+                reasons,
+                requested,
+                (hits, problems, classified.signals),
+                missing,
+            )
 
     value = value_consignment(order, pack, rate)
     zero = money_zero(pack.currency)  # sums start here so "0" reads "0.00" in EUR
@@ -328,7 +339,7 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     )
     total_due = duty_total + tax_total + excise_total + fees_total
     requested.append("release_on_payment" if total_due > 0 else "release")
-    risk = assess_risk(order, context, value, day, hits, problems)
+    risk = assess_risk(order, context, value, day, hits, problems, classified.signals)
     reasons.extend(_risk_reasons(risk, context.pack))
     requested.extend(_risk_hold(risk))
     status = decide_status(requested)
@@ -425,11 +436,13 @@ def _without_rate(
     day: date,
     reasons: list[Reason],
     requested: list[Status],
-    hits: Sequence[ScreeningHit],
-    problems: Sequence[Reason],
+    found: tuple[Sequence[ScreeningHit], Sequence[Reason], Sequence[str]],
     missing: MissingExchangeRate,
 ) -> Assessment:
-    """No rate to convert with: hold the parcel rather than guess an amount."""
+    """No rate to convert with: hold the parcel rather than guess an amount.
+
+    ``found``: the screening hits, data problems and classification signals already known."""
+    hits, problems, signals = found
     reasons.append(Reason(code="EXCHANGE_RATE_UNAVAILABLE", message=str(missing)))
     zero = money_zero(context.pack.currency)
     lines = [
@@ -445,7 +458,7 @@ def _without_rate(
         )
         for position, item in enumerate(order.items, start=1)
     ]
-    risk = assess_risk(order, context, None, day, hits, problems)
+    risk = assess_risk(order, context, None, day, hits, problems, signals)
     decision = _decision(
         order,
         context,

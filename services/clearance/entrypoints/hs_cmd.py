@@ -22,9 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """The three actions and their options."""
     actions = parser.add_subparsers(dest="action", required=True)
     build = actions.add_parser("build", help="build the classifier's model from ../shared/data")
-    build.add_argument(
-        "--source", type=Path, default=DEFAULT_SOURCE, help="the shared data folder"
-    )
+    build.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="the shared data folder")
     build.add_argument("--out", type=Path, default=None, help="model file (default: the package)")
     build.add_argument(
         "--tune", action="store_true", help="search the space weights by cross-validation first"

@@ -8,17 +8,18 @@ scored and ``clearance.devtools.hs_build`` for how the model is made.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.resources
 import math
-from collections import Counter, OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 
 import msgspec
 from msgspec import Struct
 
 from clearance.domain.hs.model import HsModel, Params
-from clearance.domain.hs.text import terms, words
+from clearance.domain.hs.text import query_terms, words
 
 __all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier"]
 
@@ -81,11 +82,9 @@ class HsClassifier:
         return found[:limit]
 
     def _suggest(self, text: str, limit: int) -> tuple[HsSuggestion, ...]:
-        ranked = self.rank(Counter(terms(text)), limit)
+        ranked = self.rank(query_terms(text), limit)
         return tuple(
-            HsSuggestion(
-                hs_code=code, confidence=confidence, description=self.description(code)
-            )
+            HsSuggestion(hs_code=code, confidence=confidence, description=self.description(code))
             for code, confidence in ranked
         )
 
@@ -171,7 +170,9 @@ def calibrated(probability: float, p: Params) -> float:
     return round(value, 3)
 
 
+@functools.cache
 def bundled_classifier() -> HsClassifier:
-    """The classifier shipped in this package (``clearance hs build`` writes it)."""
+    """The classifier shipped in this package (``clearance hs build`` writes it), loaded once
+    per process and shared (its only state is the cache of suggestions)."""
     resource = importlib.resources.files("clearance.domain.hs") / _RESOURCE
     return HsClassifier.from_bytes(resource.read_bytes())

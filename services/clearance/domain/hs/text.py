@@ -9,11 +9,12 @@ nothing about the goods (``other``, ``loai khac``, ``new``, ``hot sale``) are dr
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from typing import Final
 
-__all__ = ["fold", "terms", "words"]
+__all__ = ["fold", "query_terms", "terms", "words"]
 
 #: Function words and tariff or listing boilerplate, English and (folded) Vietnamese.
 STOPWORDS: Final = frozenset(
@@ -26,7 +27,7 @@ STOPWORDS: Final = frozenset(
     pcs pc piece pieces lot lots set sets pack packs size sizes color colors colour colours
     wholesale retail brand brands original genuine item items product products cm mm inch
     va cac hoac duoc nhung khong loai khac
-    """.split()
+    """.split()  # noqa: SIM905 (a list of words reads better as text)
 )
 
 #: Vietnamese function words, recognised with their diacritics only (folded, ``cho`` is also
@@ -35,7 +36,7 @@ VIETNAMESE_STOPWORDS: Final = frozenset(
     """
     của và cho hoặc có được đã chưa là từ trong với những một này đó không theo dùng sử để trên
     dưới hay về ra vào các loại khác bằng như khi thì mà nên đến hàng gồm
-    """.split()
+    """.split()  # noqa: SIM905 (a list of words reads better as text)
 )
 
 #: American spellings and variants -> the form the index uses.
@@ -101,5 +102,25 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Words and adjacent word pairs (``mobile_phone``, ``thuc_pham``): what is indexed."""
     found = words(text)
-    pairs = [f"{first}_{second}" for first, second in zip(found, found[1:], strict=False)]
+    pairs = [f"{first}_{second}" for first, second in itertools.pairwise(found)]
     return found + pairs
+
+
+_SEGMENT: Final = re.compile(r"[|,;/()\[\]]+|\s-\s")
+HEAD_WEIGHT: Final = 2
+
+
+def query_terms(text: str) -> dict[str, int]:
+    """Term counts of a description, the head noun of each English phrase counted
+    ``HEAD_WEIGHT`` times: in "coffee mug" or "hot water bottle" the goods are the last word,
+    not the first (a Vietnamese phrase names them first: "cốc cà phê", so it is left as is)."""
+    counts: dict[str, int] = {}
+    for term in terms(text):
+        counts[term] = counts.get(term, 0) + 1
+    for segment in _SEGMENT.split(text):
+        if not segment.isascii():
+            continue
+        found = words(segment)
+        if found:
+            counts[found[-1]] = counts.get(found[-1], 0) + HEAD_WEIGHT - 1
+    return counts
