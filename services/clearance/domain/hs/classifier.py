@@ -72,14 +72,20 @@ class HsClassifier:
     ) -> tuple[HsSuggestion, ...]:
         """The best ``limit`` subheadings (at most 5), best first; none for an empty text."""
         text = f"{description} | {category}" if category else description
-        key = " ".join(words(text))
-        found = self._cache.get(key)
+        found = self._cache.get(text)  # the same text again: no normalising at all
         if found is None:
-            found = self._suggest(text, 5)
-            self._cache[key] = found
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            key = " ".join(words(text))  # differently typed, same words: scored once
+            found = self._cache.get(key)
+            if found is None:
+                found = self._suggest(text, 5)
+                self._remember(key, found)
+            self._remember(text, found)
         return found[:limit]
+
+    def _remember(self, key: str, found: tuple[HsSuggestion, ...]) -> None:
+        self._cache[key] = found
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     def _suggest(self, text: str, limit: int) -> tuple[HsSuggestion, ...]:
         ranked = self.rank(query_terms(text), limit)
