@@ -19,6 +19,7 @@ from clearance.domain.aggregation import aggregation_keys
 from clearance.domain.assess import assess
 from clearance.domain.context import Assessment, AssessmentContext, SellerHistory
 from clearance.domain.fx import ExchangeRates
+from clearance.domain.hs import HsClassifier, bundled_classifier
 from clearance.domain.packs import PackRegistry, RulePack
 from clearance.messages import OrderAmended, OrderPlaced
 
@@ -60,10 +61,12 @@ class Assessor:
         identity_key: str,
         packs: PackRegistry | None = None,
         rates: ExchangeRates | None = None,
+        classifier: HsClassifier | None = None,
     ) -> None:
         self.identity_key = identity_key
         self.packs = packs if packs is not None else PackRegistry.bundled()
         self.rates = rates if rates is not None else bundled_rates()
+        self.classifier = classifier if classifier is not None else bundled_classifier()
 
     def pack_for(self, order: Order, pack_id: str | None = None) -> RulePack:
         """The pack in force for the order's destination (or ``pack_id``); raises if unsupported."""
@@ -104,5 +107,6 @@ class Assessor:
             consignee_ref=ref or consignee_ref(order, self.identity_key),
             totals=totals or {},
             history=history or SellerHistory(),
+            classifier=self.classifier,
         )
         return assess(order, context)

@@ -29,13 +29,23 @@ def record_fault(error: BaseException) -> DeadLetterCode | None:
     operating-system error, is about the world. A plain Python error raised while planning or
     encoding an order (a bug meeting an unusual order) is about that order.
     """
-    if isinstance(error, asyncpg.DataError | OverflowError):  # OverflowError: asyncpg's codecs
-        return "UNSTORABLE_VALUE"
-    if isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError | KafkaError | OSError):
+    if isinstance(error, asyncpg.DataError | _ClientDataError | OverflowError):
+        return "UNSTORABLE_VALUE"  # the server's class 22, or asyncpg refusing to encode a value
+    if isinstance(error, KafkaError | OSError) or _from_asyncpg(error):
         return None
     if isinstance(error, TimeoutError | asyncio.CancelledError):
         return None
     return "ENGINE_ERROR"
+
+
+#: asyncpg's own refusal of a value it cannot encode for a query (not a server error).
+_ClientDataError = asyncpg.exceptions._base.DataError
+
+
+def _from_asyncpg(error: BaseException) -> bool:
+    """Any other error of the database client (server errors, a lost connection, its internal
+    state after one): about the world, not the record."""
+    return type(error).__module__.startswith("asyncpg")
 
 
 class Backoff:

@@ -4,8 +4,10 @@ The dataset (CC BY 4.0; Chen, D., UCI Machine Learning Repository) holds a UK gi
 invoices of 2009-2011: one row per invoice line with a description, a quantity, a GBP price, a
 customer and a country, and no HS codes, weights or shipping. Each cross-border invoice becomes one
 parcel: destination from the customer's country, prices in GBP, the seller in GB. What the data
-does not say stays unsaid: no HS code unless the suggester is confident, no consignee identity;
-the engine then asks for what is missing (``needs_information``) instead of guessing.
+does not say stays unsaid: no HS code, no consignee identity. The engine classifies an item
+without a code itself and says so in the decision (``HS_CODE_SUGGESTED``) when it is confident
+enough, or asks for the code (``needs_information``); a code the importer had guessed would pass
+for a declared one, and the decision could no longer tell the two apart.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
-
-from clearance.hs import HsIndex
 
 __all__ = ["COUNTRIES", "ImportReport", "online_retail_events"]
 
@@ -50,19 +50,15 @@ class ImportReport:
     invoices: int = 0
     events: int = 0
     items: int = 0
-    items_classified: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     destinations: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         """For ``--json`` and the command's summary."""
-        share = self.items_classified / self.items if self.items else 0.0
         return {
             "invoices": self.invoices,
             "events": self.events,
             "items": self.items,
-            "items_classified": self.items_classified,
-            "classified_share": round(share, 3),
             "skipped": dict(self.skipped),
             "destinations": dict(self.destinations.most_common()),
         }
@@ -101,9 +97,7 @@ def _invoices(rows: Iterable[dict[str, str]]) -> Iterator[list[dict[str, str]]]:
         yield current
 
 
-def _item(
-    row: dict[str, str], index: HsIndex | None, min_confidence: float
-) -> dict[str, Any] | None:
+def _item(row: dict[str, str]) -> dict[str, Any] | None:
     try:
         quantity, price = int(row["quantity"]), Decimal(row["price"])
     except (ValueError, InvalidOperation):
@@ -118,18 +112,12 @@ def _item(
     }
     if row["stock_code"]:
         item["sku"] = row["stock_code"][:64]
-    if index is not None:
-        suggestion = index.best(row["description"])
-        if suggestion is not None and suggestion.confidence >= min_confidence:
-            item["hs_code"] = suggestion.hs_code
     return item
 
 
 def online_retail_events(
     path: Path,
     *,
-    hs_index: HsIndex | None = None,
-    min_confidence: float = 0.4,
     as_of: date | None = None,
     limit: int | None = None,
     report: ImportReport | None = None,
@@ -156,7 +144,7 @@ def online_retail_events(
         if country == "GB":
             report.skipped["domestic_gb"] += 1
             continue
-        items = [_item(row, hs_index, min_confidence) for row in lines]
+        items = [_item(row) for row in lines]
         kept = [item for item in items if item is not None]
         report.skipped["line_without_positive_quantity_or_price"] += len(items) - len(kept)
         if not kept:
@@ -164,7 +152,6 @@ def online_retail_events(
             continue
         kept = kept[:200]  # the contract's limit; the largest invoices have more lines
         report.items += len(kept)
-        report.items_classified += sum(1 for item in kept if "hs_code" in item)
         report.destinations[country] += 1
         report.events += 1
         customer = first["customer"].split(".")[0] or f"guest-{first['invoice']}"

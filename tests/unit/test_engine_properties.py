@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from clearance.domain.assess import assess
 from clearance.domain.context import AssessmentContext
 from clearance.domain.fx import ExchangeRates, RateRow
+from clearance.domain.hs import bundled_classifier
 from clearance.domain.money import minor_units
 from clearance.domain.packs import PackRegistry
 from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision, OrderPlaced
 
 REGISTRY = PackRegistry.bundled()
+CLASSIFIER = bundled_classifier()
 RATES = ExchangeRates(
     [
         RateRow(day=dt.date(2024, 1, 1), from_="USD", to="VND", rate=Decimal(25000), source="t"),
@@ -27,6 +29,17 @@ RATES = ExchangeRates(
 )
 VN_CODES = ["85183020", "33049930", "85171300", "62064000", "94052190", "33030000"]
 EU_CODES = ["610910", "620610", "620620", "640399", "950300", "420221", "851830"]
+
+
+DESCRIPTIONS = [
+    "Gift item",
+    "Ivory-coloured scarf",
+    "Lamp",
+    "Wireless bluetooth earphones",
+    "Tai nghe không dây",
+    "ao thun nam cotton",
+    "toy",
+]
 
 
 @st.composite
@@ -39,11 +52,11 @@ def orders(draw: st.DrawFn) -> dict[str, Any]:
     price = st.integers(0, 3_000_000 if not cents else 40_000)
     items = [
         {
-            "description": draw(st.sampled_from(["Gift item", "Ivory-coloured scarf", "Lamp"])),
+            "description": draw(st.sampled_from(DESCRIPTIONS)),
             "quantity": draw(st.integers(1, 5)),
             "unit_price": str(Decimal(draw(price)) / (100 if cents else 1)),
             "origin_country": draw(st.sampled_from(["CN", "TH", "ID", "KR"])),
-            "hs_code": draw(st.sampled_from(codes)),
+            "hs_code": draw(st.sampled_from([*codes, None])),  # None: the classifier suggests
             "excise_category": draw(st.sampled_from(["none", "none", "none", "alcohol"])),
         }
         for _ in range(draw(st.integers(1, 4)))
@@ -89,6 +102,7 @@ def decide(raw: dict[str, Any], totals: dict[str, Decimal] | None = None) -> Cle
         totals=totals or {},
         pack=REGISTRY.for_destination(order.destination_country),
         rates=RATES,
+        classifier=CLASSIFIER,
     )
     return assess(order, context).decision
 

@@ -1,1 +1,2 @@
-"""Developer tooling: importers and builders of data from public sources (not used at runtime)."""
+"""Tooling around the product: importers, builders and evaluators of data from ``../shared``
+(not imported by the runtime)."""

@@ -15,6 +15,7 @@ from typing import Final
 import msgspec
 
 from clearance.domain.aggregation import aggregation_keys
+from clearance.domain.classification import classify_items
 from clearance.domain.context import Assessment, AssessmentContext, Contribution
 from clearance.domain.deminimis import duty_relief, gift_relief
 from clearance.domain.duty import LineDuty, flat_per_subheading_charges, line_duty
@@ -343,15 +344,23 @@ def _tax(
 
 
 class _Controls(msgspec.Struct, frozen=True, kw_only=True):
-    """What screening and the data checks found, before any amount is computed."""
+    """What classification, screening and the data checks found, before any amount is computed.
 
+    ``order`` is the order as assessed: items without a code carry the classifier's suggestion
+    where it is confident enough (``HS_CODE_SUGGESTED``)."""
+
+    order: Order
     hits: tuple[ScreeningHit, ...]
     problems: tuple[Reason, ...]
+    signals: tuple[str, ...]
     reasons: tuple[Reason, ...]
     requested: tuple[Status, ...]
 
 
-def _controls(order: Order, pack: RulePack) -> _Controls:
+def _controls(order: Order, context: AssessmentContext) -> _Controls:
+    pack = context.pack
+    classified = classify_items(order, pack, context.classifier)
+    order = classified.order
     problems = tuple(data_problems(order, pack))
     hits = tuple(screen_items(order.items, pack))
     requested: list[Status] = []
@@ -363,9 +372,11 @@ def _controls(order: Order, pack: RulePack) -> _Controls:
     if problems:
         requested.append("needs_information")
     return _Controls(
+        order=order,
         hits=hits,
         problems=problems,
-        reasons=(*_screening_reasons(hits), *problems),
+        signals=tuple(classified.signals),
+        reasons=(*classified.reasons, *_screening_reasons(hits), *problems),
         requested=tuple(requested),
     )
 
@@ -377,16 +388,16 @@ def assess(order: Order, context: AssessmentContext) -> Assessment:
     held decision that names what is missing, instead of an amount guessed or an error.
     """
     day = assessment_date(order, context.pack)
-    controls = _controls(order, context.pack)
+    controls = _controls(order, context)
     try:
-        return _assess_amounts(order, context, day, controls)
+        return _assess_amounts(controls.order, context, day, controls)
     except MissingExchangeRate as missing:
         gap = Reason(code="EXCHANGE_RATE_UNAVAILABLE", message=str(missing))
     except RuleNotInForce as not_in_force:
         gap = Reason(
             code=not_in_force.code, message=str(not_in_force), reference=not_in_force.citation
         )
-    return _unassessed(order, context, day, controls, gap)
+    return _unassessed(controls.order, context, day, controls, gap)
 
 
 def _assess_amounts(
@@ -437,7 +448,7 @@ def _assess_amounts(
     )
     total_due = duty_total + tax_total + excise_total + fees_total
     requested.append("release_on_payment" if total_due > 0 else "release")
-    risk = assess_risk(order, context, value, day, hits, problems)
+    risk = assess_risk(order, context, value, day, hits, problems, controls.signals)
     reasons.extend(_risk_reasons(risk, context.pack))
     requested.extend(_risk_hold(risk))
     status = decide_status(requested)
@@ -547,7 +558,9 @@ def _unassessed(
         )
         for position, item in enumerate(order.items, start=1)
     ]
-    risk = assess_risk(order, context, None, day, controls.hits, controls.problems)
+    risk = assess_risk(
+        order, context, None, day, controls.hits, controls.problems, controls.signals
+    )
     decision = _decision(
         order,
         context,

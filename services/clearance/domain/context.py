@@ -22,6 +22,7 @@ from decimal import Decimal
 from msgspec import Struct, field
 
 from clearance.domain.fx import ExchangeRates
+from clearance.domain.hs import HsClassifier
 from clearance.domain.packs import RulePack
 from clearance.messages import ClearanceDecision
 
@@ -57,6 +58,9 @@ class AssessmentContext(Struct, frozen=True, kw_only=True):
     """Exchange rates; the most recent on or before the assessment date is used."""
     options: Mapping[str, bool] = field(default_factory=dict)
     """Overrides of the pack's named options (what-if runs); empty = the pack defaults."""
+    classifier: HsClassifier | None = None
+    """The HS classifier (loaded once, like the packs); None: no code is suggested or
+    questioned."""
 
 
 class Contribution(Struct, frozen=True, kw_only=True):

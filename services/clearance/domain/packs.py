@@ -347,6 +347,17 @@ class DutyTable(_Strict, frozen=True):
         """Reference and source of the table (built once per pack load)."""
         return f"{self.reference} <{self.source}>"
 
+    @cached_property
+    def _sorted_codes(self) -> list[str]:
+        return sorted(self._by_prefix)
+
+    def lines_under(self, prefix: str) -> list[DutyLine]:
+        """The lines whose code starts with ``prefix`` (the national lines of a subheading)."""
+        codes = self._sorted_codes
+        start = bisect.bisect_left(codes, prefix)
+        end = bisect.bisect_left(codes, prefix + "\x7f")
+        return [self._by_prefix[code] for code in codes[start:end]]
+
     def find(self, hs_code: str) -> DutyLine | None:
         """The most specific line whose prefix starts ``hs_code``, or ``None``."""
         by_prefix = self._by_prefix
@@ -601,6 +612,9 @@ class Requirements(_Strict, frozen=True):
 
     hs_code: bool = True
     hs_code_min_digits: Annotated[int, Meta(ge=6, le=10)] = 6
+    suggested_hs_code_min_confidence: Annotated[float, Meta(ge=0, le=1)] | None = None
+    """An item without a code takes the classifier's suggestion from this confidence on
+    (``HS_CODE_SUGGESTED``); below it, or when ``None``, the parcel needs the code."""
     consignee_identity: bool = False
     reference: str = ""
 
@@ -668,6 +682,9 @@ class RiskRules(_Strict, frozen=True):
     high_risk_origins: list[CountryCode] = field(default_factory=list)
     aeo_discount: Annotated[int, Meta(ge=0, le=100)] = 30
     """Points taken off the score for a trusted seller (``aeo``)."""
+    hs_mismatch_min_confidence: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    """A declared code is ``HS_CODE_MISMATCH`` when the classifier is at least this confident of
+    another chapter and none of its five candidates is in the declared heading."""
     note: str = ""
 
 

@@ -69,6 +69,7 @@ def _signals(
     day: date,
     hits: Sequence[ScreeningHit],
     problems: Sequence[Reason],
+    raised: Sequence[str],
 ) -> list[str]:
     pack, history = context.pack, context.history
     signals = [
@@ -76,6 +77,7 @@ def _signals(
         for hit in hits
     ]
     signals.extend(problem.code for problem in problems)
+    signals.extend(raised)
     if value is not None and _undervalued(order, pack, value):
         signals.append("UNDERVALUATION_SUSPECTED")
     if value is not None and _just_under_relief(order, pack, value, day):
@@ -110,10 +112,12 @@ def assess_risk(
     day: date,
     hits: Sequence[ScreeningHit],
     problems: Sequence[Reason],
+    raised: Sequence[str] = (),
 ) -> RiskAssessment:
-    """Signals, score and channel of one parcel."""
+    """Signals, score and channel of one parcel; ``raised``: signals found before (e.g.
+    ``HS_CODE_MISMATCH`` by the classification)."""
     pack = context.pack
-    signals = _signals(order, context, value, day, hits, problems)
+    signals = _signals(order, context, value, day, hits, problems, raised)
     score = sum([pack.risk_weights.get(signal, 0) for signal in signals])
     if order.seller.aeo:
         score -= pack.risk.aeo_discount

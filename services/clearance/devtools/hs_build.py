@@ -1,0 +1,318 @@
+"""``clearance hs build``: the HS classifier's model from the tariff texts and labelled sets.
+
+Inputs (all under ``../shared/data``, README sections 1.1-1.8 and 7): the HS 2022 nomenclature,
+the US HTS 2026, Viet Nam's AHTN 2026 (English and Vietnamese), the EU CN 2026, the UK/EU tariff
+descriptions, and the labelled halves in ``hs_labelled/``; plus this package's own retail
+vocabulary (``devtools/data/hs_retail_vocabulary.csv``, written for this project). Japan's
+schedule is not used: its text is Japanese, which no listing here is written in.
+
+Output: ``clearance/domain/hs/hs_model.json.gz`` (gzip JSON, deterministic: the same inputs
+give the same bytes; a test rebuilds it and compares). The weights of the spaces are the
+``TUNED`` parameters below (``clearance hs build --tune`` searches them again by 5-fold
+cross-validation on the labelled rows); the confidence calibration is fitted at every build on
+cross-validated predictions, so it measures rows the examples space did not contain.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import itertools
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from clearance.devtools.hs_labelled import LabelledRow, read_labelled
+from clearance.devtools.hs_sources import nomenclature, passages
+from clearance.domain.hs.classifier import HsClassifier
+from clearance.domain.hs.model import HsModel, Params, Space
+from clearance.domain.hs.text import query_terms, terms
+
+__all__ = [
+    "LABELLED_SETS",
+    "TUNED",
+    "accuracy",
+    "build_model",
+    "cross_validated",
+    "labelled_rows",
+    "write_model",
+]
+
+MODEL_VERSION = 1
+FOLDS = 5
+CONTEXT_WEIGHT = 0.3
+"""A heading's or chapter's text counts this much in each of its subheadings' documents."""
+PRUNE_BELOW = 3
+"""Weights under 0.003 of a unit vector are dropped (they never change a ranking)."""
+
+MOST_TERMS = (100, 200, 400)
+"""The heaviest terms kept per subheading, heading and chapter (the model stays small)."""
+
+VOCABULARY = Path(__file__).resolve().parent / "data" / "hs_retail_vocabulary.csv"
+MODEL_PATH = Path(__file__).resolve().parent.parent / "domain" / "hs" / "hs_model.json.gz"
+LABELLED_SETS = (
+    "hs_labelled/hscodecomp/hscodecomp_eval.csv",
+    "hs_labelled/atlas-cross/atlas_eval.csv",
+    "hs_labelled/vn-tbtchq/vn_tbtchq_eval.csv",
+)
+
+#: Found by ``clearance hs build --tune`` (5-fold cross-validation over the three labelled halves).
+TUNED = Params(
+    heading=0.6,
+    chapter=0.5,
+    vocabulary=0.3,
+    examples=2.0,
+    example_heading=1.0,
+    neighbours=10,
+    neighbour_power=2.0,
+    temperature=0.05,
+)
+
+
+def _unit_vectors(
+    documents: Sequence[Counter[str]],
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Sublinear TF-IDF, each document scaled to unit length."""
+    frequency: Counter[str] = Counter()
+    for document in documents:
+        frequency.update(term for term, count in document.items() if count > 0)
+    count = len(documents)
+    idf = {term: round(math.log(count / n) + 1.0, 4) for term, n in sorted(frequency.items())}
+    vectors = []
+    for document in documents:
+        weights = {t: (1.0 + math.log1p(c)) * idf[t] for t, c in document.items() if c > 0}
+        vectors.append(_normalised(weights))
+    return idf, vectors
+
+
+def _normalised(weights: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {term: weight / norm for term, weight in weights.items()}
+
+
+def _space(
+    keys: list[str], idf: dict[str, float], vectors: list[dict[str, float]], most: int = 0
+) -> Space:
+    """Postings of the space; ``most`` keeps only each key's heaviest terms (0: all)."""
+    postings: defaultdict[str, list[int]] = defaultdict(list)
+    for key, vector in enumerate(vectors):
+        heaviest = sorted(vector.items(), key=lambda item: (-item[1], item[0]))
+        for term, weight in sorted(heaviest[:most] if most else heaviest):
+            quantised = round(weight * 1000)
+            if quantised >= PRUNE_BELOW:
+                postings[term].extend((key, quantised))
+    kept = {term: postings[term] for term in sorted(postings)}
+    return Space(keys=keys, idf={t: idf[t] for t in kept}, postings=kept)
+
+
+def _grouped(
+    codes: list[str], vectors: list[dict[str, float]], digits: int
+) -> tuple[list[str], list[dict[str, float]]]:
+    """Headings (4) or chapters (2): the sum of their subheadings' vectors, rescaled."""
+    sums: defaultdict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for code, vector in zip(codes, vectors, strict=True):
+        total = sums[code[:digits]]
+        for term, weight in vector.items():
+            total[term] += weight
+    keys = sorted(sums)
+    return keys, [_normalised(dict(sums[key])) for key in keys]
+
+
+def subheading_documents(data: Path, codes: list[str]) -> list[Counter[str]]:
+    """Per subheading: each line's own terms count 1, its heading's and chapter's 0.3."""
+    position = {code: i for i, code in enumerate(codes)}
+    documents: list[Counter[str]] = [Counter() for _ in codes]  # float counts
+    for passage in passages(data):
+        index = position.get(passage.hs6)
+        if index is None:
+            continue  # a code of an older HS edition that HS 2022 no longer has
+        document = documents[index]
+        for term in set(terms(passage.own)):
+            document[term] += 1
+        for term in set(terms(passage.context)):
+            document[term] += CONTEXT_WEIGHT  # type: ignore[assignment]
+    return documents
+
+
+def vocabulary_documents(path: Path) -> tuple[list[str], list[Counter[str]]]:
+    """The retail vocabulary: one document per heading (or subheading) it names."""
+    documents: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            documents[row["code"]].update(terms(row["words"]))
+    keys = sorted(documents)
+    return keys, [documents[key] for key in keys]
+
+
+def labelled_rows(data: Path) -> list[LabelledRow]:
+    """The rows of the three labelled halves, in file order."""
+    return [row for name in LABELLED_SETS for row in read_labelled(data / name)]
+
+
+def _query(row: LabelledRow) -> dict[str, int]:
+    """What the classifier reads of a row (as ``HsClassifier.suggest`` does)."""
+    return query_terms(f"{row.text} | {row.category}" if row.category else row.text)
+
+
+def _example(row: LabelledRow) -> Counter[str]:
+    return Counter(terms(f"{row.text} | {row.category}" if row.category else row.text))
+
+
+def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -> HsModel:
+    """The whole model from ``data`` (``../shared/data``)."""
+    names = nomenclature(data)
+    codes = sorted(code for code in names if len(code) == 6 and code.isdigit())
+    idf, vectors = _unit_vectors(subheading_documents(data, codes))
+    heading_keys, heading_vectors = _grouped(codes, vectors, 4)
+    chapter_keys, chapter_vectors = _grouped(codes, vectors, 2)
+    vocabulary_keys, vocabulary_docs = vocabulary_documents(VOCABULARY)
+    vocabulary_idf, vocabulary_vectors = _unit_vectors(vocabulary_docs)
+    rows = [row for row in labelled_rows(data) if any(c in names for c in row.codes)]
+    example_idf, example_vectors = _unit_vectors([_example(row) for row in rows])
+    position = {code: i for i, code in enumerate(codes)}
+    model = HsModel(
+        version=MODEL_VERSION,
+        built_from=_provenance(data),
+        codes=codes,
+        descriptions=[names[code][0] for code in codes],
+        subheading=_space(codes, idf, vectors, MOST_TERMS[0]),
+        heading=_space(heading_keys, idf, heading_vectors, MOST_TERMS[1]),
+        chapter=_space(chapter_keys, idf, chapter_vectors, MOST_TERMS[2]),
+        vocabulary=_space(vocabulary_keys, vocabulary_idf, vocabulary_vectors),
+        examples=_space([row.id for row in rows], example_idf, example_vectors),
+        example_codes=[[position[c] for c in row.codes if c in position] for row in rows],
+        params=params,
+    )
+    if not calibrate:
+        return model
+    slope, intercept = fit_calibration(cross_validated(HsClassifier(model), rows, params))
+    calibrated = msgspec.structs.replace(
+        params, calibration_slope=slope, calibration_intercept=intercept
+    )
+    return msgspec.structs.replace(model, params=calibrated)
+
+
+def _provenance(data: Path) -> list[str]:
+    """Each input file with its SHA-256 prefix: what this model was built from."""
+    files = [
+        "hs2022/harmonized-system.csv",
+        "us_hts/hts_2026_rev_10_flat.csv",
+        "vn/hs_tariff_2026.json",
+        "eu/cnCodes_2026.json",
+        "uk/ukgt_2021_vs_eu_cet.csv",
+        *LABELLED_SETS,
+    ]
+    found = [f"{name} sha256:{_digest(data / name)}" for name in files]
+    return [*found, f"devtools/data/hs_retail_vocabulary.csv sha256:{_digest(VOCABULARY)}"]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def fold_of(row_id: str, folds: int = FOLDS) -> int:
+    """A stable fold for a row (by its id), the same on every machine."""
+    return int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16) % folds
+
+
+def cross_validated(
+    classifier: HsClassifier,
+    rows: Sequence[LabelledRow],
+    params: Params | None = None,
+    folds: int = FOLDS,
+    limit: int = 3,
+) -> list[tuple[LabelledRow, list[tuple[str, float]], float]]:
+    """Each row ranked without the labelled examples of its fold: ``(row, ranked, top_p)``.
+
+    ``top_p`` is the uncalibrated softmax probability of the best candidate (what the
+    calibration maps to an accuracy).
+    """
+    p = params or classifier.model.params
+    raw = msgspec.structs.replace(p, calibration_slope=1.0, calibration_intercept=0.0)
+    held_out: defaultdict[int, set[str]] = defaultdict(set)
+    for row in rows:
+        held_out[fold_of(row.id, folds)].add(row.id)
+    out = []
+    for row in rows:
+        skip = frozenset(held_out[fold_of(row.id, folds)])
+        ranked = classifier.rank(_query(row), limit, params=raw, skip_examples=skip)
+        top = ranked[0][1] if ranked else 0.0
+        out.append((row, ranked, top))
+    return out
+
+
+def fit_calibration(
+    predictions: Iterable[tuple[LabelledRow, list[tuple[str, float]], float]],
+) -> tuple[float, float]:
+    """Logistic calibration: "the top candidate is right" against the logit of its softmax
+    probability, the (slope, intercept) of least log-loss on a grid (two parameters fitted on
+    cross-validated predictions of ~800 rows: nothing to overfit, and a grid cannot diverge)."""
+    points = []
+    for row, ranked, top in predictions:
+        if ranked:
+            clipped = min(max(top, 1e-6), 1 - 1e-6)
+            right = 1.0 if ranked[0][0] in row.codes else 0.0
+            points.append((math.log(clipped / (1 - clipped)), right))
+    best = (math.inf, 1.0, 0.0)
+    for slope_step in range(1, 61):
+        slope = slope_step * 0.025
+        for intercept_step in range(-60, 61):
+            intercept = intercept_step * 0.05
+            loss = 0.0
+            for x, y in points:
+                p = min(max(_sigmoid(slope * x + intercept), 1e-9), 1 - 1e-9)
+                loss -= y * math.log(p) + (1 - y) * math.log(1 - p)
+            if loss < best[0]:
+                best = (loss, slope, intercept)
+    return round(best[1], 4), round(best[2], 4)
+
+
+def _sigmoid(value: float) -> float:
+    if value < -30:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-min(value, 30.0)))
+
+
+def accuracy(predictions: Iterable[tuple[LabelledRow, list[tuple[str, float]], float]]) -> float:
+    """Share of rows whose best candidate is one of their codes."""
+    results = [bool(ranked) and ranked[0][0] in row.codes for row, ranked, _ in predictions]
+    return sum(results) / len(results) if results else 0.0
+
+
+def tune(data: Path) -> tuple[Params, float]:
+    """Search the space weights by 5-fold cross-validation (mean top-1 over the three sets)."""
+    model = build_model(data, calibrate=False)
+    classifier = HsClassifier(model)
+    rows = labelled_rows(data)
+    sets = {name: [r for r in rows if r.id.startswith(prefix)] for name, prefix in _PREFIXES}
+    best: tuple[float, Params] = (-1.0, TUNED)
+    grid = itertools.product((0.6, 1.0), (0.5, 1.0), (0.1, 0.2), (2.0, 4.0), (0.5, 1.0))
+    for heading, chapter, vocabulary, examples, example_heading in grid:
+        params = msgspec.structs.replace(
+            TUNED,
+            heading=heading,
+            chapter=chapter,
+            vocabulary=vocabulary,
+            examples=examples,
+            example_heading=example_heading,
+        )
+        score = sum(
+            accuracy(cross_validated(classifier, subset, params)) for subset in sets.values()
+        ) / len(sets)
+        if score > best[0]:
+            best = (score, params)
+    return best[1], best[0]
+
+
+_PREFIXES = (("hscodecomp", "hscc-"), ("atlas", "atlas-"), ("vn-tbtchq", "vn-"))
+
+
+def write_model(model: HsModel, path: Path = MODEL_PATH) -> int:
+    """Write the model as gzip JSON with no timestamp (reproducible bytes); returns the size."""
+    payload = gzip.compress(msgspec.json.encode(model), compresslevel=9, mtime=0)
+    path.write_bytes(payload)
+    return len(payload)

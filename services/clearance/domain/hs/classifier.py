@@ -1,0 +1,184 @@
+"""``HsClassifier``: a description (and category) -> the likeliest HS subheadings, with confidence.
+
+Pure and deterministic: the model is data (``hs_model.json.gz``, loaded once like the rule
+packs), scoring is arithmetic on it, and results are cached by the normalised text so a stream
+that repeats its descriptions pays once per distinct description. See ``model.py`` for what is
+scored and ``clearance.devtools.hs_build`` for how the model is made.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib.resources
+import math
+from collections import OrderedDict, defaultdict
+from collections.abc import Mapping
+
+import msgspec
+from msgspec import Struct
+
+from clearance.domain.hs.model import HsModel, Params
+from clearance.domain.hs.text import query_terms, words
+
+__all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier"]
+
+_RESOURCE = "hs_model.json.gz"
+
+
+class HsSuggestion(Struct, frozen=True, kw_only=True):
+    """A six-digit subheading for a description, with the measured chance that it is right."""
+
+    hs_code: str
+    confidence: float
+    description: str
+
+
+class HsClassifier:
+    """Ranks HS subheadings for descriptions; one instance per process, shared by assessments."""
+
+    __slots__ = (
+        "_cache",
+        "_cache_size",
+        "_chapter_of",
+        "_heading_of",
+        "_index",
+        "_under_vocabulary",
+        "model",
+    )
+
+    def __init__(self, model: HsModel, cache_size: int = 50_000) -> None:
+        self.model = model
+        self._index = {code: i for i, code in enumerate(model.codes)}
+        headings = {key: i for i, key in enumerate(model.heading.keys)}
+        chapters = {key: i for i, key in enumerate(model.chapter.keys)}
+        self._heading_of = [headings[code[:4]] for code in model.codes]
+        self._chapter_of = [chapters[code[:2]] for code in model.codes]
+        self._under_vocabulary = [
+            [i for i, code in enumerate(model.codes) if code.startswith(prefix)]
+            for prefix in model.vocabulary.keys
+        ]
+        self._cache: OrderedDict[str, tuple[HsSuggestion, ...]] = OrderedDict()
+        self._cache_size = cache_size
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> HsClassifier:
+        """From a model file's bytes (gzip-compressed JSON or plain JSON)."""
+        raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        return cls(msgspec.json.decode(raw, type=HsModel))
+
+    def suggest(
+        self, description: str, category: str | None = None, limit: int = 3
+    ) -> tuple[HsSuggestion, ...]:
+        """The best ``limit`` subheadings (at most 5), best first; none for an empty text."""
+        text = f"{description} | {category}" if category else description
+        found = self._cache.get(text)  # the same text again: no normalising at all
+        if found is None:
+            key = " ".join(words(text))  # differently typed, same words: scored once
+            found = self._cache.get(key)
+            if found is None:
+                found = self._suggest(text, 5)
+                self._remember(key, found)
+            self._remember(text, found)
+        return found[:limit]
+
+    def _remember(self, key: str, found: tuple[HsSuggestion, ...]) -> None:
+        self._cache[key] = found
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _suggest(self, text: str, limit: int) -> tuple[HsSuggestion, ...]:
+        ranked = self.rank(query_terms(text), limit)
+        return tuple(
+            HsSuggestion(hs_code=code, confidence=confidence, description=self.description(code))
+            for code, confidence in ranked
+        )
+
+    def description(self, hs6: str) -> str:
+        """The subheading's short description (HS 2022), or "" for an unknown code."""
+        position = self._index.get(hs6[:6])
+        return self.model.descriptions[position] if position is not None else ""
+
+    def knows(self, hs_code: str) -> bool:
+        """Whether the six-digit subheading of ``hs_code`` is in the nomenclature."""
+        return hs_code[:6] in self._index
+
+    def rank(
+        self,
+        query: Mapping[str, int],
+        limit: int = 3,
+        *,
+        params: Params | None = None,
+        skip_examples: frozenset[str] = frozenset(),
+    ) -> list[tuple[str, float]]:
+        """``(hs6, confidence)`` for the query's term counts, best first.
+
+        ``skip_examples`` leaves labelled examples out by id (cross-validation scores a row
+        without its own example); ``params`` replaces the model's (tuning).
+        """
+        p = params or self.model.params
+        scores = self._tariff_scores(query, p)
+        self._add_example_votes(scores, query, p, skip_examples)
+        if not scores:
+            return []
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], self.model.codes[item[0]]))
+        top = ranked[0][1]
+        total = sum(math.exp((score - top) / p.temperature) for _, score in ranked)
+        return [
+            (self.model.codes[code], calibrated(math.exp((score - top) / p.temperature) / total, p))
+            for code, score in ranked[:limit]
+        ]
+
+    def _tariff_scores(self, query: Mapping[str, int], p: Params) -> dict[int, float]:
+        model = self.model
+        scores = model.subheading.similarities(query)
+        headings = model.heading.similarities(query)
+        chapters = model.chapter.similarities(query)
+        for key, similarity in model.vocabulary.similarities(query).items():
+            for code in self._under_vocabulary[key]:
+                scores[code] += p.vocabulary * similarity
+        for code in scores:
+            scores[code] += p.heading * headings.get(self._heading_of[code], 0.0)
+            scores[code] += p.chapter * chapters.get(self._chapter_of[code], 0.0)
+        return scores
+
+    def _add_example_votes(
+        self, scores: dict[int, float], query: Mapping[str, int], p: Params, skip: frozenset[str]
+    ) -> None:
+        """The nearest labelled examples vote for their codes, and for their codes' headings."""
+        model = self.model
+        similar = model.examples.similarities(query)
+        keys = model.examples.keys
+        nearest = sorted(
+            (key for key in similar if keys[key] not in skip), key=lambda k: -similar[k]
+        )[: p.neighbours]
+        votes: defaultdict[int, float] = defaultdict(float)
+        for key in nearest:
+            codes = model.example_codes[key]
+            for code in codes:
+                votes[code] += similar[key] ** p.neighbour_power / len(codes)
+        if not votes:
+            return
+        heading_votes: defaultdict[int, float] = defaultdict(float)
+        for code, vote in votes.items():
+            heading_votes[self._heading_of[code]] += vote
+            scores[code] = scores.get(code, 0.0) + p.examples * vote
+        for code in scores:
+            scores[code] += p.example_heading * heading_votes.get(self._heading_of[code], 0.0)
+
+
+def calibrated(probability: float, p: Params) -> float:
+    """The measured accuracy at this softmax probability (logistic calibration on its logit)."""
+    clipped = min(max(probability, 1e-6), 1 - 1e-6)
+    logit = math.log(clipped / (1 - clipped))
+    exponent = min(max(p.calibration_slope * logit + p.calibration_intercept, -30.0), 30.0)
+    value = 1.0 / (1.0 + math.exp(-exponent))
+    return round(value, 3)
+
+
+@functools.cache
+def bundled_classifier() -> HsClassifier:
+    """The classifier shipped in this package (``clearance hs build`` writes it), loaded once
+    per process and shared (its only state is the cache of suggestions)."""
+    resource = importlib.resources.files("clearance.domain.hs") / _RESOURCE
+    return HsClassifier.from_bytes(resource.read_bytes())

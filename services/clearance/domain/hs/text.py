@@ -1,0 +1,126 @@
+"""Text to terms for HS classification: one normalisation for the index and for the queries.
+
+English and Vietnamese share one pipeline. Vietnamese is folded to plain ASCII (``điện thoại`` ->
+``dien thoai``) so a listing typed without diacritics finds the same terms as one typed with them;
+the syllable pairs (``dien_thoai``) keep the meaning that single folded syllables lose. English
+plurals and a few spelling variants are folded (``jewelry`` -> ``jewellery``), and words that say
+nothing about the goods (``other``, ``loai khac``, ``new``, ``hot sale``) are dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from typing import Final
+
+__all__ = ["fold", "query_terms", "terms", "words"]
+
+#: Function words and tariff or listing boilerplate, English and (folded) Vietnamese.
+STOPWORDS: Final = frozenset(
+    """
+    a an and or of the for in on at with without to by from as its it their is are be been not no
+    than whether which that this these those such other others otherwise thereof therefor nes
+    nesoi incl including include includes excluding excl etc kind kinds type types form forms
+    whose all any each per only more less but also put up made into under over within like
+    new hot sale free shipping high quality best top fashion style styles popular cheap
+    pcs pc piece pieces lot lots set sets pack packs size sizes color colors colour colours
+    wholesale retail brand brands original genuine item items product products cm mm inch
+    va cac hoac duoc nhung khong loai khac
+    """.split()  # noqa: SIM905 (a list of words reads better as text)
+)
+
+#: Vietnamese function words, recognised with their diacritics only (folded, ``cho`` is also
+#: ``chó``, a dog, and ``da`` is ``da``, leather).
+VIETNAMESE_STOPWORDS: Final = frozenset(
+    """
+    của và cho hoặc có được đã chưa là từ trong với những một này đó không theo dùng sử để trên
+    dưới hay về ra vào các loại khác bằng như khi thì mà nên đến hàng gồm
+    """.split()  # noqa: SIM905 (a list of words reads better as text)
+)
+
+#: American spellings and variants -> the form the index uses.
+SPELLINGS: Final = {
+    "jewelry": "jewellery",
+    "jewel": "jewellery",
+    "jewels": "jewellery",
+    "colour": "color",
+    "aluminum": "aluminium",
+    "fiber": "fibre",
+    "fibers": "fibre",
+    "tire": "tyre",
+    "tires": "tyre",
+    "sulfate": "sulphate",
+    "sulfur": "sulphur",
+    "caliber": "calibre",
+    "center": "centre",
+    "catalog": "catalogue",
+    "tshirt": "t_shirt",
+    "tshirts": "t_shirt",
+    "tee": "t_shirt",
+    "tees": "t_shirt",
+    "cellphone": "mobile_phone",
+    "smartphone": "smartphones",
+}
+
+_TOKEN: Final = re.compile(r"[^\W_]+")
+_KEEP_S: Final = ("ss", "us", "is", "ous", "ics")
+
+
+def fold(word: str) -> str:
+    """Without diacritics (Vietnamese ``đ`` -> ``d``), as plain letters."""
+    decomposed = unicodedata.normalize("NFKD", word.replace("đ", "d"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _singular(word: str) -> str:
+    """Plain English plurals folded (``boxes`` -> ``box``, ``batteries`` -> ``battery``)."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(_KEEP_S):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def words(text: str) -> list[str]:
+    """The meaningful words of ``text``: folded, singular, no stopwords, no bare numbers."""
+    found = []
+    lowered = unicodedata.normalize("NFC", text.lower().replace("t-shirt", "tshirt"))
+    for token in _TOKEN.findall(lowered):
+        if token in VIETNAMESE_STOPWORDS:
+            continue
+        raw = fold(token)
+        if raw.isdigit() or len(raw) < 2 or raw in STOPWORDS or not raw.isascii():
+            continue
+        word = _singular(SPELLINGS.get(raw, raw))
+        found.append(SPELLINGS.get(word, word))
+    return found
+
+
+def terms(text: str) -> list[str]:
+    """Words and adjacent word pairs (``mobile_phone``, ``thuc_pham``): what is indexed."""
+    found = words(text)
+    pairs = [f"{first}_{second}" for first, second in itertools.pairwise(found)]
+    return found + pairs
+
+
+_SEGMENT: Final = re.compile(r"[|,;/()\[\]]+|\s-\s")
+HEAD_WEIGHT: Final = 2
+
+
+def query_terms(text: str) -> dict[str, int]:
+    """Term counts of a description, the head noun of each English phrase counted
+    ``HEAD_WEIGHT`` times: in "coffee mug" or "hot water bottle" the goods are the last word,
+    not the first (a Vietnamese phrase names them first: "cốc cà phê", so it is left as is)."""
+    counts: dict[str, int] = {}
+    for term in terms(text):
+        counts[term] = counts.get(term, 0) + 1
+    for segment in _SEGMENT.split(text):
+        if not segment.isascii():
+            continue
+        found = words(segment)
+        if found:
+            counts[found[-1]] = counts.get(found[-1], 0) + HEAD_WEIGHT - 1
+    return counts
