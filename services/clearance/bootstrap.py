@@ -10,11 +10,11 @@ import asyncpg
 
 from clearance.adapters.kafka import ensure_topics, make_consumer, make_producer
 from clearance.adapters.postgres import Store, connect, migrate, schema_is_current
-from clearance.assessor import Assessor
+from clearance.entrypoints.worker import Worker
 from clearance.health import Health, serve_ops
 from clearance.metrics import Metrics
+from clearance.service.assessing import Assessor
 from clearance.settings import Settings
-from clearance.worker import Worker
 
 __all__ = ["run_worker"]
 

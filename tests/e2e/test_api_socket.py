@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from clearance.adapters.postgres import Store, connect
-from clearance.bench_api import running_api
-from clearance.keys import new_key
+from clearance.devtools.bench_api import running_api
+from clearance.service.keys import new_key
 from clearance.settings import Settings, to_environment
 from factories import order
 

@@ -12,8 +12,8 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from clearance.adapters.postgres import Store, connect
-from clearance.bench_api import running_api
-from clearance.keys import new_key
+from clearance.devtools.bench_api import running_api
+from clearance.service.keys import new_key
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
 from streams import produce, wait_for

@@ -18,10 +18,10 @@ import asyncpg
 import httpx
 import pytest
 
+from clearance.devtools.generator import generate_events
 from clearance.domain.packs import PackRegistry, UnsupportedDestination
-from clearance.generator import generate_events
 from clearance.messages import OrderAmended, OrderPlaced, decode_dead_letter
-from clearance.processing import Decoded, Record, decode_record
+from clearance.service.batches import Decoded, Record, decode_record
 from factories import encoded, order
 from streams import read_topic, settings_for
 

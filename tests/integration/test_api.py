@@ -15,11 +15,11 @@ from litestar.testing import AsyncTestClient
 
 from clearance import messages as m
 from clearance.adapters.postgres import Store, connect, migrate
-from clearance.assessor import Assessor
-from clearance.contracts import EXAMPLES
-from clearance.entrypoints.api import ApiServices, create_app
+from clearance.devtools.contracts import EXAMPLES
+from clearance.entrypoints.http.app import ApiServices, create_app
 from clearance.health import Health
-from clearance.keys import new_key
+from clearance.service.assessing import Assessor
+from clearance.service.keys import new_key
 from clearance.settings import Settings
 from factories import order
 from streams import read_topic

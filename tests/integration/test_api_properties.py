@@ -14,10 +14,10 @@ from litestar.testing import TestClient
 
 from clearance import messages as m
 from clearance.adapters.postgres import Store, connect
-from clearance.assessor import Assessor
-from clearance.contracts import EXAMPLES
-from clearance.entrypoints.api import ApiServices, create_app
-from clearance.keys import new_key
+from clearance.devtools.contracts import EXAMPLES
+from clearance.entrypoints.http.app import ApiServices, create_app
+from clearance.service.assessing import Assessor
+from clearance.service.keys import new_key
 from clearance.settings import Settings
 
 pytestmark = pytest.mark.integration

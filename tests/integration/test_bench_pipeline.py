@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clearance.bench_pipeline import _run
+from clearance.devtools.bench_pipeline import _run
 
 
 async def test_the_pipeline_bench_decides_every_order_once_and_reports_the_passthrough(

@@ -12,8 +12,8 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from clearance.assessor import Assessor
 from clearance.messages import decode_order_event
+from clearance.service.assessing import Assessor
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
 from streams import produce, wait_for

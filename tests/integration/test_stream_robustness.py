@@ -25,7 +25,7 @@ import pytest
 
 from clearance.adapters.kafka import ensure_topics
 from clearance.adapters.postgres import migrate
-from clearance.devstack import EmbeddedPostgres, embedded_postgres_server
+from clearance.devtools.devstack import EmbeddedPostgres, embedded_postgres_server
 from clearance.messages import DEAD_LETTER_MAX_BYTES, decode_dead_letter, decode_decision
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order

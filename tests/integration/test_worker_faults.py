@@ -20,7 +20,7 @@ import msgspec
 import pytest
 
 from clearance.bootstrap import run_worker
-from clearance.devstack import free_port
+from clearance.devtools.devstack import free_port
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
 from clearance.settings import Settings, to_environment

@@ -15,12 +15,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from clearance.assessor import Assessor
 from clearance.bootstrap import run_worker
-from clearance.devstack import free_port
-from clearance.entrypoints.api import ApiServices, create_app
+from clearance.devtools.devstack import free_port
+from clearance.entrypoints.http.app import ApiServices, create_app
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
+from clearance.service.assessing import Assessor
 from clearance.settings import Settings
 from clearance.telemetry import setup_tracing
 from factories import encoded, key_of, order

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clearance.contracts import EXAMPLES, TOPICS, generate
-from clearance.entrypoints.contracts_cmd import stale_files
+from clearance.devtools.commands.contracts_cmd import stale_files
+from clearance.devtools.contracts import EXAMPLES, TOPICS, generate
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 

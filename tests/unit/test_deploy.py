@@ -435,8 +435,8 @@ class Absent(importlib.abc.MetaPathFinder):
         if name.partition(".")[0] in {"polyfactory", "faker"}:
             raise ModuleNotFoundError(name)
 sys.meta_path.insert(0, Absent())
-from clearance.assessor import Assessor
-from clearance.entrypoints.api import ApiServices, create_app
+from clearance.service.assessing import Assessor
+from clearance.entrypoints.http.app import ApiServices, create_app
 from clearance.settings import load_settings
 import clearance.bootstrap, clearance.entrypoints.cli
 settings = load_settings({"CLEARANCE_ENV": "dev"})

@@ -12,11 +12,11 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clearance.assessor import bundled_rates
 from clearance.domain.assess import assess
 from clearance.domain.context import AssessmentContext
 from clearance.domain.packs import PackRegistry
 from clearance.messages import ORDER_PLACED_DECODER, OrderPlaced
+from clearance.service.assessing import bundled_rates
 
 REGISTRY = PackRegistry.bundled()
 RATES = bundled_rates()

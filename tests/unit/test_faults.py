@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from aiokafka.errors import KafkaConnectionError, UnsupportedCodecError
 
-from clearance.faults import Backoff, record_fault
+from clearance.adapters.faults import Backoff, record_fault
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from clearance.generator import generate_events
-from clearance.processing import Decoded, Record, decode_record
+from clearance.devtools.generator import generate_events
+from clearance.service.batches import Decoded, Record, decode_record
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 

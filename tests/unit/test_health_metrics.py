@@ -7,7 +7,7 @@ import threading
 import time
 import urllib.request
 
-from clearance.contracts import EXAMPLES
+from clearance.devtools.contracts import EXAMPLES
 from clearance.health import Health, serve_ops
 from clearance.messages import ClearanceDecision
 from clearance.metrics import Metrics

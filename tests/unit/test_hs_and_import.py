@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from clearance.devtools.hs_build import MODEL_PATH, build_model, write_model
+from clearance.devtools.importer import ImportReport, online_retail_events
 from clearance.entrypoints.cli import main
-from clearance.importer import ImportReport, online_retail_events
 from clearance.messages import OrderPlaced, decode_order_event
 
 

@@ -14,7 +14,6 @@ from typing import Any
 import msgspec
 import pytest
 
-from clearance.assessor import bundled_rates
 from clearance.domain.assess import assess
 from clearance.domain.classification import national_line
 from clearance.domain.context import AssessmentContext
@@ -22,6 +21,7 @@ from clearance.domain.hs import bundled_classifier
 from clearance.domain.packs import PackRegistry
 from clearance.entrypoints.cli import main
 from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision
+from clearance.service.assessing import bundled_rates
 
 CLASSIFIER = bundled_classifier()
 REGISTRY = PackRegistry.bundled()

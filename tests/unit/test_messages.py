@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from clearance import messages as m
-from clearance.contracts import EXAMPLES, MESSAGES
+from clearance.devtools.contracts import EXAMPLES, MESSAGES
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 DECODERS: dict[str, Any] = {

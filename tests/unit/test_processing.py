@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from clearance.assessor import Assessor
 from clearance.domain import revisions
 from clearance.messages import InspectionResult, decode_order_event
-from clearance.processing import (
+from clearance.service.assessing import Assessor
+from clearance.service.batches import (
     MAX_RECORD_BYTES,
     BatchPlanner,
     Decoded,

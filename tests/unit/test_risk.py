@@ -8,11 +8,11 @@ from typing import Any
 import msgspec
 import pytest
 
+from clearance.devtools.risk_eval import KNOWN, decide, evaluate, item, order
 from clearance.domain.context import SellerHistory
 from clearance.domain.packs import PackRegistry
 from clearance.domain.risk import in_compliance_sample
 from clearance.messages import OrderPlaced
-from clearance.risk_eval import KNOWN, decide, evaluate, item, order
 
 VN = PackRegistry.bundled().get("vn")
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from clearance.assessor import Assessor
 from clearance.domain.packs import PackRegistry, UnsupportedDestination, load_pack_text
 from clearance.domain.screening import screen_items
 from clearance.messages import Item, decode_order_event
+from clearance.service.assessing import Assessor
 from clearance.settings import DEV_IDENTITY_KEY
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -136,7 +136,7 @@ def test_the_uci_stream_is_almost_never_flagged() -> None:
     # clearance import online-retail ... --as-of 2026-11-20, then assess: measured 210 of 1,572
     # decisions flagged (13.4%, all IVORY) before the officer-like matcher, 0 after (the items
     # carry no codes: the engine's classifier suggests them)
-    from clearance.importer import online_retail_events
+    from clearance.devtools.importer import online_retail_events
 
     path = SHARED / "orders" / "online_retail_II_2009-12_2010-12.csv.gz"
     assessor = Assessor(DEV_IDENTITY_KEY)

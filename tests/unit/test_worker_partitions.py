@@ -7,9 +7,9 @@ import logging
 import pytest
 from aiokafka import TopicPartition
 
+from clearance.entrypoints.worker import _Partitions
 from clearance.health import Health
 from clearance.metrics import Metrics
-from clearance.worker import _Partitions
 
 ORDERS_0 = TopicPartition("orders.v1", 0)
 ORDERS_1 = TopicPartition("orders.v1", 1)
@@ -40,7 +40,7 @@ def test_a_partition_with_records_waiting_and_no_commit_is_reported_stuck(
     assert _sample(metrics, "clearance_consumer_lag", 0) == 30
     partitions.state[ORDERS_0].advanced_at -= 61  # a minute without a commit
     partitions.state[ORDERS_1].advanced_at -= 61  # idle, but nothing waits for it
-    with caplog.at_level(logging.ERROR, logger="clearance.worker"):
+    with caplog.at_level(logging.ERROR, logger="clearance.entrypoints.worker"):
         stuck = partitions.observe(consumer)  # type: ignore[arg-type]
     assert [(tp, committed) for tp, committed, _ in stuck] == [(ORDERS_0, 100)]
     assert _sample(metrics, "clearance_partition_stalled_seconds", 0) >= 61  # type: ignore[operator]

@@ -18,8 +18,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from clearance.assessor import Order
-from clearance.keys import ApiKey, NewKey
+from clearance.domain.parcels import BatchChanges, Order, ParcelKey, ParcelState
 from clearance.messages import (
     ClearanceDecision,
     OrderCancelled,
@@ -27,7 +26,7 @@ from clearance.messages import (
     decode_order_event,
     encode,
 )
-from clearance.processing import BatchPlan, ParcelKey, ParcelState
+from clearance.service.keys import ApiKey, NewKey
 
 __all__ = [
     "DecisionFilter",
@@ -401,7 +400,7 @@ class Store:
             )
         return {(row[0], row[1]) for row in known}, {row[0]: int(row[1]) for row in recent}
 
-    async def write(self, plan: BatchPlan, decisions_topic: str) -> None:
+    async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
         """Store one batch in one transaction: parcels, decisions, outbox, totals, inspections.
 
         Raises ``asyncpg.UniqueViolationError`` when another worker stored the same parcel
@@ -472,7 +471,7 @@ class Store:
             columns[15],
         )
 
-    async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchPlan) -> None:
+    async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
         known = [key for key in plan.contributions if key not in plan.new_parcels]
         if known:
             await connection.execute(
@@ -490,7 +489,7 @@ class Store:
                 columns=["key", "platform", "order_id", "shipment_id", "value"],
             )
 
-    async def _insert_inspections(self, connection: asyncpg.Connection, plan: BatchPlan) -> None:
+    async def _insert_inspections(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
         await connection.executemany(
             "INSERT INTO inspections (platform, event_id, order_id, shipment_id,"
             " inspected_decision, outcome, officer_id, occurred_at, body, result_decision)"

@@ -23,6 +23,7 @@ from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.money import ZERO, format_amount
 from clearance.domain.money import zero as money_zero
 from clearance.domain.packs import RuleNotInForce, RulePack
+from clearance.domain.parcels import Order
 from clearance.domain.quality import data_problems
 from clearance.domain.risk import COMPLIANCE_SAMPLE, RiskAssessment, assess_risk
 from clearance.domain.rounding import round_to, round_total
@@ -48,8 +49,6 @@ from clearance.messages import (
     Correction,
     DecisionLine,
     ExchangeRateUsed,
-    OrderAmended,
-    OrderPlaced,
     Reason,
     RulePackRef,
     Status,
@@ -67,8 +66,6 @@ STATUS_PRECEDENCE: Final[tuple[Status, ...]] = (
     "release_on_payment",
     "release",
 )
-
-Order = OrderPlaced | OrderAmended
 
 
 def decide_status(requested: Iterable[Status]) -> Status:

@@ -15,8 +15,8 @@ def run(args: argparse.Namespace) -> int:
     """Build the services from settings and serve until interrupted."""
     import uvicorn
 
-    from clearance.assessor import Assessor
-    from clearance.entrypoints.api import ApiServices, create_app
+    from clearance.entrypoints.http.app import ApiServices, create_app
+    from clearance.service.assessing import Assessor
     from clearance.settings import load_settings
     from clearance.telemetry import setup_logging, setup_tracing
 

@@ -11,13 +11,12 @@ import argparse
 import datetime as dt
 import sys
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from clearance.assessor import Assessor
     from clearance.domain.fx import ExchangeRates
+    from clearance.service.assessing import Assessor
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,23 +27,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--as-of", type=dt.date.fromisoformat, help="assess as if every parcel arrived on DATE"
     )
     parser.add_argument("--pack", help="rule pack id (e.g. vn-draft-2025 for a what-if run)")
-
-
-class RunningTotals:
-    """In-memory running totals: per key, each parcel's latest contribution."""
-
-    def __init__(self) -> None:
-        self._by_key: dict[str, dict[tuple[str, str, str], Decimal]] = {}
-
-    def excluding(self, keys: list[str], parcel: tuple[str, str, str]) -> dict[str, Decimal]:
-        """Totals of ``keys`` without ``parcel``'s own earlier contribution."""
-        return {
-            key: sum((v for p, v in self._by_key.get(key, {}).items() if p != parcel), Decimal(0))
-            for key in keys
-        }
-
-    def record(self, key: str, parcel: tuple[str, str, str], value: Decimal) -> None:
-        self._by_key.setdefault(key, {})[parcel] = value
 
 
 def _lines(files: list[Path]) -> Iterator[tuple[str, int, bytes]]:
@@ -65,13 +47,15 @@ class StreamAssessor:
         self.assessor = assessor
         self.pack_id: str | None = args.pack
         self.as_of: dt.date | None = args.as_of
+        from clearance.domain.totals import RunningTotals
+
         self.totals = RunningTotals()
 
     def one(self, source: str, offset: int, raw: bytes) -> bytes:
         """One output JSON line (without newline) for one input line: a decision, or a dead
         letter saying why there is none. Never raises: one bad line answers only for itself."""
         from clearance.messages import encode
-        from clearance.processing import Record, dead_letter
+        from clearance.service.batches import Record, dead_letter
 
         try:
             return self._assess_line(source, offset, raw)
@@ -88,7 +72,7 @@ class StreamAssessor:
 
         from clearance.domain.packs import UnknownPack, UnsupportedDestination
         from clearance.messages import InspectionResult, OrderCancelled, Transport, encode
-        from clearance.processing import Decoded, Record, dead_letter, decode_record
+        from clearance.service.batches import Decoded, Record, dead_letter, decode_record
 
         record = Record(
             topic=source,
@@ -119,15 +103,14 @@ class StreamAssessor:
         assessment = self.assessor.assess(
             order, totals=self.totals.excluding(keys, parcel), pack_id=self.pack_id
         )
-        for contribution in assessment.contributions:
-            self.totals.record(contribution.key, parcel, contribution.value)
+        self.totals.replace(parcel, {c.key: c.value for c in assessment.contributions})
         return encode(assessment.decision)
 
 
 def load_rates(path: Path | None) -> ExchangeRates:
     """The rates file given, else the bundled default rates."""
-    from clearance.assessor import bundled_rates
     from clearance.domain.fx import ExchangeRates
+    from clearance.service.assessing import bundled_rates
 
     if path is None:
         return bundled_rates()
@@ -141,7 +124,7 @@ def run(args: argparse.Namespace, out: IO[bytes] | None = None) -> int:
     from clearance.domain.packs import PackError, PackRegistry
 
     try:
-        from clearance.assessor import Assessor
+        from clearance.service.assessing import Assessor
         from clearance.settings import DEV_IDENTITY_KEY
 
         engine = Assessor(DEV_IDENTITY_KEY, PackRegistry.bundled(), load_rates(args.rates))

@@ -8,45 +8,69 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "DEVELOPMENT_COMMANDS", "build_parser", "main"]
 
-#: name -> (module, one-line help)
+#: The operating commands: name -> (module, one-line help). Shipped in the production image.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "contracts": ("clearance.entrypoints.contracts_cmd", "generate or check contracts/"),
-    "assess": ("clearance.entrypoints.assess_cmd", "assess order events (JSON lines) offline"),
-    "packs": ("clearance.entrypoints.packs_cmd", "list rule packs and show what is in force"),
-    "migrate": ("clearance.entrypoints.migrate_cmd", "apply database migrations"),
     "worker": ("clearance.entrypoints.worker_cmd", "run the streaming worker"),
-    "api": ("clearance.entrypoints.api_cmd", "serve the HTTP API"),
+    "api": ("clearance.entrypoints.api_cmd", "serve the HTTP API and the officer console"),
+    "migrate": ("clearance.entrypoints.migrate_cmd", "apply database migrations (and topics)"),
     "keys": ("clearance.entrypoints.keys_cmd", "create, list and revoke API keys"),
+    "packs": ("clearance.entrypoints.packs_cmd", "list rule packs and show what is in force"),
+    "assess": ("clearance.entrypoints.assess_cmd", "assess order events (JSON lines) offline"),
     "replay": ("clearance.entrypoints.replay_cmd", "what-if: stored orders under another pack"),
-    "dev": ("clearance.entrypoints.dev_cmd", "run everything locally on embedded servers"),
-    "bench": ("clearance.entrypoints.bench_cmd", "measure the engine and the pipeline"),
-    "generate": ("clearance.entrypoints.generate_cmd", "generate a realistic order stream"),
+}
+
+#: The development commands (``clearance.devtools``), listed only where the tooling is installed:
+#: the production image leaves the package out.
+DEVELOPMENT_COMMANDS: dict[str, tuple[str, str]] = {
+    "dev": ("clearance.devtools.commands.dev_cmd", "run everything locally on embedded servers"),
+    "generate": ("clearance.devtools.commands.generate_cmd", "generate a realistic order stream"),
     "import": (
-        "clearance.entrypoints.import_cmd",
+        "clearance.devtools.commands.import_cmd",
         "convert a public order dataset to order events",
     ),
-    "hs": ("clearance.entrypoints.hs_cmd", "load the HS nomenclature and suggest HS codes"),
-    "tariff": ("clearance.entrypoints.tariff_cmd", "import a national tariff into a pack"),
+    "hs": ("clearance.devtools.commands.hs_cmd", "build, query and evaluate the HS classifier"),
+    "tariff": ("clearance.devtools.commands.tariff_cmd", "import a national tariff into a pack"),
+    "bench": ("clearance.devtools.commands.bench_cmd", "measure the engine, the pipeline, the API"),
+    "contracts": ("clearance.devtools.commands.contracts_cmd", "generate or check contracts/"),
 }
 
 
+def _devtools_installed() -> bool:
+    return importlib.util.find_spec("clearance.devtools") is not None
+
+
+def _listing(title: str, group: dict[str, tuple[str, str]]) -> str:
+    width = max(len(name) for name in group) + 2
+    rows = "\n".join(f"  {name:<{width}}{help_text}" for name, (_, help_text) in group.items())
+    return f"{title}:\n{rows}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every registered sub-command."""
+    """The full argument parser: the operating commands, then the development ones if present."""
+    groups = {"operating commands": COMMANDS}
+    if _devtools_installed():
+        groups["development commands (clearance.devtools, not in the production image)"] = (
+            DEVELOPMENT_COMMANDS
+        )
     parser = argparse.ArgumentParser(
         prog="clearance",
         description="Customs clearance decisions for low-value e-commerce parcels.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(_listing(title, group) for title, group in groups.items()),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        module.configure(sub)
-        sub.set_defaults(_run=module.run)
+    for group in groups.values():
+        for name, (module_name, help_text) in group.items():
+            module = importlib.import_module(module_name)
+            sub = commands.add_parser(name, description=help_text)
+            module.configure(sub)
+            sub.set_defaults(_run=module.run)
     return parser
 
 

@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 async def _run(args: argparse.Namespace) -> int:
     from clearance.adapters.postgres import Store, connect
-    from clearance.keys import new_key
+    from clearance.service.keys import new_key
     from clearance.settings import load_settings
 
     settings = load_settings()

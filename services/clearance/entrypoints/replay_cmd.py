@@ -20,8 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 async def _run(args: argparse.Namespace) -> dict[str, object]:
     from clearance.adapters.postgres import DecisionFilter, Store, connect
-    from clearance.assessor import Assessor
-    from clearance.replay import replay
+    from clearance.service.assessing import Assessor
+    from clearance.service.replay import replay
     from clearance.settings import load_settings
 
     settings = load_settings()

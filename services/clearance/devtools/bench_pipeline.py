@@ -40,7 +40,7 @@ from clearance.adapters.kafka import (
     send_records,
 )
 from clearance.adapters.postgres import migrate
-from clearance.devstack import servers, start_clearance
+from clearance.devtools.devstack import servers, start_clearance
 from clearance.messages import encode
 from clearance.settings import Settings, load_settings
 
@@ -52,7 +52,7 @@ STALL_SECONDS = 60.0
 
 
 def _orders(count: int, seed: int, start: int = 0) -> list[tuple[bytes, bytes]]:
-    from clearance.entrypoints.bench_cmd import _engine_orders
+    from clearance.devtools.commands.bench_cmd import _engine_orders
 
     records = []
     # About three orders per buyer over the run, as in a day of a real platform's stream.

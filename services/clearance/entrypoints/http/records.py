@@ -29,9 +29,9 @@ from clearance import messages as m
 from clearance.adapters.kafka import INSPECTIONS, ORDERS, message_headers
 from clearance.adapters.postgres import DecisionFilter, Store
 from clearance.domain.packs import UnsupportedDestination
-from clearance.entrypoints.api_auth import caller_of, requires
-from clearance.entrypoints.api_errors import Unprocessable, refuse_unstorable
-from clearance.keys import ROLES, ApiKey, new_key
+from clearance.entrypoints.http.auth import caller_of, requires
+from clearance.entrypoints.http.errors import Unprocessable, refuse_unstorable
+from clearance.service.keys import ROLES, ApiKey, new_key
 from clearance.telemetry import inject_headers
 
 __all__ = ["ROUTES"]

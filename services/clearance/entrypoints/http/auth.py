@@ -26,7 +26,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearance.adapters.postgres import Store
-from clearance.keys import ApiKey, Role, key_id_of, token_matches
+from clearance.service.keys import ApiKey, Role, key_id_of, token_matches
 
 __all__ = ["Authenticator", "call_log", "caller_of", "requires"]
 

@@ -1,8 +1,9 @@
 """The worker's batch logic, without I/O: decode, skip what was seen, assess, revise.
 
-The worker (``clearance.worker``) fetches records from Kafka and the parcels' stored state from
-PostgreSQL, hands both to a ``BatchPlanner`` and writes what the resulting ``BatchPlan`` says in one
-transaction. Keeping this part free of I/O lets it be tested record by record without a broker.
+The worker (``clearance.entrypoints.worker``) fetches records from Kafka and the parcels' stored
+state from PostgreSQL, hands both to a ``BatchPlanner`` and writes what the resulting
+``BatchPlan`` says in one transaction. Keeping this part free of I/O lets it be tested record by
+record without a broker.
 
 Within a batch, events are applied in offset order and each one sees the state the previous ones
 left (an amendment right behind its order, two parcels of one consignee in one batch).
@@ -19,12 +20,19 @@ from decimal import Decimal
 import msgspec
 from opentelemetry import trace
 
-from clearance.assessor import Assessor, Order, consignee_ref
-from clearance.dead_letters import make_dead_letter
 from clearance.domain import revisions
 from clearance.domain.assess import apply_corrections
 from clearance.domain.context import SellerHistory
 from clearance.domain.packs import UnsupportedDestination
+from clearance.domain.parcels import (
+    BatchChanges,
+    InspectionRecord,
+    Order,
+    ParcelKey,
+    ParcelState,
+    Publication,
+)
+from clearance.domain.totals import RunningTotals
 from clearance.messages import (
     ClearanceDecision,
     DeadLetter,
@@ -39,6 +47,8 @@ from clearance.messages import (
     error_path,
     unstorable_value,
 )
+from clearance.service.assessing import Assessor, consignee_ref
+from clearance.service.dead_letters import make_dead_letter
 from clearance.telemetry import extract_context, inject_headers, record_attention, trace_id_of
 
 __all__ = [
@@ -46,9 +56,6 @@ __all__ = [
     "BatchPlan",
     "BatchPlanner",
     "Decoded",
-    "Outgoing",
-    "ParcelKey",
-    "ParcelState",
     "Record",
     "dead_letter",
     "decode_record",
@@ -57,16 +64,13 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("clearance.worker")
+tracer = trace.get_tracer("clearance.entrypoints.worker")
 
 #: Decisions an officer must act on: always traced (``record_attention``), sampled or not.
 ATTENTION = frozenset({"hold", "refuse"})
 
 #: Records larger than this are dead-lettered as PAYLOAD_TOO_LARGE (an order is a few KB).
 MAX_RECORD_BYTES = 1024 * 1024
-
-ParcelKey = tuple[str, str, str]
-"""(platform, order_id, shipment_id): one parcel."""
 
 Event = OrderPlaced | OrderAmended | OrderCancelled | InspectionResult
 
@@ -90,51 +94,10 @@ class Decoded(msgspec.Struct, frozen=True, kw_only=True):
     event: Event
 
 
-class ParcelState(msgspec.Struct, kw_only=True):
-    """What storage (or an earlier event in this batch) knows about one parcel."""
+class BatchPlan(BatchChanges, kw_only=True):
+    """Everything one batch writes and publishes: the parcel store's changes, and the records
+    that go to the dead-letter topic instead."""
 
-    order: Order
-    """The latest revision assessed (without phone or identity number)."""
-    consignee_ref: str
-    event_ids: list[str]
-    decision: ClearanceDecision
-    """The current decision."""
-
-    @property
-    def cancelled(self) -> bool:
-        return self.decision.status == "cancelled"
-
-
-class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
-    """A new decision to store and publish on ``decisions.v1``."""
-
-    decision: ClearanceDecision
-    payload: bytes
-    key: str
-    headers: list[tuple[str, bytes]]
-    source_timestamp_ms: int
-    """The Kafka timestamp of the record that caused it (end-to-end latency)."""
-
-
-class InspectionRow(msgspec.Struct, frozen=True, kw_only=True):
-    """An inspection result applied in this batch, with the decision it produced."""
-
-    inspection: InspectionResult
-    body: bytes
-    result_decision: uuid.UUID | None
-
-
-class BatchPlan(msgspec.Struct, kw_only=True):
-    """Everything one batch writes and publishes."""
-
-    parcels: dict[ParcelKey, ParcelState] = msgspec.field(default_factory=dict)
-    """Parcels whose row changes, with their new state (upserted)."""
-    new_parcels: set[ParcelKey] = msgspec.field(default_factory=set)
-    """Of those, the ones storage did not know before this batch (inserted)."""
-    outgoing: list[Outgoing] = msgspec.field(default_factory=list)
-    contributions: dict[ParcelKey, dict[str, Decimal]] = msgspec.field(default_factory=dict)
-    """Each changed parcel's running-total contributions, replacing what was stored."""
-    inspections: list[InspectionRow] = msgspec.field(default_factory=list)
     dead_letters: list[tuple[Record, DeadLetter]] = msgspec.field(default_factory=list)
     skipped: dict[str, int] = msgspec.field(default_factory=dict)
     """Events with nothing to do, by why (duplicate, stale revision, unknown parcel...)."""
@@ -168,7 +131,7 @@ def redacted(order: Order) -> Order:
 def dead_letter(
     record: Record, code: DeadLetterCode, message: str, path: str | None, received_at: datetime
 ) -> DeadLetter:
-    """The dead letter for ``record`` (redacted and bounded: ``clearance.dead_letters``)."""
+    """The dead letter for ``record`` (redacted and bounded: ``clearance.service.dead_letters``)."""
     return make_dead_letter(record, code, message, path, received_at, trace_id_of_record(record))
 
 
@@ -219,36 +182,6 @@ def trace_id_of_record(record: Record) -> str | None:
     return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 
-class _Totals:
-    """Running totals as stored, updated as the batch's parcels contribute."""
-
-    def __init__(self, rows: Iterable[tuple[str, ParcelKey, Decimal]]) -> None:
-        self._by_key: dict[str, dict[ParcelKey, Decimal]] = {}
-        self._keys_of: dict[ParcelKey, set[str]] = {}
-        for key, parcel, value in rows:
-            self._by_key.setdefault(key, {})[parcel] = value
-            self._keys_of.setdefault(parcel, set()).add(key)
-
-    def excluding(self, keys: Iterable[str], parcel: ParcelKey) -> dict[str, Decimal]:
-        """The totals under ``keys`` of every parcel but ``parcel`` (an amendment replaces)."""
-        result = {}
-        for key in keys:
-            others = self._by_key.get(key, {})
-            result[key] = sum(
-                (value for other, value in others.items() if other != parcel), Decimal(0)
-            )
-        return result
-
-    def replace(self, parcel: ParcelKey, contributions: Mapping[str, Decimal]) -> None:
-        """Make ``contributions`` the parcel's only contributions."""
-        for key in self._keys_of.pop(parcel, set()) - contributions.keys():
-            self._by_key[key].pop(parcel, None)
-        for key, value in contributions.items():
-            self._by_key.setdefault(key, {})[parcel] = value
-        if contributions:
-            self._keys_of[parcel] = set(contributions)
-
-
 class BatchPlanner:
     """Turns one batch of decoded events into a ``BatchPlan``, given the stored state."""
 
@@ -263,7 +196,7 @@ class BatchPlanner:
         self.assessor = assessor
         self.states: dict[ParcelKey, ParcelState] = dict(states)
         self.known = set(states)
-        self.totals = _Totals(totals)
+        self.totals = RunningTotals(totals)
         self.now = now
         self.plan = BatchPlan()
         self._refs: dict[str, tuple[str, list[str]]] = {}
@@ -310,7 +243,7 @@ class BatchPlanner:
 
     def add_totals(self, rows: Iterable[tuple[str, ParcelKey, Decimal]]) -> None:
         """Stored contributions to the running totals (``totals_needed`` says which)."""
-        self.totals = _Totals(rows)
+        self.totals = RunningTotals(rows)
 
     def consignee_ref(self, order: Order) -> str:
         """The consignee's keyed hash for ``order`` (computed once per event)."""
@@ -531,7 +464,7 @@ class BatchPlanner:
     ) -> None:
         body = item.record.value or b""
         self.plan.inspections.append(
-            InspectionRow(inspection=event, body=body, result_decision=result)
+            InspectionRecord(inspection=event, body=body, result_decision=result)
         )
 
     def _publish(self, item: Decoded, key: ParcelKey, state: ParcelState) -> None:
@@ -552,7 +485,7 @@ class BatchPlanner:
                 },
             )
         self.plan.outgoing.append(
-            Outgoing(
+            Publication(
                 decision=decision,
                 payload=encode(decision),
                 key=f"{state.order.platform}:{state.order.consignee.id}",

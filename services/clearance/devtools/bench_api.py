@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import httpx
 
-from clearance.devstack import free_port
+from clearance.devtools.devstack import free_port
 
 __all__ = ["percentile", "run_api_bench", "running_api"]
 
@@ -136,10 +136,10 @@ def run_quote_bench(rate: float = 500.0, seconds: float = 10.0) -> dict[str, Any
     """``clearance bench --api``: quotes against a real ``clearance api`` with a platform key,
     on the embedded database and broker (or ``DATABASE_URL``/``KAFKA_BOOTSTRAP_SERVERS``)."""
     from clearance.adapters.postgres import Store, connect, migrate
-    from clearance.contracts import EXAMPLES
-    from clearance.devstack import servers
-    from clearance.keys import new_key
+    from clearance.devtools.contracts import EXAMPLES
+    from clearance.devtools.devstack import servers
     from clearance.messages import encode
+    from clearance.service.keys import new_key
 
     async def make_key(database: str) -> str:
         await migrate(database)

@@ -14,11 +14,11 @@ from typing import Any
 
 import msgspec
 
-from clearance.assessor import bundled_rates
 from clearance.domain.assess import assess
 from clearance.domain.context import AssessmentContext, SellerHistory
 from clearance.domain.packs import PackRegistry, RulePack
 from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision, OrderPlaced
+from clearance.service.assessing import bundled_rates
 
 __all__ = ["PLANTED", "evaluate", "evaluation_set"]
 

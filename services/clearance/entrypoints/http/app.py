@@ -35,16 +35,16 @@ from clearance import __version__
 from clearance import messages as m
 from clearance.adapters.kafka import make_producer
 from clearance.adapters.postgres import Store, connect, schema_is_current
-from clearance.assessor import Assessor
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.packs import RulePack, UnknownPack, UnsupportedDestination, parameters_of
-from clearance.entrypoints.api_auth import Authenticator, call_log, caller_of, requires
-from clearance.entrypoints.api_errors import EXCEPTION_HANDLERS, Unprocessable, refuse_unstorable
-from clearance.entrypoints.api_metrics import request_metrics
-from clearance.entrypoints.api_records import ROUTES
-from clearance.entrypoints.console import CONSOLE_ROUTES, csrf_secret
+from clearance.entrypoints.http.auth import Authenticator, call_log, caller_of, requires
+from clearance.entrypoints.http.console import CONSOLE_ROUTES, csrf_secret
+from clearance.entrypoints.http.errors import EXCEPTION_HANDLERS, Unprocessable, refuse_unstorable
+from clearance.entrypoints.http.metrics import request_metrics
+from clearance.entrypoints.http.records import ROUTES
 from clearance.health import Health, serve_ops
 from clearance.metrics import Metrics
+from clearance.service.assessing import Assessor
 from clearance.settings import Settings
 from clearance.telemetry import http_tracing
 

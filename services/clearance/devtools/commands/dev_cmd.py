@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start everything, replay the stream, summarise; stop cleanly on ``--exit`` or Ctrl-C."""
-    from clearance.demo import DemoOptions, run_demo
+    from clearance.devtools.demo import DemoOptions, run_demo
 
     return run_demo(
         DemoOptions(

@@ -21,11 +21,9 @@ from clearance.domain.context import Assessment, AssessmentContext, SellerHistor
 from clearance.domain.fx import ExchangeRates
 from clearance.domain.hs import HsClassifier, bundled_classifier
 from clearance.domain.packs import PackRegistry, RulePack
-from clearance.messages import OrderAmended, OrderPlaced
+from clearance.domain.parcels import Order
 
 __all__ = ["Assessor", "bundled_rates", "consignee_ref"]
-
-Order = OrderPlaced | OrderAmended
 
 
 def bundled_rates() -> ExchangeRates:

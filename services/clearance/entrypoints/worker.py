@@ -1,7 +1,7 @@
 """The streaming worker: orders and inspections in, decisions stored and published.
 
 Each batch: fetch -> decode (bad input to the dead-letter topic) -> load the parcels' state ->
-plan (skip what was seen, assess, revise; ``clearance.processing``) -> store everything in one
+plan (skip what was seen, assess, revise; ``clearance.service.batches``) -> store everything in one
 transaction, decisions into the outbox too -> publish -> delete from the outbox -> commit offsets.
 
 Two stages overlap: while batch N is stored, published and committed (waiting on PostgreSQL and
@@ -14,11 +14,11 @@ A crash at any point repeats work, never a decision: a redelivered event is foun
 parcel's stored ``event_ids`` and skipped; a stored decision the broker never acknowledged stays in
 the outbox and is published by the drain (at start-up and every few seconds, by any worker).
 
-No record stops the stream (``clearance.faults``): a fault of the database or the broker is waited
-out (pauses that grow, readiness false meanwhile, the batch read again, a partition stuck too long
-logged with its offsets); a failure that belongs to one record (a value the database refuses, an
-engine error) dead-letters that record alone: its batch is planned again one record at a time to
-find it, and the rest goes on.
+No record stops the stream (``clearance.adapters.faults``): a fault of the database or the broker
+is waited out (pauses that grow, readiness false meanwhile, the batch read again, a partition stuck
+too long logged with its offsets); a failure that belongs to one record (a value the database
+refuses, an engine error) dead-letters that record alone: its batch is planned again one record at
+a time to find it, and the rest goes on.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from aiokafka.structs import ConsumerRecord
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from clearance.adapters.faults import Backoff, record_fault
 from clearance.adapters.kafka import (
     DEAD_LETTERS,
     DECISIONS,
@@ -47,17 +48,15 @@ from clearance.adapters.kafka import (
     message_headers,
 )
 from clearance.adapters.postgres import OutboxEntry, Store
-from clearance.assessor import Assessor
-from clearance.faults import Backoff, record_fault
+from clearance.domain.parcels import ParcelKey, ParcelState
 from clearance.health import Health
 from clearance.messages import DeadLetter, DeadLetterCode, OrderAmended, OrderPlaced, encode
 from clearance.metrics import Metrics
-from clearance.processing import (
+from clearance.service.assessing import Assessor
+from clearance.service.batches import (
     BatchPlan,
     BatchPlanner,
     Decoded,
-    ParcelKey,
-    ParcelState,
     Record,
     dead_letter,
     decode_record,
@@ -69,7 +68,7 @@ from clearance.telemetry import extract_context, record_attention, span_links
 __all__ = ["Worker"]
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("clearance.worker")
+tracer = trace.get_tracer("clearance.entrypoints.worker")
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 

@@ -307,8 +307,8 @@ def _asyncapi() -> dict[str, Any]:
 
 def _openapi() -> dict[str, Any]:
     # Imported here: the HTTP layer is heavier than the message contracts.
-    from clearance.assessor import Assessor
-    from clearance.entrypoints.api import ApiServices, create_app
+    from clearance.entrypoints.http.app import ApiServices, create_app
+    from clearance.service.assessing import Assessor
     from clearance.settings import load_settings
 
     settings = load_settings({}, environment="dev")

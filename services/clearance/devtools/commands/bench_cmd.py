@@ -145,11 +145,11 @@ def run_engine_bench(
     import datetime as dt
     import uuid
 
-    from clearance.assessor import bundled_rates
     from clearance.domain.assess import assess
     from clearance.domain.context import AssessmentContext
     from clearance.domain.hs import bundled_classifier
     from clearance.domain.packs import PackRegistry
+    from clearance.service.assessing import bundled_rates
 
     registry, rates, classifier = PackRegistry.bundled(), bundled_rates(), bundled_classifier()
     orders = _engine_orders(count, seed, without_codes=without_codes)
@@ -210,15 +210,15 @@ def run(args: argparse.Namespace) -> int:
     if args.engine:
         results.append(run_engine_bench(args.count, args.seed, without_codes=args.without_codes))
     if args.api:
-        from clearance.bench_api import run_quote_bench
+        from clearance.devtools.bench_api import run_quote_bench
 
         results.append(run_quote_bench(rate=args.rate if args.rate != 1_000 else 500.0))
     if args.risk:
-        from clearance.risk_eval import evaluate
+        from clearance.devtools.risk_eval import evaluate
 
         results.append(evaluate(seed=args.seed if args.seed != 7 else 20261125))
     if args.pipeline or not (args.engine or args.api or args.risk):
-        from clearance.bench_pipeline import run_pipeline_bench
+        from clearance.devtools.bench_pipeline import run_pipeline_bench
 
         results.append(
             run_pipeline_bench(

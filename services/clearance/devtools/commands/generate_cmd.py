@@ -9,7 +9,7 @@ from pathlib import Path
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Size, seed, destination mix and where to write."""
-    from clearance.generator import DESTINATIONS
+    from clearance.devtools.generator import DESTINATIONS
 
     parser.add_argument("--orders", type=int, default=1_000, help="events to generate")
     parser.add_argument("--seed", type=int, default=7, help="same seed, same stream")
@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write one event per line; ``clearance dev --stream FILE`` replays it."""
-    from clearance.generator import generate_events
+    from clearance.devtools.generator import generate_events
 
     if args.orders < 1 or not 0 <= args.malformed_share < 1:
         print("clearance generate: --orders >= 1 and 0 <= --malformed-share < 1", file=sys.stderr)

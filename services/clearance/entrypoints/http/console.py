@@ -27,7 +27,7 @@ from litestar.response import Redirect, Template
 from clearance import messages as m
 from clearance.adapters.kafka import INSPECTIONS, message_headers
 from clearance.adapters.postgres import DecisionFilter, Store
-from clearance.keys import ApiKey
+from clearance.service.keys import ApiKey
 from clearance.telemetry import inject_headers
 
 __all__ = ["CONSOLE_ROUTES", "csrf_secret"]

@@ -14,8 +14,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from clearance.assessor import Assessor, Order
+from clearance.domain.parcels import Order
+from clearance.domain.totals import RunningTotals
 from clearance.messages import ClearanceDecision
+from clearance.service.assessing import Assessor
 
 __all__ = ["ReplayReport", "replay"]
 
@@ -71,7 +73,7 @@ async def replay(
     """Assess each stored parcel under ``pack_id`` and compare with its current decision."""
     report = ReplayReport(pack=pack_id)
     countries = set(assessor.packs.get(pack_id).countries)
-    totals: dict[str, dict[tuple[str, str, str], Decimal]] = {}
+    totals = RunningTotals()
     async for order, ref, now in stored:
         if now.status == "cancelled":
             continue
@@ -80,15 +82,15 @@ async def replay(
             continue
         parcel = (order.platform, order.order_id, order.shipment)
         keys = assessor.totals_keys(order, pack_id, ref=ref)
-        running = {
-            key: sum((v for p, v in totals.get(key, {}).items() if p != parcel), Decimal(0))
-            for key in keys
-        }
-        what_if = assessor.assess(
-            order, totals=running, decided_at=decided_at, pack_id=pack_id, ref=ref
-        ).decision
-        for key in keys:
-            totals.setdefault(key, {})[parcel] = what_if.threshold_value
+        assessment = assessor.assess(
+            order,
+            totals=totals.excluding(keys, parcel),
+            decided_at=decided_at,
+            pack_id=pack_id,
+            ref=ref,
+        )
+        totals.replace(parcel, {c.key: c.value for c in assessment.contributions})
+        what_if = assessment.decision
         report.parcels += 1
         report.revenue_now[now.currency] = report.revenue_now.get(now.currency, Decimal(0)) + _due(
             now

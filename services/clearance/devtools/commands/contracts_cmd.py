@@ -19,7 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def stale_files(directory: Path) -> list[str]:
     """Relative paths under ``directory`` whose content differs from the generated one."""
-    from clearance.contracts import generate
+    from clearance.devtools.contracts import generate
 
     stale = []
     for relative, text in generate().items():
@@ -31,7 +31,7 @@ def stale_files(directory: Path) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Write or check the generated contract files (plus the OpenAPI document once it exists)."""
-    from clearance.contracts import generate
+    from clearance.devtools.contracts import generate
 
     directory: Path = args.dir
     if args.action == "check":

@@ -33,10 +33,10 @@ from clearance.adapters.kafka import (
 )
 from clearance.adapters.postgres import Store, connect, migrate
 from clearance.bootstrap import run_worker
-from clearance.devstack import free_port, servers, start_clearance
-from clearance.keys import new_key
+from clearance.devtools.devstack import free_port, servers, start_clearance
 from clearance.messages import decode_dead_letter
 from clearance.metrics import Metrics
+from clearance.service.keys import new_key
 from clearance.settings import Settings, load_settings
 
 __all__ = ["DemoOptions", "run_demo"]
@@ -61,7 +61,7 @@ def stream_records(options: DemoOptions) -> Records:
     """The records to replay: the file's lines, or a generated realistic stream."""
     if options.stream is not None:
         return [(_key_of(line), line) for line in _lines(options.stream)]
-    from clearance.generator import generate_events
+    from clearance.devtools.generator import generate_events
 
     return [(key.encode(), value) for key, value in generate_events(options.orders, options.seed)]
 
@@ -165,12 +165,24 @@ async def _follow(metrics: Metrics, store: Store, total: int, show: Callable[[in
         show(consumed)
         await asyncio.sleep(0.1)
     show(total)
-    while True:  # every decision acknowledged by the broker
-        if not await store.outbox_depth():
-            break
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.3)  # the last batch's commit
+    # Consumed is not done: the last batches may still be stored, published and committed (and a
+    # batch read again after a fault counts twice). Done is every partition committed up to its
+    # end (no lag) with nothing left in the outbox, seen twice in a row.
+    settled = 0
+    while settled < 2:
+        await asyncio.sleep(0.2)
+        lag = _gauge_total(metrics, "clearance_consumer_lag")
+        settled = settled + 1 if lag == 0 and not await store.outbox_depth() else 0
     return time.perf_counter() - started
+
+
+def _gauge_total(metrics: Metrics, name: str) -> float:
+    return sum(
+        sample.value
+        for family in metrics.registry.collect()
+        if family.name == name
+        for sample in family.samples
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -227,8 +239,8 @@ async def _what_if(settings: Settings, store: Store, pack_id: str) -> dict[str, 
     from datetime import UTC, datetime
 
     from clearance.adapters.postgres import DecisionFilter
-    from clearance.assessor import Assessor
-    from clearance.replay import replay
+    from clearance.service.assessing import Assessor
+    from clearance.service.replay import replay
 
     report = await replay(
         store.stored_orders(DecisionFilter()),

@@ -26,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write one ``order.placed`` per cross-border invoice; print what was done on stderr."""
-    from clearance.importer import ImportReport, online_retail_events
+    from clearance.devtools.importer import ImportReport, online_retail_events
 
     if not args.file.is_file():
         print(f"clearance import: {args.file} not found", file=sys.stderr)
