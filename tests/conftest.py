@@ -19,8 +19,8 @@ from hypothesis import settings as hypothesis_settings
 
 from clearance.adapters.kafka import ensure_topics
 from clearance.adapters.postgres import migrate
-from clearance.bootstrap import run_worker
 from clearance.devtools.devstack import embedded_kafka, embedded_postgres
+from clearance.entrypoints.worker import run_worker
 from clearance.settings import Settings
 from streams import settings_for
 

@@ -1,105 +1,112 @@
-"""Composition root: settings -> adapters -> the worker, wired one way for every entry point."""
+"""Composition root: settings -> adapters -> the ports the use cases and entry points use.
+
+The one place that names the adapters. The worker (``clearance.entrypoints.worker``), the HTTP
+API (``clearance.entrypoints.http``) and the commands ask here for their database, broker and
+fault reader, and see them only through the service layer's ports.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from clearance.adapters.kafka import ensure_topics, make_consumer, make_producer
-from clearance.adapters.postgres import Store, connect, migrate, schema_is_current
-from clearance.entrypoints.worker import Worker
-from clearance.health import Health, serve_ops
-from clearance.metrics import Metrics
-from clearance.service.assessing import Assessor
+from clearance.adapters import faults as adapter_faults
+from clearance.adapters import kafka, postgres
+from clearance.service.ports import KeyStore, Outbox, ParcelStore, Publisher, ReadViews
 from clearance.settings import Settings
 
-__all__ = ["run_worker"]
+__all__ = [
+    "Database",
+    "MigrationError",
+    "create_topics",
+    "database",
+    "faults",
+    "kafka_consumer",
+    "kafka_producer",
+    "migrate",
+    "open_database",
+    "publisher",
+]
 
-log = logging.getLogger(__name__)
-
-
-#: Each shutdown step gets this long, so SIGTERM to exit stays inside the 25 s budget.
-STEP_SECONDS = 3.0
-#: How often a worker started before its migrations looks at the schema again.
-SCHEMA_POLL_SECONDS = 2.0
-
-
-async def _within(step: Awaitable[None], what: str) -> None:
-    try:
-        await asyncio.wait_for(step, timeout=STEP_SECONDS)
-    except TimeoutError:
-        log.error("shutdown step timed out", extra={"step": what})
-
-
-async def _schema_ready(pool: asyncpg.Pool, stop: asyncio.Event) -> bool:
-    """Wait until the migrations this code expects are applied (the migration Job may still be
-    running when a new worker starts): never join the group with an older schema."""
-    while not await schema_is_current(pool):
-        log.warning("waiting for the database migrations (clearance migrate)")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=SCHEMA_POLL_SECONDS)
-            return False
-        except TimeoutError:
-            continue
-    return True
+#: Reads failures of the database and broker clients (``Worker(faults=...)``).
+faults = adapter_faults
+#: A migration file failed (the message names it).
+MigrationError = postgres.MigrationError
 
 
-async def run_worker(
-    settings: Settings,
-    stop: asyncio.Event,
-    *,
-    create_topics: bool = False,
-    apply_migrations: bool = False,
-    metrics: Metrics | None = None,
-) -> None:
-    """Run one worker until ``stop`` is set; then drain, close everything and return.
+@dataclass
+class Database:
+    """The PostgreSQL ports on one pool."""
 
-    ``create_topics`` and ``apply_migrations`` are for ``clearance dev`` and small installations;
-    in production the migration Job and the platform's topic resources do both.
-    """
-    schema = settings.database_schema or None
-    if apply_migrations:
-        await migrate(settings.database_url, schema=schema)
-    if create_topics:
-        await ensure_topics(settings)
-    metrics, health = metrics or Metrics(), Health()
-    ops = await serve_ops(health, metrics, settings.ops_host, settings.ops_port)
-    log.info("ops listener", extra={"port": ops.sockets[0].getsockname()[1]})
-    pool = await connect(
+    pool: asyncpg.Pool
+    parcels: ParcelStore
+    outbox: Outbox
+    views: ReadViews
+    keys: KeyStore
+
+    async def ping(self) -> bool:
+        """True when the database answers (readiness)."""
+        return await postgres.ping(self.pool)
+
+    async def schema_is_current(self) -> bool:
+        """True when every migration this code ships is applied (start-up)."""
+        return await postgres.schema_is_current(self.pool)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def open_database(settings: Settings, *, max_size: int = 4) -> Database:
+    """Connect to ``DATABASE_URL`` (in ``CLEARANCE_DATABASE_SCHEMA`` when set)."""
+    pool = await postgres.connect(
         settings.database_url,
-        schema=schema,
+        schema=settings.database_schema or None,
+        max_size=max_size,
         statement_cache_size=settings.database_statement_cache_size,
     )
-    health.add_startup_check("schema_current", lambda: schema_is_current(pool))
-    if not await _schema_ready(pool, stop):
-        await pool.close()
-        ops.close()
-        await ops.wait_closed()
-        return
-    producer = make_producer(settings)
-    consumer = make_consumer(settings)
-    await producer.start()
-    await consumer.start()
-    worker = Worker(
-        settings,
-        store=Store(pool),
-        assessor=Assessor(settings.identity_key),
-        consumer=consumer,
-        producer=producer,
-        metrics=metrics,
-        health=health,
+    return Database(
+        pool=pool,
+        parcels=postgres.ParcelStore(pool),
+        outbox=postgres.Outbox(pool),
+        views=postgres.ReadViews(pool),
+        keys=postgres.KeyStore(pool),
     )
+
+
+@contextlib.asynccontextmanager
+async def database(settings: Settings, *, max_size: int = 4) -> AsyncIterator[Database]:
+    """``open_database`` for the length of a command."""
+    opened = await open_database(settings, max_size=max_size)
     try:
-        await worker.run(stop)
+        yield opened
     finally:
-        # Leave the group first so the partitions move on at once, then flush what is queued.
-        log.info("leaving the consumer group")
-        await _within(consumer.stop(), "leaving the consumer group")
-        log.info("flushing the producer")
-        await _within(producer.stop(), "flushing the producer")
-        await _within(pool.close(), "closing the database pool")
-        ops.close()
-        await ops.wait_closed()
+        await opened.close()
+
+
+async def migrate(settings: Settings) -> list[str]:
+    """Apply the migrations not yet applied; their names (``MigrationError`` names a failure)."""
+    return await postgres.migrate(settings.database_url, schema=settings.database_schema or None)
+
+
+async def create_topics(settings: Settings) -> list[str]:
+    """Create the service's topics that are missing (with their specs); their names."""
+    return await kafka.ensure_topics(settings)
+
+
+def kafka_producer(settings: Settings, client_id: str = "clearance") -> AIOKafkaProducer:
+    """The producer configured the one way the service sends."""
+    return kafka.make_producer(settings, client_id=client_id)
+
+
+def kafka_consumer(settings: Settings) -> AIOKafkaConsumer:
+    """A consumer in the workers' group."""
+    return kafka.make_consumer(settings)
+
+
+def publisher(producer: AIOKafkaProducer, settings: Settings) -> Publisher:
+    """What sends to the service's topics, over ``producer``."""
+    return kafka.KafkaPublisher(producer, settings)

@@ -26,9 +26,14 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 __all__ = [
+    "DEAD_LETTERS",
     "DEAD_LETTER_MAX_BYTES",
+    "DECISIONS",
+    "INSPECTIONS",
     "MAX_STORED_INTEGER",
+    "ORDERS",
     "ORDER_EVENT_DECODER",
+    "TOPICS",
     "Address",
     "Charge",
     "ClearanceDecision",
@@ -64,6 +69,16 @@ __all__ = [
     "refine_path",
     "unstorable_value",
 ]
+
+
+# --- topics ------------------------------------------------------------------------------------
+
+#: The topics of the contract (an installation may prefix them: ``CLEARANCE_TOPIC_PREFIX``).
+ORDERS: Final = "orders.v1"
+DECISIONS: Final = "decisions.v1"
+INSPECTIONS: Final = "inspections.v1"
+DEAD_LETTERS: Final = "orders.v1.dlt"
+TOPICS: Final = (ORDERS, DECISIONS, INSPECTIONS, DEAD_LETTERS)
 
 
 # --- scalar types -------------------------------------------------------------------------------

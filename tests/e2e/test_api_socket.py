@@ -8,9 +8,9 @@ import asyncio
 import httpx
 import pytest
 
-from clearance.adapters.postgres import Store, connect
+from clearance.adapters.postgres import KeyStore, connect
 from clearance.devtools.bench_api import running_api
-from clearance.service.keys import new_key
+from clearance.service.access import new_key
 from clearance.settings import Settings, to_environment
 from factories import order
 
@@ -24,7 +24,7 @@ async def test_a_platform_submits_an_order_and_reads_its_decision_and_no_one_els
     pool = await connect(settings.database_url, schema=settings.database_schema)
     made = [new_key("platform", "shopmart"), new_key("platform", "bazaarly"), new_key("officer")]
     for key in made:
-        await Store(pool).create_api_key(key)
+        await KeyStore(pool).create_api_key(key)
     await pool.close()
     shopmart, bazaarly, officer = ({"authorization": f"Bearer {k.token}"} for k in made)
 

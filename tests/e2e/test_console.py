@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from clearance.adapters.postgres import Store, connect
+from clearance.adapters.postgres import KeyStore, connect
 from clearance.devtools.bench_api import running_api
-from clearance.service.keys import new_key
+from clearance.service.access import new_key
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
 from streams import produce, wait_for
@@ -46,7 +46,7 @@ async def test_an_officer_seizes_a_held_parcel_and_another_platform_cannot_see_i
         new_key("platform", "bazaarly"),
     )
     for key in (officer, shopmart, bazaarly):
-        await Store(pool).create_api_key(key)
+        await KeyStore(pool).create_api_key(key)
     await pool.close()
     held = order(50, currency="VND")  # an unknown tariff line: held for classification
     held["items"][0].update(hs_code="61091000", unit_price="400000", quantity=3)

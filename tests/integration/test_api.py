@@ -14,12 +14,12 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from clearance import messages as m
-from clearance.adapters.postgres import Store, connect, migrate
+from clearance.adapters.postgres import KeyStore, connect, migrate
 from clearance.devtools.contracts import EXAMPLES
 from clearance.entrypoints.http.app import ApiServices, create_app
 from clearance.health import Health
+from clearance.service.access import new_key
 from clearance.service.assessing import Assessor
-from clearance.service.keys import new_key
 from clearance.settings import Settings
 from factories import order
 from streams import read_topic
@@ -54,7 +54,7 @@ class Keys(msgspec.Struct):
 async def keys(settings: Settings) -> Keys:
     """One key per role, and a key of another platform."""
     pool = await connect(settings.database_url, schema=settings.database_schema)
-    store = Store(pool)
+    store = KeyStore(pool)
     made = {
         "shopmart": new_key("platform", "shopmart"),
         "other": new_key("platform", "bazaarly"),

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from clearance import messages as m
-from clearance.adapters.postgres import Store, connect
+from clearance.adapters.postgres import KeyStore, connect
 from clearance.devtools.contracts import EXAMPLES
 from clearance.entrypoints.http.app import ApiServices, create_app
+from clearance.service.access import new_key
 from clearance.service.assessing import Assessor
-from clearance.service.keys import new_key
 from clearance.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -69,7 +69,7 @@ async def tokens(settings: Settings) -> dict[str, str]:
         "admin": new_key("admin"),
     }
     for key in made.values():
-        await Store(pool).create_api_key(key)
+        await KeyStore(pool).create_api_key(key)
     await pool.close()
     return {role: key.token for role, key in made.items()}
 

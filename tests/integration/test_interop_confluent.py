@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from clearance.bootstrap import run_worker
+from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
 from clearance.settings import Settings

@@ -8,7 +8,7 @@ import sys
 import asyncpg
 import pytest
 
-from clearance.service.keys import hash_token, key_id_of
+from clearance.domain.access import hash_token, key_id_of
 from clearance.settings import Settings, to_environment
 
 pytestmark = pytest.mark.integration

@@ -19,8 +19,8 @@ import httpx
 import msgspec
 import pytest
 
-from clearance.bootstrap import run_worker
 from clearance.devtools.devstack import free_port
+from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
 from clearance.settings import Settings, to_environment

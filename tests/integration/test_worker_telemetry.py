@@ -15,9 +15,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from clearance.bootstrap import run_worker
 from clearance.devtools.devstack import free_port
 from clearance.entrypoints.http.app import ApiServices, create_app
+from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
 from clearance.service.assessing import Assessor

@@ -6,7 +6,8 @@ import asyncpg
 import pytest
 from aiokafka.errors import KafkaConnectionError, UnsupportedCodecError
 
-from clearance.adapters.faults import Backoff, record_fault
+from clearance.adapters.faults import record_fault
+from clearance.entrypoints.worker.backoff import Backoff
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import logging
 import pytest
 from aiokafka import TopicPartition
 
-from clearance.entrypoints.worker import _Partitions
+from clearance.entrypoints.worker.partitions import Partitions
 from clearance.health import Health
 from clearance.metrics import Metrics
 
@@ -33,7 +33,7 @@ def test_a_partition_with_records_waiting_and_no_commit_is_reported_stuck(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     metrics = Metrics()
-    partitions = _Partitions(metrics, stuck_after=60)
+    partitions = Partitions(metrics, stuck_after=60)
     partitions.assign({ORDERS_0: 100, ORDERS_1: 40})
     consumer = _Consumer({ORDERS_0: 130, ORDERS_1: 40})
     assert partitions.observe(consumer) == []  # type: ignore[arg-type]
@@ -55,7 +55,7 @@ def test_a_partition_with_records_waiting_and_no_commit_is_reported_stuck(
 
 def test_revoked_partitions_leave_no_metric_series_behind() -> None:
     metrics = Metrics()
-    partitions = _Partitions(metrics, stuck_after=60)
+    partitions = Partitions(metrics, stuck_after=60)
     partitions.assign({ORDERS_0: 5, ORDERS_1: 5})
     partitions.observe(_Consumer({ORDERS_0: 9, ORDERS_1: 5}))  # type: ignore[arg-type]
     partitions.forget([ORDERS_0])

@@ -10,15 +10,13 @@ topic with a code and the stream goes on. ``record_fault`` tells which.
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Final
 
 import asyncpg
 from aiokafka.errors import KafkaError
 
 from clearance.messages import DeadLetterCode
 
-__all__ = ["Backoff", "record_fault"]
+__all__ = ["reason", "record_fault"]
 
 
 def record_fault(error: BaseException) -> DeadLetterCode | None:
@@ -48,41 +46,11 @@ def _from_asyncpg(error: BaseException) -> bool:
     return type(error).__module__.startswith("asyncpg")
 
 
-class Backoff:
-    """Pauses that double from ``first`` to ``longest`` while failures repeat; how long they have
-    lasted, so a fault that persists is reported instead of looped on silently."""
-
-    FIRST: Final = 0.5
-    LONGEST: Final = 30.0
-
-    def __init__(self) -> None:
-        self.failures = 0
-        self.since: float | None = None
-        self.reason = ""
-
-    def failed(self, reason: str) -> float:
-        """Record one more failure; returns the pause before the next attempt."""
-        if self.since is None:
-            self.since = time.monotonic()
-        self.failures += 1
-        self.reason = reason
-        return self.pause
-
-    @property
-    def pause(self) -> float:
-        """The pause after the failures so far."""
-        return min(self.LONGEST, self.FIRST * 2.0 ** max(0, self.failures - 1))
-
-    def succeeded(self) -> None:
-        self.failures = 0
-        self.since = None
-        self.reason = ""
-
-    @property
-    def failing(self) -> bool:
-        return self.since is not None
-
-    @property
-    def seconds(self) -> float:
-        """How long the current run of failures has lasted (0 when none)."""
-        return 0.0 if self.since is None else time.monotonic() - self.since
+def reason(error: BaseException, stage: str) -> str:
+    """A low-cardinality name for a fault of the world (the ``reason`` label of
+    ``clearance_batch_retries_total``)."""
+    if isinstance(error, KafkaError):
+        return "broker_unavailable"
+    if isinstance(error, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+        return "broker_unavailable" if stage == "fetch" else "database_unavailable"
+    return f"{stage}_failed"

@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from clearance.messages import DEAD_LETTER_MAX_BYTES
+from clearance.domain.parcels import PendingPublication, Publication
+from clearance.messages import (
+    DEAD_LETTER_MAX_BYTES,
+    DEAD_LETTERS,
+    DECISIONS,
+    INSPECTIONS,
+    ORDERS,
+    TOPICS,
+    DeadLetter,
+    InspectionResult,
+    OrderEvent,
+    encode,
+)
 from clearance.settings import Settings
 
 __all__ = [
@@ -28,6 +41,7 @@ __all__ = [
     "ORDERS",
     "TOPICS",
     "TOPIC_SPECS",
+    "KafkaPublisher",
     "TopicSpec",
     "ensure_topics",
     "make_consumer",
@@ -39,11 +53,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ORDERS = "orders.v1"
-DECISIONS = "decisions.v1"
-INSPECTIONS = "inspections.v1"
-DEAD_LETTERS = "orders.v1.dlt"
-TOPICS = (ORDERS, DECISIONS, INSPECTIONS, DEAD_LETTERS)
 
 #: Largest record the service reads: a poison payload of a few MB must still be read, to be
 #: dead-lettered (orders themselves are limited to 1 MiB, see ``processing``); what the service
@@ -218,3 +227,65 @@ async def read_until_idle(
             values.extend(m.value for messages in batch.values() for m in messages if m.value)
     finally:
         await consumer.stop()
+
+
+class KafkaPublisher:
+    """The one place that sends to the service's topics: names (with the installation's prefix),
+    keys and headers as the contract gives them. Each send returns the future of its
+    acknowledgement, so a batch sends everything first and waits once."""
+
+    def __init__(self, producer: AIOKafkaProducer, settings: Settings) -> None:
+        self.producer = producer
+        self.decisions_topic = settings.topic(DECISIONS)
+        self.dead_letters_topic = settings.topic(DEAD_LETTERS)
+        self.orders_topic = settings.topic(ORDERS)
+        self.inspections_topic = settings.topic(INSPECTIONS)
+
+    async def decision(self, publication: Publication) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await self.producer.send(
+            self.decisions_topic,
+            value=publication.payload,
+            key=publication.key.encode(),
+            headers=message_headers("clearance.decision", publication.headers),
+        )
+        return future
+
+    async def dead_letter(
+        self, key: bytes | None, letter: DeadLetter, trace_headers: Sequence[tuple[str, bytes]]
+    ) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await self.producer.send(
+            self.dead_letters_topic,
+            value=encode(letter),
+            key=key,
+            headers=message_headers("dead-letter", trace_headers),
+        )
+        return future
+
+    async def again(self, pending: PendingPublication) -> asyncio.Future[Any]:
+        trace = []
+        if pending.traceparent is not None:
+            trace.append(("traceparent", pending.traceparent.encode()))
+        future: asyncio.Future[Any] = await self.producer.send(
+            pending.topic,
+            value=pending.payload,
+            key=None if pending.key is None else pending.key.encode(),
+            headers=message_headers("clearance.decision", trace),
+        )
+        return future
+
+    async def submit(
+        self,
+        event: OrderEvent | InspectionResult,
+        key: str,
+        trace_headers: Sequence[tuple[str, bytes]],
+    ) -> tuple[str, int, int]:
+        inspection = isinstance(event, InspectionResult)
+        topic = self.inspections_topic if inspection else self.orders_topic
+        future = await self.producer.send(
+            topic,
+            value=encode(event),
+            key=key.encode(),
+            headers=message_headers(str(event.__struct_config__.tag), trace_headers),
+        )
+        stored = await future
+        return stored.topic, stored.partition, stored.offset

@@ -135,18 +135,18 @@ def run_api_bench(
 def run_quote_bench(rate: float = 500.0, seconds: float = 10.0) -> dict[str, Any]:
     """``clearance bench --api``: quotes against a real ``clearance api`` with a platform key,
     on the embedded database and broker (or ``DATABASE_URL``/``KAFKA_BOOTSTRAP_SERVERS``)."""
-    from clearance.adapters.postgres import Store, connect, migrate
+    from clearance.adapters.postgres import KeyStore, connect, migrate
     from clearance.devtools.contracts import EXAMPLES
     from clearance.devtools.devstack import servers
     from clearance.messages import encode
-    from clearance.service.keys import new_key
+    from clearance.service.access import new_key
 
     async def make_key(database: str) -> str:
         await migrate(database)
         pool = await connect(database)
         try:
             made = new_key("platform", EXAMPLES["order.placed"].platform)  # type: ignore[attr-defined]
-            await Store(pool).create_api_key(made)
+            await KeyStore(pool).create_api_key(made)
         finally:
             await pool.close()
         return made.token

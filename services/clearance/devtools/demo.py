@@ -31,12 +31,12 @@ from clearance.adapters.kafka import (
     read_until_idle,
     send_records,
 )
-from clearance.adapters.postgres import Store, connect, migrate
-from clearance.bootstrap import run_worker
+from clearance.adapters.postgres import KeyStore, Outbox, ReadViews, connect, migrate
 from clearance.devtools.devstack import free_port, servers, start_clearance
+from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_dead_letter
 from clearance.metrics import Metrics
-from clearance.service.keys import new_key
+from clearance.service.access import new_key
 from clearance.settings import Settings, load_settings
 
 __all__ = ["DemoOptions", "run_demo"]
@@ -158,7 +158,9 @@ async def _dead_letters(settings: Settings) -> dict[str, int]:
     return dict(collections.Counter(letter.error.code for letter in letters.values()))
 
 
-async def _follow(metrics: Metrics, store: Store, total: int, show: Callable[[int], None]) -> float:
+async def _follow(
+    metrics: Metrics, outbox: Outbox, total: int, show: Callable[[int], None]
+) -> float:
     """Wait until every record is consumed and every decision published; returns the seconds."""
     started = time.perf_counter()
     while (consumed := int(_counter_total(metrics, "clearance_orders_consumed"))) < total:
@@ -172,7 +174,7 @@ async def _follow(metrics: Metrics, store: Store, total: int, show: Callable[[in
     while settled < 2:
         await asyncio.sleep(0.2)
         lag = _gauge_total(metrics, "clearance_consumer_lag")
-        settled = settled + 1 if lag == 0 and not await store.outbox_depth() else 0
+        settled = settled + 1 if lag == 0 and not await outbox.depth() else 0
     return time.perf_counter() - started
 
 
@@ -202,10 +204,10 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
     records = stream_records(options)
     metrics = Metrics()
     pool = await connect(settings.database_url, schema=schema)
-    store = Store(pool)
+    views = ReadViews(pool)
     demo_keys = {"platform": new_key("platform", "shopmart"), "officer": new_key("officer")}
     for key in demo_keys.values():
-        await store.create_api_key(key)
+        await KeyStore(pool).create_api_key(key)
     worker_stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings, worker_stop, metrics=metrics))
     try:
@@ -214,15 +216,15 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
                 send_records(settings.kafka_bootstrap_servers, settings.topic(ORDERS), records)
             )
             with _progress(len(records), quiet=options.json) as show:
-                seconds = await _follow(metrics, store, len(records), show)
+                seconds = await _follow(metrics, Outbox(pool), len(records), show)
             await producing
-            summary = await store.stream_summary()
+            summary = await views.stream_summary()
             result = _result(settings, summary, len(records), seconds)
             result["dead_letters"] = await _dead_letters(settings)
             result["keys"] = {role: made.token for role, made in demo_keys.items()}
             _with_keys(result)
             if options.what_if:
-                result["what_if"] = await _what_if(settings, store, options.what_if)
+                result["what_if"] = await _what_if(settings, views, options.what_if)
             _print(result, as_json=options.json)
             if not options.exit_when_done:
                 print("Ctrl-C to stop.", flush=True)
@@ -234,16 +236,16 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
     return result
 
 
-async def _what_if(settings: Settings, store: Store, pack_id: str) -> dict[str, Any]:
+async def _what_if(settings: Settings, views: ReadViews, pack_id: str) -> dict[str, Any]:
     """The stored stream under another pack: revenue difference, status and channel changes."""
     from datetime import UTC, datetime
 
-    from clearance.adapters.postgres import DecisionFilter
+    from clearance.domain.views import DecisionFilter
     from clearance.service.assessing import Assessor
     from clearance.service.replay import replay
 
     report = await replay(
-        store.stored_orders(DecisionFilter()),
+        views.stored_orders(DecisionFilter()),
         Assessor(settings.identity_key),
         pack_id,
         datetime.now(UTC),

@@ -14,7 +14,15 @@ import msgspec
 
 from clearance.messages import ClearanceDecision, InspectionResult, OrderAmended, OrderPlaced
 
-__all__ = ["BatchChanges", "InspectionRecord", "Order", "ParcelKey", "ParcelState", "Publication"]
+__all__ = [
+    "BatchChanges",
+    "InspectionRecord",
+    "Order",
+    "ParcelKey",
+    "ParcelState",
+    "PendingPublication",
+    "Publication",
+]
 
 Order = OrderPlaced | OrderAmended
 """An order event that is assessed: the whole consignment, first or amended."""
@@ -47,6 +55,16 @@ class Publication(msgspec.Struct, frozen=True, kw_only=True):
     headers: list[tuple[str, bytes]]
     source_timestamp_ms: int
     """The Kafka timestamp of the record that caused it (end-to-end latency)."""
+
+
+class PendingPublication(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored decision the broker has not acknowledged (in the outbox): published again."""
+
+    decision_id: uuid.UUID
+    topic: str
+    key: str | None
+    traceparent: str | None
+    payload: bytes
 
 
 class InspectionRecord(msgspec.Struct, frozen=True, kw_only=True):

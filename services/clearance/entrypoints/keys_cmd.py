@@ -19,37 +19,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from clearance.adapters.postgres import Store, connect
-    from clearance.service.keys import new_key
+    from clearance import bootstrap
+    from clearance.service.access import create_key, list_keys, revoke_key
     from clearance.settings import load_settings
 
     settings = load_settings()
-    pool = await connect(settings.database_url, schema=settings.database_schema or None)
-    store = Store(pool)
-    try:
+    async with bootstrap.database(settings, max_size=1) as db:
         if args.action == "create":
             try:
-                made = new_key(args.role, args.platform)
+                made = await create_key(db.keys, args.role, args.platform)
             except ValueError as error:
                 print(f"clearance keys: {error}", file=sys.stderr)
                 return 2
-            await store.create_api_key(made)
             print(f"key id: {made.key.key_id}  role: {made.key.role}", file=sys.stderr)
             print("the token is shown once; store it as a secret:", file=sys.stderr)
             print(made.token)
             return 0
         if args.action == "list":
-            for row in await store.list_api_keys():
+            for row in await list_keys(db.keys):
                 revoked = row["revoked_at"].isoformat() if row["revoked_at"] else "live"
                 print(f"{row['key_id']}  {row['role']:8}  {row['platform'] or '-':20}  {revoked}")
             return 0
-        if not await store.revoke_api_key(args.key_id):
+        if not await revoke_key(db.keys, args.key_id):
             print(f"clearance keys: no live key {args.key_id}", file=sys.stderr)
             return 1
         print(f"revoked {args.key_id} (stops working within seconds)", file=sys.stderr)
         return 0
-    finally:
-        await pool.close()
 
 
 def run(args: argparse.Namespace) -> int:

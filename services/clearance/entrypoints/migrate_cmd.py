@@ -14,17 +14,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Apply what is missing, print what was applied; exit 1 with the failing file's name."""
-    from clearance.adapters.kafka import ensure_topics
-    from clearance.adapters.postgres import MigrationError, migrate
+    from clearance import bootstrap
     from clearance.settings import SettingsError, load_settings
 
     try:
         settings = load_settings()
-        applied = asyncio.run(
-            migrate(settings.database_url, schema=settings.database_schema or None)
-        )
-        topics = asyncio.run(ensure_topics(settings)) if args.topics else []
-    except (SettingsError, MigrationError, OSError) as error:
+        applied = asyncio.run(bootstrap.migrate(settings))
+        topics = asyncio.run(bootstrap.create_topics(settings)) if args.topics else []
+    except (SettingsError, bootstrap.MigrationError, OSError) as error:
         print(f"clearance migrate: {error}", file=sys.stderr)
         return 1
     print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")

@@ -19,7 +19,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run(args: argparse.Namespace) -> dict[str, object]:
-    from clearance.adapters.postgres import DecisionFilter, Store, connect
+    from clearance import bootstrap
+    from clearance.domain.views import DecisionFilter
     from clearance.service.assessing import Assessor
     from clearance.service.replay import replay
     from clearance.settings import load_settings
@@ -27,16 +28,13 @@ async def _run(args: argparse.Namespace) -> dict[str, object]:
     settings = load_settings()
     assessor = Assessor(settings.identity_key)
     assessor.packs.get(args.pack)  # an unknown pack fails before any work
-    pool = await connect(settings.database_url, schema=settings.database_schema or None)
-    try:
-        filters = DecisionFilter(
-            destination=args.destination, day_from=args.day_from, day_to=args.day_to
-        )
+    filters = DecisionFilter(
+        destination=args.destination, day_from=args.day_from, day_to=args.day_to
+    )
+    async with bootstrap.database(settings, max_size=1) as db:
         report = await replay(
-            Store(pool).stored_orders(filters), assessor, args.pack, dt.datetime.now(dt.UTC)
+            db.views.stored_orders(filters), assessor, args.pack, dt.datetime.now(dt.UTC)
         )
-    finally:
-        await pool.close()
     return report.as_dict()
 
 

@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    from clearance.bootstrap import run_worker
+    from clearance.entrypoints.worker import run_worker
     from clearance.settings import load_settings
 
     settings = load_settings()

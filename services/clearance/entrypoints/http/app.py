@@ -31,20 +31,20 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.typing import FieldDefinition
 
-from clearance import __version__
+from clearance import __version__, bootstrap
 from clearance import messages as m
-from clearance.adapters.kafka import make_producer
-from clearance.adapters.postgres import Store, connect, schema_is_current
 from clearance.domain.fx import MissingExchangeRate
 from clearance.domain.packs import RulePack, UnknownPack, UnsupportedDestination, parameters_of
 from clearance.entrypoints.http.auth import Authenticator, call_log, caller_of, requires
 from clearance.entrypoints.http.console import CONSOLE_ROUTES, csrf_secret
-from clearance.entrypoints.http.errors import EXCEPTION_HANDLERS, Unprocessable, refuse_unstorable
+from clearance.entrypoints.http.errors import EXCEPTION_HANDLERS, Unprocessable
 from clearance.entrypoints.http.metrics import request_metrics
 from clearance.entrypoints.http.records import ROUTES
 from clearance.health import Health, serve_ops
 from clearance.metrics import Metrics
 from clearance.service.assessing import Assessor
+from clearance.service.intake import refuse_unstorable
+from clearance.service.ports import Publisher
 from clearance.settings import Settings
 from clearance.telemetry import http_tracing
 
@@ -62,8 +62,9 @@ class ApiServices:
     settings: Settings
     metrics: Metrics = field(default_factory=Metrics)
     health: Health = field(default_factory=Health)
-    store: Store | None = None
+    db: bootstrap.Database | None = None
     producer: AIOKafkaProducer | None = None
+    publisher: Publisher | None = None
     auth: Authenticator | None = None
     heartbeat_seconds: float = 1.0
     """How often the liveness heartbeat ticks while the event loop turns."""
@@ -79,31 +80,25 @@ class ApiServices:
         self.ops = await serve_ops(
             self.health, self.metrics, self.settings.ops_host, self.settings.ops_port
         )
-        schema = self.settings.database_schema or None
-        pool = await connect(
-            self.settings.database_url,
-            schema=schema,
-            max_size=8,
-            statement_cache_size=self.settings.database_statement_cache_size,
-        )
-        self.store = Store(pool)
+        self.db = await bootstrap.open_database(self.settings, max_size=8)
         self.auth = Authenticator(
-            self.store,
+            self.db.keys,
             rate_per_second=self.settings.api_rate_per_key,
             burst=2 * self.settings.api_rate_per_key,
         )
-        self.producer = make_producer(self.settings, client_id="clearance-api")
+        self.producer = bootstrap.kafka_producer(self.settings, client_id="clearance-api")
         await self.producer.start()
-        self.health.add_check("database", self.store.ping)
-        self.health.add_startup_check("schema_current", lambda: schema_is_current(pool))
+        self.publisher = bootstrap.publisher(self.producer, self.settings)
+        self.health.add_check("database", self.db.ping)
+        self.health.add_startup_check("schema_current", self.db.schema_is_current)
         self.health.started = True
 
     async def stop(self) -> None:
         """Flush the producer, close the pool, stop the ops listener and the heartbeat."""
         if self.producer is not None:
             await self.producer.stop()
-        if self.store is not None:
-            await self.store.pool.close()
+        if self.db is not None:
+            await self.db.close()
         if self.ops is not None:
             self.ops.close()
             await self.ops.wait_closed()

@@ -25,8 +25,8 @@ from litestar.exceptions import (
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from clearance.adapters.postgres import Store
-from clearance.service.keys import ApiKey, Role, key_id_of, token_matches
+from clearance.domain.access import ApiKey, Role, key_id_of, token_matches
+from clearance.service.ports import KeyStore
 
 __all__ = ["Authenticator", "call_log", "caller_of", "requires"]
 
@@ -46,7 +46,7 @@ class _Bucket:
 class Authenticator:
     """Checks bearer tokens against the stored hashes, with a short cache and rate limits."""
 
-    store: Store
+    keys: KeyStore
     rate_per_second: float = 200.0
     burst: float = 400.0
     cache_seconds: float = 5.0
@@ -72,7 +72,7 @@ class Authenticator:
         cached = self._cache.get(key_id)
         if cached is not None and now - cached[0] < self.cache_seconds:
             return cached[1], cached[2]
-        found = await self.store.find_api_key(key_id)
+        found = await self.keys.find_api_key(key_id)
         if found is None:
             self._cache.pop(key_id, None)
             return None

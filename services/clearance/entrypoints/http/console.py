@@ -25,10 +25,10 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from clearance import messages as m
-from clearance.adapters.kafka import INSPECTIONS, message_headers
-from clearance.adapters.postgres import DecisionFilter, Store
-from clearance.service.keys import ApiKey
-from clearance.telemetry import inject_headers
+from clearance.domain.access import ApiKey
+from clearance.domain.views import DecisionFilter
+from clearance.service import intake
+from clearance.service.ports import ReadViews
 
 __all__ = ["CONSOLE_ROUTES", "csrf_secret"]
 
@@ -52,9 +52,9 @@ async def _caller(request: Request[Any, Any, Any]) -> ApiKey | None:
     return key if key.role in ("officer", "platform") else None
 
 
-def _store(request: Request[Any, Any, Any]) -> Store:
-    store: Store = request.app.state.services.store
-    return store
+def _views(request: Request[Any, Any, Any]) -> ReadViews:
+    views: ReadViews = request.app.state.services.db.views
+    return views
 
 
 def _page(name: str, caller: ApiKey | None, status_code: int = 200, **context: Any) -> Template:
@@ -115,7 +115,7 @@ async def holds(
         channel=channel or None,
         platform=caller.platform,
     )
-    rows = await _store(request).current_decisions(filters, None, 200)
+    rows = await _views(request).current_decisions(filters, None, 200)
     decisions = [m.decode_decision(body) for _, body in rows]
     if reason:
         decisions = [d for d in decisions if any(r.code == reason for r in d.reasons)]
@@ -143,7 +143,7 @@ async def decision_page(
         return Redirect(path="/console/sign-in")
     history: list[m.ClearanceDecision] = []
     if caller.role == "officer" or caller.platform == platform:
-        history = await _store(request).decision_history((platform, order_id, shipment_id))
+        history = await _views(request).decision_history((platform, order_id, shipment_id))
     if not history:
         return _page("not_found.html", caller, 404)
     current = history[-1]
@@ -170,7 +170,7 @@ async def record_inspection(request: Request[Any, Any, Any], data: Form) -> Resp
     if caller is None or caller.role != "officer":
         return Redirect(path="/console/sign-in")
     parcel = (data["platform"], data["order_id"], data["shipment_id"])
-    consignee = await _store(request).consignee_of(parcel)
+    consignee = await _views(request).consignee_of(parcel)
     if consignee is None:
         return _page("not_found.html", caller, 404)
     corrections = []
@@ -195,12 +195,7 @@ async def record_inspection(request: Request[Any, Any, Any], data: Form) -> Resp
         notes=data.get("notes") or None,
     )
     services = request.app.state.services
-    await services.producer.send_and_wait(
-        services.settings.topic(INSPECTIONS),
-        value=m.encode(inspection),
-        key=f"{parcel[0]}:{consignee}".encode(),
-        headers=message_headers("inspection.result", inject_headers()),
-    )
+    await intake.submit_inspection(inspection, services.db.views, services.publisher)
     return Redirect(path=f"/console/decisions/{parcel[0]}/{parcel[1]}/{parcel[2]}?recorded=1")
 
 
@@ -239,7 +234,7 @@ async def _revenue_rows(
     if caller is None or caller.role != "officer":
         return None
     filters = DecisionFilter(destination=destination or None, day_from=day_from, day_to=day_to)
-    return await _store(request).revenue_by_day(filters)
+    return await _views(request).revenue_by_day(filters)
 
 
 @get("/console/revenue", include_in_schema=False)

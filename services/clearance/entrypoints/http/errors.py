@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from clearance import messages as m
+from clearance.service.access import NotAllowed
+from clearance.service.intake import NotFound, Refused, Stale
 
-__all__ = ["EXCEPTION_HANDLERS", "Unprocessable", "error_response", "refuse_unstorable"]
+__all__ = ["EXCEPTION_HANDLERS", "Unprocessable", "error_response"]
 
 
 def error_response(
@@ -56,20 +57,35 @@ class Unprocessable(HTTPException):
         super().__init__(detail=f"{message} at {path}", extra=[problem])
 
 
-def refuse_unstorable(message: msgspec.Struct) -> None:
-    """422 ``UNSTORABLE_VALUE`` for what the database cannot hold (the worker dead-letters the
-    same record with the same code)."""
-    problem = m.unstorable_value(message)
-    if problem is not None:
-        raise Unprocessable(problem[0], problem[1], "UNSTORABLE_VALUE")
-
-
 def _unprocessable(_: Request[Any, Any, Any], error: Unprocessable) -> Response[Any]:
     extra = error.extra if isinstance(error.extra, list) else []
     return error_response(error.status_code, error.detail, extra)
 
 
+def _refused(_: Request[Any, Any, Any], error: Refused) -> Response[Any]:
+    problem = {"path": error.path, "message": error.message}
+    if error.code is not None:
+        problem["code"] = error.code
+    return error_response(HTTP_422_UNPROCESSABLE_ENTITY, str(error), [problem])
+
+
+def _not_allowed(_: Request[Any, Any, Any], error: NotAllowed) -> Response[Any]:
+    return error_response(403, str(error))
+
+
+def _not_found(_: Request[Any, Any, Any], error: NotFound) -> Response[Any]:
+    return error_response(404, str(error))
+
+
+def _stale(_: Request[Any, Any, Any], error: Stale) -> Response[Any]:
+    return error_response(409, str(error))
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    Refused: _refused,
+    NotAllowed: _not_allowed,
+    NotFound: _not_found,
+    Stale: _stale,
     ValidationException: _validation_error,
     Unprocessable: _unprocessable,
     HTTPException: _http_error,

@@ -21,32 +21,23 @@ from litestar.exceptions import (
     ClientException,
     HTTPException,
     NotFoundException,
-    PermissionDeniedException,
 )
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from clearance import bootstrap
 from clearance import messages as m
-from clearance.adapters.kafka import INSPECTIONS, ORDERS, message_headers
-from clearance.adapters.postgres import DecisionFilter, Store
-from clearance.domain.packs import UnsupportedDestination
+from clearance.domain.access import ROLES, ApiKey
+from clearance.domain.views import DecisionFilter
 from clearance.entrypoints.http.auth import caller_of, requires
-from clearance.entrypoints.http.errors import Unprocessable, refuse_unstorable
-from clearance.service.keys import ROLES, ApiKey, new_key
-from clearance.telemetry import inject_headers
+from clearance.entrypoints.http.errors import Unprocessable
+from clearance.service import access, intake
+from clearance.service.access import may_see
+from clearance.service.intake import Accepted
+from clearance.service.ports import Publisher
 
 __all__ = ["ROUTES"]
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500)]
-
-
-class Accepted(msgspec.Struct, frozen=True, kw_only=True):
-    """A message written to Kafka for the worker; its decision follows on ``decisions.v1``."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: str
-    event_id: str
 
 
 class DecisionPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,16 +83,23 @@ class CreatedKey(msgspec.Struct, frozen=True, kw_only=True):
     token: str
 
 
-def _store(state: State) -> Store:
-    store: Store | None = state.services.store
-    if store is None:  # pragma: no cover - the app starts the store before serving
+def _db(state: State) -> bootstrap.Database:
+    db: bootstrap.Database | None = state.services.db
+    if db is None:  # pragma: no cover - the app connects the database before serving
         raise HTTPException(status_code=503, detail="the database is not connected yet")
-    return store
+    return db
+
+
+def _publisher(state: State) -> Publisher:
+    publisher: Publisher | None = state.services.publisher
+    if publisher is None:  # pragma: no cover - the app starts the producer before serving
+        raise HTTPException(status_code=503, detail="the broker is not connected yet")
+    return publisher
 
 
 def _visible(caller: ApiKey, platform: str) -> None:
     """A platform key sees its own platform only: anything else does not exist for it (404)."""
-    if caller.role == "platform" and caller.platform != platform:
+    if not may_see(caller, platform):
         raise NotFoundException("no such decision")
 
 
@@ -112,7 +110,7 @@ async def _decision(
     request: Request[Any, Any, Any], parcel: tuple[str, str, str], revision: int | None
 ) -> m.ClearanceDecision:
     _visible(caller_of(request), parcel[0])
-    body = await _store(request.app.state).decision_body(parcel, revision)
+    body = await _db(request.app.state).views.decision_body(parcel, revision)
     if body is None:
         raise NotFoundException("no such decision")
     return m.decode_decision(body)
@@ -182,7 +180,7 @@ async def list_decisions(
         day_to=to,
     )
     after = _decode_cursor(cursor) if cursor else None
-    rows = await _store(state).current_decisions(filters, after, limit + 1)
+    rows = await _db(state).views.current_decisions(filters, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return DecisionPage(
@@ -200,7 +198,7 @@ async def revenue(
 ) -> RevenueReport:
     """Current decisions' duty, tax and total due by currency and status (assessment dates)."""
     filters = DecisionFilter(destination=destination, day_from=from_, day_to=to)
-    rows = await _store(state).revenue(filters)
+    rows = await _db(state).views.revenue(filters)
     return RevenueReport(
         destination=destination,
         from_=from_,
@@ -236,7 +234,7 @@ async def risk_report(
 ) -> RiskReport:
     """For each signal, the inspected parcels that carried it and the share seized."""
     filters = DecisionFilter(destination=destination, day_from=from_, day_to=to)
-    rows = await _store(state).risk_report(filters)
+    rows = await _db(state).views.risk_report(filters)
     return RiskReport(
         destination=destination,
         from_=from_,
@@ -256,49 +254,14 @@ async def risk_report(
 # --- into the streams ----------------------------------------------------------------------------
 
 
-async def _send(state: State, topic: str, key: str, value: bytes, message_type: str) -> Accepted:
-    services = state.services
-    if services.producer is None:  # pragma: no cover - the app starts the producer before serving
-        raise HTTPException(status_code=503, detail="the broker is not connected yet")
-    name = services.settings.topic(topic)
-    metadata = await services.producer.send_and_wait(
-        name,
-        value=value,
-        key=key.encode(),
-        headers=message_headers(message_type, inject_headers()),
-    )
-    return Accepted(
-        topic=name, partition=metadata.partition, offset=metadata.offset, key=key, event_id=""
-    )
-
-
 @post("/v1/orders", guards=[requires("platform")], status_code=202, summary="Submit an order")
 async def submit_order(request: Request[Any, Any, Any], data: JSONBody[m.OrderEvent]) -> Accepted:
     """For platforms that cannot produce to Kafka: the event goes to ``orders.v1`` as is, with
     the caller's trace context; the decision follows on ``decisions.v1`` (and GET)."""
-    refuse_unstorable(data)
-    caller = caller_of(request)
-    if data.platform != caller.platform:
-        raise PermissionDeniedException(
-            f"this key writes for platform {caller.platform!r}, not {data.platform!r}"
-        )
-    if isinstance(data, m.OrderCancelled):
-        consignee = data.consignee_id
-    else:
-        consignee = data.consignee.id
-        try:
-            request.app.state.services.assessor.pack_for(data)
-        except UnsupportedDestination:
-            message = f"destination {data.destination_country} has no rule pack"
-            raise Unprocessable(message, "$.destination_country") from None
-    accepted = await _send(
-        request.app.state,
-        ORDERS,
-        f"{data.platform}:{consignee}",
-        m.encode(data),
-        str(data.__struct_config__.tag),
+    services = request.app.state.services
+    return await intake.submit_order(
+        data, caller_of(request), services.assessor, _publisher(request.app.state)
     )
-    return msgspec.structs.replace(accepted, event_id=data.event_id)
 
 
 @post(
@@ -306,24 +269,7 @@ async def submit_order(request: Request[Any, Any, Any], data: JSONBody[m.OrderEv
 )
 async def record_inspection(state: State, data: JSONBody[m.InspectionResult]) -> Accepted:
     """An officer's result for the parcel's current decision; the worker revises it."""
-    refuse_unstorable(data)
-    parcel = (data.platform, data.order_id, data.shipment_id)
-    store = _store(state)
-    consignee = await store.consignee_of(parcel)
-    body = await store.decision_body(parcel)
-    if consignee is None or body is None:
-        raise NotFoundException("no such parcel")
-    current = m.decode_decision(body)
-    if current.decision_id != data.decision_id:
-        raise HTTPException(
-            status_code=409,
-            detail=f"decision {data.decision_id} is not the parcel's current decision "
-            f"({current.decision_id}, revision {current.decision_revision}): reload and retry",
-        )
-    accepted = await _send(
-        state, INSPECTIONS, f"{data.platform}:{consignee}", m.encode(data), "inspection.result"
-    )
-    return msgspec.structs.replace(accepted, event_id=data.event_id)
+    return await intake.submit_inspection(data, _db(state).views, _publisher(state))
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -335,10 +281,9 @@ async def create_key(state: State, data: JSONBody[KeyRequest]) -> CreatedKey:
     if data.role not in ROLES:
         raise Unprocessable(f"role must be one of {', '.join(ROLES)}", "$.role")
     try:
-        made = new_key(data.role, data.platform)  # type: ignore[arg-type]
+        made = await access.create_key(_db(state).keys, data.role, data.platform)  # type: ignore[arg-type]
     except ValueError as error:
         raise Unprocessable(str(error), "$.platform") from None
-    await _store(state).create_api_key(made)
     key = made.key
     return CreatedKey(key_id=key.key_id, role=key.role, platform=key.platform, token=made.token)
 
@@ -346,7 +291,7 @@ async def create_key(state: State, data: JSONBody[KeyRequest]) -> CreatedKey:
 @delete("/v1/keys/{key_id:str}", guards=[requires("admin")], summary="Revoke an API key")
 async def revoke_key(state: State, key_id: FromPath[str]) -> None:
     """Revoke a key (it stops working within seconds)."""
-    if not await _store(state).revoke_api_key(key_id):
+    if not await access.revoke_key(_db(state).keys, key_id):
         raise NotFoundException(f"no live key {key_id}")
 
 

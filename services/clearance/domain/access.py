@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 from typing import Final, Literal
 
 from msgspec import Struct
 
-__all__ = ["ROLES", "ApiKey", "NewKey", "hash_token", "key_id_of", "new_key", "token_matches"]
+__all__ = ["ROLES", "ApiKey", "NewKey", "hash_token", "key_id_of", "token_matches"]
 
 Role = Literal["platform", "officer", "admin"]
 ROLES: Final = ("platform", "officer", "admin")
@@ -40,16 +39,6 @@ class NewKey(Struct, frozen=True, kw_only=True):
 def hash_token(token: str) -> str:
     """What is stored for a token (SHA-256, hex): a leaked table reveals no usable key."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_key(role: Role, platform: str | None = None) -> NewKey:
-    """A fresh random key; platform keys name their platform, the others must not."""
-    if (role == "platform") != (platform is not None):
-        raise ValueError("a platform key needs --platform, and only a platform key has one")
-    key_id = secrets.token_hex(4)
-    token = f"ck_{key_id}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(key_id=key_id, role=role, platform=platform)
-    return NewKey(key=key, token=token, token_hash=hash_token(token))
 
 
 def key_id_of(token: str) -> str | None:

@@ -31,26 +31,27 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
-import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from clearance.adapters.faults import Backoff, record_fault
-from clearance.adapters.kafka import (
-    DEAD_LETTERS,
+from clearance.domain.parcels import ParcelKey, ParcelState
+from clearance.entrypoints.worker.backoff import Backoff
+from clearance.entrypoints.worker.partitions import Partitions
+from clearance.health import Health
+from clearance.messages import (
     DECISIONS,
     INSPECTIONS,
     ORDERS,
-    message_headers,
+    DeadLetter,
+    DeadLetterCode,
+    OrderAmended,
+    OrderPlaced,
 )
-from clearance.adapters.postgres import OutboxEntry, Store
-from clearance.domain.parcels import ParcelKey, ParcelState
-from clearance.health import Health
-from clearance.messages import DeadLetter, DeadLetterCode, OrderAmended, OrderPlaced, encode
 from clearance.metrics import Metrics
 from clearance.service.assessing import Assessor
 from clearance.service.batches import (
@@ -62,13 +63,27 @@ from clearance.service.batches import (
     decode_record,
     parcel_key,
 )
+from clearance.service.ports import Outbox, ParcelStore, Publisher
 from clearance.settings import Settings
 from clearance.telemetry import extract_context, record_attention, span_links
 
-__all__ = ["Worker"]
+__all__ = ["Faults", "Worker"]
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("clearance.entrypoints.worker")
+
+
+class Faults(Protocol):
+    """Reads a failure (``clearance.adapters.faults``, which knows the clients' errors)."""
+
+    def record_fault(self, error: BaseException) -> DeadLetterCode | None:
+        """The dead-letter code when the failure belongs to the record at hand, else None."""
+        ...
+
+    def reason(self, error: BaseException, stage: str) -> str:
+        """A low-cardinality name for a fault of the world (a metric label)."""
+        ...
+
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
@@ -81,8 +96,6 @@ STOP_WRITES_SECONDS = 15.0
 FETCH_RETRY_SECONDS = 0.5
 #: How long a partition whose records the worker cannot read stays paused before a new try.
 UNREADABLE_RETRY_SECONDS = 30.0
-#: How often a stuck partition is logged again while it stays stuck.
-STUCK_LOG_EVERY_SECONDS = 60.0
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -117,79 +130,6 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
                 committed[tp] = None  # learnt at the first commit
         self.worker.partitions.assign(committed)
         log.info("partitions assigned", extra={"partitions": len(assigned)})
-
-
-class _Partition:
-    """What the worker knows of one assigned partition's progress."""
-
-    def __init__(self, committed: int | None) -> None:
-        self.committed = committed
-        self.advanced_at = time.monotonic()
-        self.logged_at = 0.0
-
-
-class _Partitions:
-    """Lag and stuck detection per assigned partition, for the metrics, the logs and liveness.
-
-    A partition is stuck when records wait (the high watermark is past the committed offset) and
-    no commit has advanced it for ``stuck_after`` seconds.
-    """
-
-    def __init__(self, metrics: Metrics, stuck_after: float) -> None:
-        self.metrics = metrics
-        self.stuck_after = stuck_after
-        self.state: dict[TopicPartition, _Partition] = {}
-
-    def assign(self, committed: Mapping[TopicPartition, int | None]) -> None:
-        for tp, offset in committed.items():
-            self.state[tp] = _Partition(offset)
-
-    def forget(self, revoked: Iterable[TopicPartition]) -> None:
-        """Drop revoked partitions and their metric series (another worker reports them now)."""
-        for tp in revoked:
-            if self.state.pop(tp, None) is not None:
-                labels = (tp.topic, str(tp.partition))
-                for gauge in (self.metrics.consumer_lag, self.metrics.partition_stalled_seconds):
-                    with contextlib.suppress(KeyError):
-                        gauge.remove(*labels)
-
-    def committed(self, offsets: Mapping[TopicPartition, int]) -> None:
-        now = time.monotonic()
-        for tp, offset in offsets.items():
-            known = self.state.get(tp)
-            if known is not None and (known.committed is None or offset > known.committed):
-                known.committed = offset
-                known.advanced_at = now
-
-    def observe(self, consumer: AIOKafkaConsumer) -> list[tuple[TopicPartition, int | None, float]]:
-        """Update lag and stalled seconds; returns the stuck partitions (tp, committed, seconds)."""
-        now = time.monotonic()
-        stuck = []
-        for tp, known in self.state.items():
-            labels = (tp.topic, str(tp.partition))
-            highwater = consumer.highwater(tp)
-            waiting = highwater is not None and highwater > (known.committed or 0)
-            if not waiting:
-                known.advanced_at = now  # caught up: nothing is waiting for it
-            if highwater is not None and known.committed is not None:
-                self.metrics.consumer_lag.labels(*labels).set(max(0, highwater - known.committed))
-            stalled = now - known.advanced_at
-            self.metrics.partition_stalled_seconds.labels(*labels).set(round(stalled, 1))
-            if stalled >= self.stuck_after:
-                stuck.append((tp, known.committed, stalled))
-                if now - known.logged_at >= STUCK_LOG_EVERY_SECONDS:
-                    known.logged_at = now
-                    log.error(
-                        "partition stuck: records wait and its offset has not moved",
-                        extra={
-                            "topic": tp.topic,
-                            "partition": tp.partition,
-                            "committed_offset": known.committed,
-                            "high_watermark": highwater,
-                            "seconds": round(stalled),
-                        },
-                    )
-        return stuck
 
 
 class _InFlight:
@@ -238,18 +178,22 @@ class Worker:
         self,
         settings: Settings,
         *,
-        store: Store,
+        parcels: ParcelStore,
+        outbox: Outbox,
+        publisher: Publisher,
         assessor: Assessor,
         consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
         metrics: Metrics,
         health: Health,
+        faults: Faults,
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.parcels = parcels
+        self.outbox = outbox
+        self.publisher = publisher
         self.assessor = assessor
         self.consumer = consumer
-        self.producer = producer
+        self.faults = faults
         self.metrics = metrics
         self.health = health
         self.batch_lock = asyncio.Lock()
@@ -262,7 +206,7 @@ class Worker:
         self.isolate: dict[TopicPartition, int] = {}
         """Per partition, the last offset of a batch that failed because of one of its records:
         up to it, records are planned and written one at a time to find which."""
-        self.partitions = _Partitions(metrics, settings.stuck_after_seconds)
+        self.partitions = Partitions(metrics, settings.stuck_after_seconds)
         self.stuck: list[tuple[TopicPartition, int | None, float]] = []
         self.unreadable: dict[TopicPartition, float] = {}
         """Partitions paused because their next records cannot be read, since when."""
@@ -271,8 +215,6 @@ class Worker:
         self.orders_topic = settings.topic(ORDERS)
         self.inspections_topic = settings.topic(INSPECTIONS)
         self.decisions_topic = settings.topic(DECISIONS)
-        self.dead_letter_topic = settings.topic(DEAD_LETTERS)
-        health.add_check("database", store.ping)
         health.add_check("consumer_group", self._joined)
         health.add_check("processing", self._processing)
         health.add_live_check("no_stuck_partition", self._not_stuck)
@@ -445,7 +387,7 @@ class Worker:
 
     async def _plan_failed(self, batches: Batches, error: Exception) -> None:
         records = [message for messages in batches.values() for message in messages]
-        code = record_fault(error)
+        code = self.faults.record_fault(error)
         if code is None:
             self._retry("plan", error)
         elif len(records) > 1:
@@ -496,15 +438,15 @@ class Worker:
         recent = {
             key: self.in_flight.states[key][1] for key in keys if key in self.in_flight.states
         }
-        states = await self.store.load_parcels(keys - recent.keys())
+        states = await self.parcels.load_parcels(keys - recent.keys())
         states.update(recent)
         planner = BatchPlanner(self.assessor, states=states, now=now)
-        planner.add_totals(await self.store.load_totals(planner.totals_needed(decoded)))
+        planner.add_totals(await self.parcels.load_totals(planner.totals_needed(decoded)))
         orders = [
             item.event for item in decoded if isinstance(item.event, OrderPlaced | OrderAmended)
         ]
         if orders:
-            known, lately = await self.store.risk_history(
+            known, lately = await self.parcels.risk_history(
                 ((o.platform, o.seller.id) for o in orders),
                 (planner.consignee_ref(o) for o in orders),
                 _day_before(min(o.occurred_at for o in orders)),
@@ -528,7 +470,7 @@ class Worker:
             except Exception as error:  # noqa: BLE001 - sorted below: no error stops the stream
                 # Later batches were planned on top of this one: they are dropped too, and the
                 # worker goes back to its last committed offsets (``_rewind``).
-                code = record_fault(error)
+                code = self.faults.record_fault(error)
                 if code is None:
                     self._retry("store", error)
                 else:
@@ -546,7 +488,7 @@ class Worker:
         token = otel_context.attach(planned.context)  # type: ignore[arg-type]
         try:
             with tracer.start_as_current_span("clearance.store"):
-                await self.store.write(planned.plan, self.decisions_topic)
+                await self.parcels.write(planned.plan, self.decisions_topic)
             await self._publish(planned.plan)
         finally:
             otel_context.detach(token)
@@ -557,11 +499,7 @@ class Worker:
 
     def _retry(self, stage: str, error: BaseException) -> None:
         """A fault of the world: give up what is planned; ``_rewind`` waits and reads it again."""
-        reason = f"{stage}_failed"
-        if isinstance(error, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
-            reason = "database_unavailable" if stage != "fetch" else "broker_unavailable"
-        elif isinstance(error, KafkaError):
-            reason = "broker_unavailable"
+        reason = self.faults.reason(error, stage)
         pause = self.backoff.failed(reason)
         self.metrics.batch_retries.labels(reason).inc()
         log.warning(
@@ -664,18 +602,11 @@ class Worker:
         with tracer.start_as_current_span("clearance.publish", kind=trace.SpanKind.PRODUCER):
             sends = []
             ids = [out.decision.decision_id for out in plan.outgoing]
-            async with self.store.claim_outbox(ids) as owned:
+            async with self.outbox.claim(ids) as owned:
                 for out in plan.outgoing:
                     if out.decision.decision_id not in owned:
                         continue  # already published by an outbox drain
-                    sends.append(
-                        await self.producer.send(
-                            self.decisions_topic,
-                            value=out.payload,
-                            key=out.key.encode(),
-                            headers=message_headers("clearance.decision", out.headers),
-                        )
-                    )
+                    sends.append(await self.publisher.decision(out))
                 for record, letter in plan.dead_letters:
                     record_attention(
                         "clearance.dead_letter",
@@ -689,12 +620,7 @@ class Worker:
                         },
                     )
                     sends.append(
-                        await self.producer.send(
-                            self.dead_letter_topic,
-                            value=encode(letter),
-                            key=record.key,
-                            headers=message_headers("dead-letter", record_trace(record)),
-                        )
+                        await self.publisher.dead_letter(record.key, letter, record_trace(record))
                     )
                 await asyncio.gather(*sends)
 
@@ -725,24 +651,12 @@ class Worker:
         grace = timedelta(milliseconds=self.settings.outbox_grace_ms)
         published = 0
         while True:
-            async with self.store.drain_outbox(grace) as entries:
+            async with self.outbox.drain(grace) as entries:
                 if not entries:
                     return published
-                await asyncio.gather(*[await self._send_entry(entry) for entry in entries])
+                await asyncio.gather(*[await self.publisher.again(entry) for entry in entries])
                 published += len(entries)
             log.info("published decisions from the outbox", extra={"count": len(entries)})
-
-    async def _send_entry(self, entry: OutboxEntry) -> asyncio.Future[object]:
-        trace_headers = []
-        if entry.traceparent is not None:
-            trace_headers.append(("traceparent", entry.traceparent.encode()))
-        future: asyncio.Future[object] = await self.producer.send(
-            entry.topic,
-            value=entry.payload,
-            key=None if entry.key is None else entry.key.encode(),
-            headers=message_headers("clearance.decision", trace_headers),
-        )
-        return future
 
     async def _drain_periodically(self, stop: asyncio.Event) -> None:
         first = True
@@ -753,7 +667,7 @@ class Worker:
             first = False
             try:
                 await self.drain_outbox()
-                self.metrics.outbox_depth.set(await self.store.outbox_depth())
+                self.metrics.outbox_depth.set(await self.outbox.depth())
             except Exception as error:  # noqa: BLE001 - the drain must outlive any fault
                 log.warning("outbox drain failed; will retry", extra={"error": repr(error)})
 

@@ -1,0 +1,310 @@
+"""The worker's parcel store: what a batch needs to know, and one transaction to write it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from clearance.adapters.postgres.rows import PARCELS_IN, columns_of, stored_order
+from clearance.domain.parcels import BatchChanges, ParcelKey, ParcelState
+from clearance.messages import ClearanceDecision, decode_decision, encode
+
+__all__ = ["ParcelStore"]
+
+
+def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
+    order, decision = state.order, state.decision
+    return (
+        *key,
+        order.revision,
+        state.event_ids,
+        order.consignee.id,
+        state.consignee_ref,
+        order.seller.id,
+        order.destination_country,
+        order.occurred_at,
+        encode(order).decode(),
+        decision.decision_id,
+        decision.decision_revision,
+        decision.status,
+        decision.channel,
+        decision.decided_at,
+    )
+
+
+_ORDER_COLUMNS = [
+    "platform",
+    "order_id",
+    "shipment_id",
+    "revision",
+    "event_ids",
+    "consignee_id",
+    "consignee_ref",
+    "seller_id",
+    "destination",
+    "occurred_at",
+    "body",
+    "decision_id",
+    "decision_revision",
+    "status",
+    "channel",
+    "decided_at",
+]
+
+_DECISION_COLUMNS = [
+    "decision_id",
+    "platform",
+    "order_id",
+    "shipment_id",
+    "decision_revision",
+    "order_revision",
+    "status",
+    "channel",
+    "category",
+    "destination",
+    "currency",
+    "assessment_date",
+    "decided_at",
+    "customs_value",
+    "duty",
+    "tax",
+    "excise",
+    "fees",
+    "total_due",
+    "collected_at_checkout",
+    "risk_score",
+    "rule_pack",
+    "trace_id",
+    "body",
+]
+
+
+def _decision_row(decision: ClearanceDecision, payload: bytes) -> tuple[Any, ...]:
+    return (
+        decision.decision_id,
+        decision.platform,
+        decision.order_id,
+        decision.shipment_id,
+        decision.decision_revision,
+        decision.order_revision,
+        decision.status,
+        decision.channel,
+        decision.category,
+        decision.destination_country,
+        decision.currency,
+        decision.assessment_date,
+        decision.decided_at,
+        decision.customs_value,
+        decision.duty,
+        decision.tax,
+        decision.excise,
+        decision.fees,
+        decision.total_due,
+        decision.collected_at_checkout,
+        decision.risk.score,
+        f"{decision.rule_pack.id}@{decision.rule_pack.version}",
+        decision.trace_id,
+        payload.decode(),
+    )
+
+
+def _header(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class ParcelStore:
+    """Reads a batch's parcels, totals and risk history; writes the batch in one transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def load_parcels(self, keys: Iterable[ParcelKey]) -> dict[ParcelKey, ParcelState]:
+        """The stored state of each parcel that exists (unknown parcels are absent)."""
+        columns = columns_of(set(keys))
+        if not columns[0]:
+            return {}
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT o.platform, o.order_id, o.shipment_id, o.event_ids, o.consignee_ref,"
+                " o.body AS order_body, d.body AS decision_body"
+                " FROM orders o JOIN decisions d USING (decision_id)"
+                " WHERE (o.platform, o.order_id, o.shipment_id) IN"
+                " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
+                *columns,
+            )
+        return {
+            (row["platform"], row["order_id"], row["shipment_id"]): ParcelState(
+                order=stored_order(row["order_body"]),
+                consignee_ref=row["consignee_ref"],
+                event_ids=list(row["event_ids"]),
+                decision=decode_decision(row["decision_body"]),
+            )
+            for row in rows
+        }
+
+    async def load_totals(self, keys: Iterable[str]) -> list[tuple[str, ParcelKey, Decimal]]:
+        """Every stored contribution to the running totals under ``keys``."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                # A join on the keys, not "key = ANY(...)": with an array of hundreds of keys the
+                # planner chose a sequential scan of the whole table on every batch.
+                "SELECT t.key, t.platform, t.order_id, t.shipment_id, t.value"
+                " FROM unnest($1::text[]) AS k(key) JOIN consignee_totals t ON t.key = k.key",
+                wanted,
+            )
+        return [
+            (row["key"], (row["platform"], row["order_id"], row["shipment_id"]), row["value"])
+            for row in rows
+        ]
+
+    async def risk_history(
+        self, sellers: Iterable[tuple[str, str]], consignee_refs: Iterable[str], since: datetime
+    ) -> tuple[set[tuple[str, str]], dict[str, int]]:
+        """Sellers (platform, seller id) already seen; each consignee's parcels since ``since``."""
+        platforms, seller_ids = [], []
+        for platform, seller in set(sellers):
+            platforms.append(platform)
+            seller_ids.append(seller)
+        refs = sorted(set(consignee_refs))
+        async with self.pool.acquire() as connection:
+            # One index probe per seller: a marketplace's big seller has millions of orders,
+            # and DISTINCT over them would read every one of them each batch.
+            known = await connection.fetch(
+                "SELECT s.platform, s.seller_id FROM unnest($1::text[], $2::text[])"
+                " AS s(platform, seller_id) WHERE EXISTS (SELECT 1 FROM orders o"
+                " WHERE o.platform = s.platform AND o.seller_id = s.seller_id)",
+                platforms,
+                seller_ids,
+            )
+            recent = await connection.fetch(
+                "SELECT c.ref, count(*) FROM unnest($1::text[]) AS c(ref)"
+                " JOIN orders o ON o.consignee_ref = c.ref AND o.occurred_at >= $2 GROUP BY 1",
+                refs,
+                since,
+            )
+        return {(row[0], row[1]) for row in known}, {row[0]: int(row[1]) for row in recent}
+
+    async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
+        """Store one batch in one transaction: parcels, decisions, outbox, totals, inspections.
+
+        Raises ``asyncpg.UniqueViolationError`` when another worker stored the same parcel
+        revision first (a zombie after a rebalance); the caller then plans the batch again.
+        """
+        new_rows: list[tuple[Any, ...]] = []
+        changed_rows: list[tuple[Any, ...]] = []
+        for key, state in plan.parcels.items():
+            row = _order_row(key, state)
+            (new_rows if key in plan.new_parcels else changed_rows).append(row)
+        async with self.pool.acquire() as connection, connection.transaction():
+            if new_rows:
+                await connection.copy_records_to_table(
+                    "orders", records=new_rows, columns=_ORDER_COLUMNS
+                )
+            if changed_rows:
+                await self._update_orders(connection, changed_rows)
+            if plan.outgoing:
+                await connection.copy_records_to_table(
+                    "decisions",
+                    records=[_decision_row(out.decision, out.payload) for out in plan.outgoing],
+                    columns=_DECISION_COLUMNS,
+                )
+                await connection.copy_records_to_table(
+                    "outbox",
+                    records=[
+                        (
+                            out.decision.decision_id,
+                            decisions_topic,
+                            out.key,
+                            _header(out.headers, "traceparent"),
+                        )
+                        for out in plan.outgoing
+                    ],
+                    columns=["decision_id", "topic", "key", "traceparent"],
+                )
+            if plan.contributions:
+                await self._replace_totals(connection, plan)
+            if plan.inspections:
+                await self._insert_inspections(connection, plan)
+
+    async def _update_orders(self, connection: asyncpg.Connection, rows: list[Any]) -> None:
+        columns = list(zip(*rows, strict=True))
+        await connection.execute(
+            "UPDATE orders o SET revision = n.revision, event_ids = n.event_ids::text[],"
+            " consignee_ref = n.consignee_ref, body = n.body, decision_id = n.decision_id,"
+            " decision_revision = n.decision_revision, status = n.status,"
+            " channel = n.channel, decided_at = n.decided_at"
+            " FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
+            " $5::text[], $6::text[], $7::json[], $8::uuid[], $9::int[], $10::text[],"
+            " $11::text[], $12::timestamptz[])) AS n(platform, order_id, shipment_id, revision,"
+            " event_ids, consignee_ref, body, decision_id, decision_revision, status, channel,"
+            " decided_at)"
+            " WHERE o.platform = n.platform AND o.order_id = n.order_id"
+            " AND o.shipment_id = n.shipment_id AND o.decision_revision <= n.decision_revision",
+            columns[0],
+            columns[1],
+            columns[2],
+            columns[3],
+            # text[] inside an array of arrays needs a literal: join the ids per row.
+            ["{" + ",".join(_quote(e) for e in ids) + "}" for ids in columns[4]],
+            columns[6],
+            columns[10],
+            columns[11],
+            columns[12],
+            columns[13],
+            columns[14],
+            columns[15],
+        )
+
+    async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
+        known = [key for key in plan.contributions if key not in plan.new_parcels]
+        if known:
+            await connection.execute(
+                f"DELETE FROM consignee_totals WHERE {PARCELS_IN}", *columns_of(known)
+            )
+        rows = [
+            (total_key, *parcel, value)
+            for parcel, contributions in plan.contributions.items()
+            for total_key, value in contributions.items()
+        ]
+        if rows:
+            await connection.copy_records_to_table(
+                "consignee_totals",
+                records=rows,
+                columns=["key", "platform", "order_id", "shipment_id", "value"],
+            )
+
+    async def _insert_inspections(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
+        await connection.executemany(
+            "INSERT INTO inspections (platform, event_id, order_id, shipment_id,"
+            " inspected_decision, outcome, officer_id, occurred_at, body, result_decision)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            [
+                (
+                    row.inspection.platform,
+                    row.inspection.event_id,
+                    row.inspection.order_id,
+                    row.inspection.shipment_id,
+                    row.inspection.decision_id,
+                    row.inspection.outcome,
+                    row.inspection.officer_id,
+                    row.inspection.occurred_at,
+                    row.body.decode(),
+                    row.result_decision,
+                )
+                for row in plan.inspections
+            ],
+        )
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

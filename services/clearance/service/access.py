@@ -1,0 +1,85 @@
+"""Who may do and see what: API keys and the rule that a platform sees only its own parcels.
+
+The HTTP API and the console both ask here; neither decides it on its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from clearance.domain.access import ApiKey, NewKey, Role, hash_token, key_id_of, token_matches
+from clearance.service.ports import KeyStore
+
+__all__ = [
+    "NotAllowed",
+    "acting_for",
+    "authenticate",
+    "create_key",
+    "list_keys",
+    "may_see",
+    "new_key",
+    "platform_scope",
+    "revoke_key",
+]
+
+
+class NotAllowed(PermissionError):
+    """The caller's key does not allow this (HTTP 403)."""
+
+
+def new_key(role: Role, platform: str | None = None) -> NewKey:
+    """A fresh random key; platform keys name their platform, the others must not."""
+    if (role == "platform") != (platform is not None):
+        raise ValueError("a platform key needs --platform, and only a platform key has one")
+    key_id = secrets.token_hex(4)
+    token = f"ck_{key_id}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(key_id=key_id, role=role, platform=platform)
+    return NewKey(key=key, token=token, token_hash=hash_token(token))
+
+
+async def authenticate(keys: KeyStore, token: str) -> ApiKey | None:
+    """The live key a bearer token stands for, or None (malformed, unknown, revoked, wrong)."""
+    key_id = key_id_of(token)
+    if key_id is None:
+        return None
+    found = await keys.find_api_key(key_id)
+    if found is None:
+        return None
+    key, stored_hash = found
+    return key if token_matches(token, stored_hash) else None
+
+
+def may_see(caller: ApiKey, platform: str) -> bool:
+    """A platform sees only its own parcels; officers and admins see every platform's."""
+    return caller.role != "platform" or caller.platform == platform
+
+
+def platform_scope(caller: ApiKey, asked: str | None = None) -> str | None:
+    """The platform a listing is limited to: a platform key's own, whatever it asks for."""
+    if caller.role == "platform":
+        return caller.platform
+    return asked
+
+
+def acting_for(caller: ApiKey, platform: str) -> None:
+    """A platform key writes (quotes, orders) only for its own platform."""
+    if caller.role == "platform" and caller.platform != platform:
+        raise NotAllowed(f"this key acts for platform {caller.platform!r}, not {platform!r}")
+
+
+async def create_key(keys: KeyStore, role: Role, platform: str | None = None) -> NewKey:
+    """Make and store a key; its token is in the answer only (never stored)."""
+    made = new_key(role, platform)
+    await keys.create_api_key(made)
+    return made
+
+
+async def revoke_key(keys: KeyStore, key_id: str) -> bool:
+    """Revoke a key; False when there is no such live key."""
+    return await keys.revoke_api_key(key_id)
+
+
+async def list_keys(keys: KeyStore) -> list[dict[str, Any]]:
+    """Every key (never a hash): id, role, platform, created, revoked."""
+    return await keys.list_api_keys()

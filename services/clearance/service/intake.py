@@ -1,0 +1,122 @@
+"""Accepting events from people and platforms that do not produce to Kafka themselves.
+
+A platform submits an order over HTTP; an officer records an inspection over HTTP or in the
+console. Both are checked here the same way the worker would judge them (what the database
+cannot hold, a destination without a rule pack, a parcel or decision that is not current), so a
+caller learns at once what to fix, and then the event goes to its topic like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from msgspec import Struct
+
+from clearance.domain.access import ApiKey
+from clearance.domain.packs import UnsupportedDestination
+from clearance.domain.parcels import ParcelKey
+from clearance.messages import (
+    DeadLetterCode,
+    InspectionResult,
+    OrderCancelled,
+    OrderEvent,
+    decode_decision,
+    unstorable_value,
+)
+from clearance.service.access import acting_for
+from clearance.service.assessing import Assessor
+from clearance.service.ports import Publisher, ReadViews
+from clearance.telemetry import inject_headers
+
+__all__ = [
+    "Accepted",
+    "NotFound",
+    "Refused",
+    "Stale",
+    "refuse_unstorable",
+    "submit_inspection",
+    "submit_order",
+]
+
+
+class Refused(ValueError):
+    """The event cannot be processed as sent (HTTP 422): what is wrong, where, and the code a
+    dead letter of the same record would carry."""
+
+    def __init__(self, message: str, path: str, code: DeadLetterCode | None = None) -> None:
+        super().__init__(f"{message} at {path}")
+        self.message = message
+        self.path = path
+        self.code = code
+
+
+class NotFound(LookupError):
+    """No such parcel (HTTP 404)."""
+
+
+class Stale(ValueError):
+    """The decision acted on is no longer the parcel's current one (HTTP 409)."""
+
+
+class Accepted(Struct, frozen=True, kw_only=True):
+    """Where the event was stored: its decision follows on ``decisions.v1``."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    event_id: str
+
+
+_NO_PARCEL: Final = "no such parcel"
+
+
+def refuse_unstorable(message: Struct) -> None:
+    """``Refused`` with ``UNSTORABLE_VALUE`` for what the database cannot hold."""
+    problem = unstorable_value(message)
+    if problem is not None:
+        raise Refused(problem[0], problem[1], "UNSTORABLE_VALUE")
+
+
+async def submit_order(
+    event: OrderEvent, caller: ApiKey, assessor: Assessor, publisher: Publisher
+) -> Accepted:
+    """An order event from a platform, checked, then sent to ``orders.v1``."""
+    refuse_unstorable(event)
+    acting_for(caller, event.platform)
+    if isinstance(event, OrderCancelled):
+        consignee = event.consignee_id
+    else:
+        consignee = event.consignee.id
+        try:
+            assessor.pack_for(event)
+        except UnsupportedDestination:
+            message = f"destination {event.destination_country} has no rule pack"
+            raise Refused(message, "$.destination_country", "UNSUPPORTED_DESTINATION") from None
+    return await _send(publisher, event, f"{event.platform}:{consignee}")
+
+
+async def submit_inspection(
+    inspection: InspectionResult, views: ReadViews, publisher: Publisher
+) -> Accepted:
+    """An officer's result for the parcel's current decision, sent to ``inspections.v1``."""
+    refuse_unstorable(inspection)
+    parcel: ParcelKey = (inspection.platform, inspection.order_id, inspection.shipment_id)
+    consignee = await views.consignee_of(parcel)
+    body = await views.decision_body(parcel)
+    if consignee is None or body is None:
+        raise NotFound(_NO_PARCEL)
+    current = decode_decision(body)
+    if current.decision_id != inspection.decision_id:
+        raise Stale(
+            f"decision {inspection.decision_id} is not the parcel's current decision "
+            f"({current.decision_id}, revision {current.decision_revision}): reload and retry"
+        )
+    return await _send(publisher, inspection, f"{inspection.platform}:{consignee}")
+
+
+async def _send(publisher: Publisher, event: OrderEvent | InspectionResult, key: str) -> Accepted:
+    topic, partition, offset = await publisher.submit(event, key, inject_headers())
+    return Accepted(
+        topic=topic, partition=partition, offset=offset, key=key, event_id=event.event_id
+    )

@@ -1,0 +1,115 @@
+"""The ports: what the use cases need from the world, as protocols the adapters fill.
+
+``clearance.bootstrap`` connects each port to its adapter (PostgreSQL, Kafka); the service layer
+never imports an adapter, so its use cases run on anything that speaks these protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from clearance.domain.access import ApiKey, NewKey
+from clearance.domain.parcels import (
+    BatchChanges,
+    Order,
+    ParcelKey,
+    ParcelState,
+    PendingPublication,
+    Publication,
+)
+from clearance.domain.views import DecisionFilter
+from clearance.messages import ClearanceDecision, DeadLetter, InspectionResult, OrderEvent
+
+__all__ = ["KeyStore", "Outbox", "ParcelStore", "Publisher", "ReadViews"]
+
+
+class ParcelStore(Protocol):
+    """The worker's parcels: what a batch needs to know, and one transaction to write it."""
+
+    async def load_parcels(self, keys: Iterable[ParcelKey]) -> dict[ParcelKey, ParcelState]: ...
+
+    async def load_totals(self, keys: Iterable[str]) -> list[tuple[str, ParcelKey, Decimal]]: ...
+
+    async def risk_history(
+        self, sellers: Iterable[tuple[str, str]], consignee_refs: Iterable[str], since: datetime
+    ) -> tuple[set[tuple[str, str]], dict[str, int]]: ...
+
+    async def write(self, plan: BatchChanges, decisions_topic: str) -> None: ...
+
+
+class Outbox(Protocol):
+    """Decisions stored but not yet acknowledged by the broker."""
+
+    def claim(
+        self, decision_ids: Sequence[uuid.UUID]
+    ) -> AbstractAsyncContextManager[set[uuid.UUID]]: ...
+
+    def drain(
+        self, older_than: timedelta, limit: int = 1000
+    ) -> AbstractAsyncContextManager[list[PendingPublication]]: ...
+
+    async def depth(self) -> int: ...
+
+
+class Publisher(Protocol):
+    """Sends to the service's topics (it knows their names and headers); each send returns what
+    to await for the broker's acknowledgement."""
+
+    async def decision(self, publication: Publication) -> asyncio.Future[Any]: ...
+
+    async def dead_letter(
+        self, key: bytes | None, letter: DeadLetter, trace_headers: Sequence[tuple[str, bytes]]
+    ) -> asyncio.Future[Any]: ...
+
+    async def again(self, pending: PendingPublication) -> asyncio.Future[Any]: ...
+
+    async def submit(
+        self,
+        event: OrderEvent | InspectionResult,
+        key: str,
+        trace_headers: Sequence[tuple[str, bytes]],
+    ) -> tuple[str, int, int]:
+        """Send a platform's or officer's event; (topic, partition, offset) once acknowledged."""
+        ...
+
+
+class KeyStore(Protocol):
+    """API keys: only their hashes are kept."""
+
+    async def create_api_key(self, new: NewKey) -> None: ...
+
+    async def revoke_api_key(self, key_id: str) -> bool: ...
+
+    async def find_api_key(self, key_id: str) -> tuple[ApiKey, str] | None: ...
+
+    async def list_api_keys(self) -> list[dict[str, Any]]: ...
+
+
+class ReadViews(Protocol):
+    """What officers, platforms, reports and the what-if replay read (never a write)."""
+
+    async def decision_body(self, parcel: ParcelKey, revision: int | None = None) -> str | None: ...
+
+    async def current_decisions(
+        self, filters: DecisionFilter, after: tuple[datetime, str, str, str] | None, limit: int
+    ) -> list[tuple[tuple[datetime, str, str, str], str]]: ...
+
+    async def consignee_of(self, parcel: ParcelKey) -> str | None: ...
+
+    async def decision_history(self, parcel: ParcelKey) -> list[ClearanceDecision]: ...
+
+    async def revenue(self, filters: DecisionFilter) -> list[dict[str, Any]]: ...
+
+    async def revenue_by_day(self, filters: DecisionFilter) -> list[dict[str, Any]]: ...
+
+    async def risk_report(self, filters: DecisionFilter) -> list[dict[str, Any]]: ...
+
+    def stored_orders(
+        self, filters: DecisionFilter, page: int = 500
+    ) -> AsyncIterator[tuple[Order, str, ClearanceDecision]]: ...
