@@ -53,7 +53,7 @@ test: lint security browser ## lint, type-check, security check, alert rules, th
 	$(BIN)/pytest --cov --cov-report=term $(ARGS)
 	$(BIN)/coverage report --include='services/clearance/domain/*' --fail-under=95
 
-lint: $(STAMP) ## ruff, mypy (strict on the core) and the contracts check
+lint: $(STAMP) ## ruff, mypy (strict, the package and the tests) and the contracts check
 	$(BIN)/ruff check --no-cache services tests
 	$(BIN)/ruff format --no-cache --check services tests
 	$(BIN)/mypy

@@ -20,7 +20,8 @@ def order(n: int, **changes: Any) -> dict[str, Any]:
     body["consignee"]["id"] = f"buyer-{n % 97}"
     body["consignee"]["identity"] = None
     body.update(changes)
-    return body
+    result: dict[str, Any] = body
+    return result
 
 
 def key_of(body: dict[str, Any]) -> bytes:

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -91,7 +92,7 @@ def test_dev_exit_replays_a_stream_and_summarises_it(tmp_path: Path) -> None:
 def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
     process = _dev("--json", "--stream", str(_stream(tmp_path / "s.jsonl", 20)))
     assert process.stdout is not None
-    summary: dict[str, object] = {}
+    summary: dict[str, Any] = {}
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         line = process.stdout.readline()
@@ -117,9 +118,9 @@ def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err[-3000:]
-    for port in summary["ports"].values():  # type: ignore[attr-defined]
+    for port in summary["ports"].values():
         assert not _listening(port), f"port {port} still open after Ctrl-C"
-    assert not _database_running(summary["database"])  # type: ignore[arg-type]
+    assert not _database_running(summary["database"])
     alive = [pid for pid in children if Path(f"/proc/{pid}").exists() and _state(pid) != "Z"]
     assert alive == [], "a child process outlived clearance dev"
 

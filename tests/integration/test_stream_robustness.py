@@ -26,7 +26,12 @@ import pytest
 from clearance.adapters.kafka import ensure_topics
 from clearance.adapters.postgres import migrate
 from clearance.devtools.devstack import EmbeddedPostgres, embedded_postgres_server
-from clearance.messages import DEAD_LETTER_MAX_BYTES, decode_dead_letter, decode_decision
+from clearance.messages import (
+    DEAD_LETTER_MAX_BYTES,
+    DeadLetter,
+    decode_dead_letter,
+    decode_decision,
+)
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
 from streams import produce, read_topic, settings_for, wait_for
@@ -202,7 +207,7 @@ async def test_poison_and_a_database_restart_stop_nothing(
     )
 
     dead = await read_topic(settings, "orders.v1.dlt", len(poison), within=60)
-    letters = {}
+    letters: dict[object, DeadLetter] = {}
     for record in dead:
         assert len(record.value) < DEAD_LETTER_MAX_BYTES
         for secret in (NAME, PHONE, IDENTITY, STREET):

@@ -8,7 +8,12 @@ import json
 import asyncpg
 import pytest
 
-from clearance.messages import DEAD_LETTER_MAX_BYTES, decode_dead_letter, decode_decision
+from clearance.messages import (
+    DEAD_LETTER_MAX_BYTES,
+    DeadLetter,
+    decode_dead_letter,
+    decode_decision,
+)
 from clearance.settings import Settings
 from factories import encoded, key_of, order
 from streams import produce, read_topic
@@ -22,7 +27,7 @@ def _invalid_utf8() -> bytes:
 
 def _with_seller_id(n: int, seller_id: str) -> dict[str, object]:
     body = order(n)
-    body["seller"] = {**body["seller"], "id": seller_id}  # type: ignore[dict-item]
+    body["seller"] = {**body["seller"], "id": seller_id}
     return body
 
 
@@ -90,7 +95,7 @@ async def test_each_poison_message_is_dead_lettered_and_the_stream_continues(
     await produce(settings, "orders.v1", records)
 
     dlt = await read_topic(settings, "orders.v1.dlt", len(POISON))
-    letters = {}
+    letters: dict[object, DeadLetter] = {}
     for record in dlt:
         assert len(record.value) < DEAD_LETTER_MAX_BYTES
         assert not any(secret in record.value for secret in PERSONAL), record.value[:300]

@@ -26,7 +26,13 @@ from clearance.domain.packs import (
 )
 from clearance.domain.screening import screen_items, words
 from clearance.domain.valuation import allocate
-from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision, Correction, OrderPlaced
+from clearance.messages import (
+    ORDER_PLACED_DECODER,
+    ClearanceDecision,
+    Correction,
+    Money,
+    OrderPlaced,
+)
 
 REGISTRY = PackRegistry.bundled()
 NO_RATES = ExchangeRates([])
@@ -583,7 +589,7 @@ def test_apply_corrections_replaces_only_the_named_fields() -> None:
             Correction(
                 line_id=1,
                 hs_code="8517.13.00",
-                unit_price=msgspec.convert("10", Decimal),
+                unit_price=Money("10"),
                 quantity=2,
                 description="Smartphone",
             )

@@ -34,7 +34,8 @@ def test_committed_example_round_trips_byte_for_byte(message_type: str) -> None:
 
 
 def _order() -> dict[str, Any]:
-    return json.loads(m.encode(EXAMPLES["order.placed"]))
+    body: dict[str, Any] = json.loads(m.encode(EXAMPLES["order.placed"]))
+    return body
 
 
 def _error_for(document: dict[str, Any]) -> tuple[str, str | None]:

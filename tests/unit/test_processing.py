@@ -5,17 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from clearance.domain import revisions
+from clearance.domain.parcels import ParcelKey, ParcelState
 from clearance.messages import InspectionResult, decode_order_event
 from clearance.service.assessing import Assessor
 from clearance.service.batches import (
     MAX_RECORD_BYTES,
+    BatchPlan,
     BatchPlanner,
     Decoded,
-    ParcelState,
     Record,
     decode_record,
     redacted,
@@ -43,7 +45,7 @@ def decoded(*bodies: dict[str, object]) -> list[Decoded]:
 def small(n: int) -> dict[str, object]:
     """An order worth about VND 660,000: under the VN duty relief limit on its own."""
     body = order(n, shipping_cost="0")
-    body["items"][0]["unit_price"] = "25.00"  # type: ignore[index]
+    body["items"][0]["unit_price"] = "25.00"
     return body
 
 
@@ -51,7 +53,11 @@ def codes(decision: object) -> set[str]:
     return {reason.code for reason in decision.reasons}  # type: ignore[attr-defined]
 
 
-def plan(*bodies: dict[str, object], states: dict | None = None, totals: list | None = None):
+def plan(
+    *bodies: dict[str, Any],
+    states: dict[ParcelKey, ParcelState] | None = None,
+    totals: list[tuple[str, ParcelKey, Decimal]] | None = None,
+) -> BatchPlan:
     planner = BatchPlanner(ASSESSOR, states=states or {}, totals=totals or [], now=NOW)
     return planner.apply(decoded(*bodies))
 
@@ -135,7 +141,8 @@ def test_stored_orders_keep_neither_phone_nor_identity_number() -> None:
 
 
 def _state() -> ParcelState:
-    return plan(order(1)).parcels[("shopmart", "ORD-1", "ORD-1-1")]
+    state: ParcelState = plan(order(1)).parcels[("shopmart", "ORD-1", "ORD-1-1")]
+    return state
 
 
 def _inspection(outcome: str, decision_id: uuid.UUID, **extra: object) -> InspectionResult:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import csv
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from clearance.domain.packs import PackRegistry, UnsupportedDestination, load_pack_text
 from clearance.domain.screening import screen_items
-from clearance.messages import Item, decode_order_event
+from clearance.messages import Item, Money, decode_order_event
 from clearance.service.assessing import Assessor
 from clearance.settings import DEV_IDENTITY_KEY
 
@@ -26,7 +25,7 @@ def _hits(description: str, pack_id: str = "vn", hs_code: str | None = None) -> 
     item = Item(
         description=description,
         quantity=1,
-        unit_price=Decimal(1),
+        unit_price=Money("1"),
         origin_country="CN",
         hs_code=hs_code,
         line_id=1,
@@ -113,7 +112,7 @@ def test_diacritics_typed_must_match_and_bare_words_match_bare() -> None:
         item = Item(
             description=description,
             quantity=1,
-            unit_price=Decimal(1),
+            unit_price=Money("1"),
             origin_country="CN",
             line_id=1,
         )

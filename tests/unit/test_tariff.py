@@ -396,7 +396,7 @@ def test_specific_duties_need_the_weight_and_quoted_rates_are_held() -> None:
 
 
 def test_preferences_from_the_tariff_column_compare_duties_on_the_line() -> None:
-    proof = {"origin_proof": {"agreement": "FTA", "document": "OTHER"}}
+    proof: dict[str, Any] = {"origin_proof": {"agreement": "FTA", "document": "OTHER"}}
     applied = decide(item("64039900", price="10.00", quantity=3), **proof)
     assert applied.duty == Decimal("0.90") and applied.lines[0].preference == "FTA"
     assert reasons(applied, "PREFERENCE_APPLIED")
@@ -414,7 +414,7 @@ def test_preferences_from_the_tariff_column_compare_duties_on_the_line() -> None
     assert weight.duty == Decimal("1.00") and weight.lines[0].preference == "FTA"
     no_weight = decide(item("62034200"), **proof)
     assert "unit_weight_kg" in reasons(no_weight, "PREFERENCE_NOT_APPLIED")[0]
-    other = {"origin_proof": {"agreement": "NOPE", "document": "OTHER"}}
+    other: dict[str, Any] = {"origin_proof": {"agreement": "NOPE", "document": "OTHER"}}
     assert (
         "not in this pack"
         in reasons(decide(item("95030000"), **other), "PREFERENCE_NOT_APPLIED")[0]

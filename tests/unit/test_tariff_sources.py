@@ -387,8 +387,8 @@ def check_cet_lines(pack_id: str, rows: list[tuple[str, str]], seed: int) -> Non
         if found is not None:
             kinds[found[0]].append((code, text))
     assert all(len(found) >= 5 for found in kinds.values()), {k: len(v) for k, v in kinds.items()}
-    for offset, found in enumerate(kinds.values()):
-        for code, text in sample(found, seed + offset):
+    for offset, candidates in enumerate(kinds.values()):
+        for code, text in sample(candidates, seed + offset):
             expected = cet_expected(text, value * quantity, kg * quantity)
             assert expected is not None
             decision = decide(

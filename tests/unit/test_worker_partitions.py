@@ -36,12 +36,12 @@ def test_a_partition_with_records_waiting_and_no_commit_is_reported_stuck(
     partitions = Partitions(metrics, stuck_after=60)
     partitions.assign({ORDERS_0: 100, ORDERS_1: 40})
     consumer = _Consumer({ORDERS_0: 130, ORDERS_1: 40})
-    assert partitions.observe(consumer) == []  # type: ignore[arg-type]
+    assert partitions.observe(consumer) == []
     assert _sample(metrics, "clearance_consumer_lag", 0) == 30
     partitions.state[ORDERS_0].advanced_at -= 61  # a minute without a commit
     partitions.state[ORDERS_1].advanced_at -= 61  # idle, but nothing waits for it
     with caplog.at_level(logging.ERROR, logger="clearance.entrypoints.worker"):
-        stuck = partitions.observe(consumer)  # type: ignore[arg-type]
+        stuck = partitions.observe(consumer)
     assert [(tp, committed) for tp, committed, _ in stuck] == [(ORDERS_0, 100)]
     assert _sample(metrics, "clearance_partition_stalled_seconds", 0) >= 61  # type: ignore[operator]
     assert _sample(metrics, "clearance_partition_stalled_seconds", 1) == 0
@@ -49,7 +49,7 @@ def test_a_partition_with_records_waiting_and_no_commit_is_reported_stuck(
     assert (logged.partition, logged.committed_offset, logged.high_watermark) == (0, 100, 130)  # type: ignore[attr-defined]
 
     partitions.committed({ORDERS_0: 130})  # progress again
-    assert partitions.observe(consumer) == []  # type: ignore[arg-type]
+    assert partitions.observe(consumer) == []
     assert _sample(metrics, "clearance_consumer_lag", 0) == 0
 
 
@@ -57,7 +57,7 @@ def test_revoked_partitions_leave_no_metric_series_behind() -> None:
     metrics = Metrics()
     partitions = Partitions(metrics, stuck_after=60)
     partitions.assign({ORDERS_0: 5, ORDERS_1: 5})
-    partitions.observe(_Consumer({ORDERS_0: 9, ORDERS_1: 5}))  # type: ignore[arg-type]
+    partitions.observe(_Consumer({ORDERS_0: 9, ORDERS_1: 5}))
     partitions.forget([ORDERS_0])
     assert _sample(metrics, "clearance_consumer_lag", 0) is None
     assert _sample(metrics, "clearance_partition_stalled_seconds", 0) is None
