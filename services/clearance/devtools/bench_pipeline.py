@@ -52,11 +52,11 @@ STALL_SECONDS = 60.0
 
 
 def _orders(count: int, seed: int, start: int = 0) -> list[tuple[bytes, bytes]]:
-    from clearance.devtools.commands.bench_cmd import _engine_orders
+    from clearance.devtools.bench_mix import engine_orders
 
     records = []
     # About three orders per buyer over the run, as in a day of a real platform's stream.
-    for order in _engine_orders(count, seed, consignees=max(500, (start + count) // 3)):
+    for order in engine_orders(count, seed, consignees=max(500, (start + count) // 3)):
         order_id = f"o{start + int(order.order_id[1:])}"
         body = encode(order).replace(f'"{order.order_id}"'.encode(), f'"{order_id}"'.encode(), 1)
         body = body.replace(f'"{order.event_id}"'.encode(), f'"e{order_id}"'.encode(), 1)

@@ -18,6 +18,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from clearance.devtools.orders import item
+from clearance.devtools.orders import order as build_order
+
 __all__ = ["DESTINATIONS", "generate_events"]
 
 
@@ -164,16 +167,20 @@ class _Stream:
         for _ in range(self.rng.choice((1, 1, 1, 2, 2, 3))):
             controlled = self.rng.random() < 0.015
             product = self.rng.choice(CONTROLLED if controlled else CATALOGUE)
-            item: dict[str, Any] = {
-                "description": product.description,
-                "quantity": self.rng.choice((1, 1, 1, 2, 3)),
-                "unit_price": self._price(product, currency),
-                "origin_country": self.rng.choice(("CN", "CN", "CN", "TH", "KR", "VN")),
-                "unit_weight_kg": product.weight_kg,
-            }
-            if self.rng.random() > 0.05:  # one item in twenty comes without an HS code
-                item["hs_code"] = product.hs_code
-            items.append(item)
+            quantity = self.rng.choice((1, 1, 1, 2, 3))
+            price = self._price(product, currency)
+            origin = self.rng.choice(("CN", "CN", "CN", "TH", "KR", "VN"))
+            coded = self.rng.random() > 0.05  # one item in twenty comes without an HS code
+            items.append(
+                item(
+                    product.description,
+                    price,
+                    quantity=quantity,
+                    origin=origin,
+                    hs_code=product.hs_code if coded else None,
+                    unit_weight_kg=product.weight_kg,
+                )
+            )
         return items
 
     def placed_order(self, index: int, when: datetime) -> dict[str, Any]:
@@ -183,24 +190,28 @@ class _Stream:
         order_id = f"{platform[:2].upper()}-{index:07d}"
         local = when.astimezone(timezone(timedelta(hours=place.utc_offset_hours)))
         seller = self.rng.choice(self.sellers)
-        order: dict[str, Any] = {
-            "type": "order.placed",
-            "event_id": f"{platform}-{index}",
-            "platform": platform,
-            "order_id": order_id,
-            "occurred_at": local.isoformat(),
-            "destination_country": place.country,
-            "currency": currency,
-            "seller": seller,
-            "consignee": self._consignee(place.country),
-            "items": self._items(currency),
-            "shipping_cost": self._shipping(currency),
-            "transport": {
-                "mode": self.rng.choice(("express", "express", "post")),
-                "carrier": "EXAMPLE-EXPRESS",
-                "master_bill": f"784-{self.rng.randint(1000, 1099)}",
-            },
+        buyer = self._consignee(place.country)
+        items = self._items(currency)
+        shipping = self._shipping(currency)
+        transport = {
+            "mode": self.rng.choice(("express", "express", "post")),
+            "carrier": "EXAMPLE-EXPRESS",
+            "master_bill": f"784-{self.rng.randint(1000, 1099)}",
         }
+        order = build_order(
+            index,
+            event_id=f"{platform}-{index}",
+            platform=platform,
+            order_id=order_id,
+            occurred_at=local.isoformat(),
+            destination=place.country,
+            currency=currency,
+            merchant=seller,
+            buyer=buyer,
+            items=items,
+            shipping_cost=shipping,
+            transport=transport,
+        )
         origins = {item["origin_country"] for item in order["items"]}
         if place.country == "VN" and origins <= {"TH", "KR"} and self.rng.random() < 0.5:
             agreement = "ATIGA" if origins == {"TH"} else "AKFTA"

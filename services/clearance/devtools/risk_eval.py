@@ -12,12 +12,13 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
+from clearance.devtools.orders import consignee, decoded, seller
+from clearance.devtools.orders import item as build_item
+from clearance.devtools.orders import order as build_order
 from clearance.domain.assess import assess
 from clearance.domain.context import AssessmentContext, SellerHistory
 from clearance.domain.packs import PackRegistry, RulePack
-from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision, OrderPlaced
+from clearance.messages import ClearanceDecision, OrderPlaced
 from clearance.service.assessing import bundled_rates
 
 __all__ = ["PLANTED", "evaluate", "evaluation_set"]
@@ -42,37 +43,23 @@ PLANTED = (
 
 def order(n: int, items: list[dict[str, Any]], **changes: Any) -> OrderPlaced:
     """A VN order of the evaluation set (seller ``s{n % 7}``, consignee ``c{n}`` with identity)."""
-    body: dict[str, Any] = {
-        "type": "order.placed",
-        "event_id": f"e{n}",
-        "platform": "eval",
-        "order_id": f"o{n}",
-        "occurred_at": "2026-11-20T10:00:00+07:00",
-        "destination_country": "VN",
-        "currency": "VND",
-        "seller": {"id": f"s{n % 7}", "name": "Seller", "country": "CN"},
-        "consignee": {
-            "id": f"c{n}",
-            "name": "Buyer",
-            "country": "VN",
-            "identity": {"type": "national_id", "number": f"0012{n:08d}"},
-        },
-        "items": items,
-        "transport": {"mode": "express"},
-    }
-    body.update(changes)
-    return ORDER_PLACED_DECODER.decode(msgspec.json.encode(body))
+    return decoded(
+        build_order(
+            n,
+            platform="eval",
+            destination="VN",
+            currency="VND",
+            merchant=seller(f"s{n % 7}"),
+            buyer=consignee(f"c{n}", "VN", identity=f"0012{n:08d}"),
+            items=items,
+            **changes,
+        )
+    )
 
 
 def item(hs: str, description: str, price: int, quantity: int = 1) -> dict[str, Any]:
     """One line of an evaluation order."""
-    return {
-        "description": description,
-        "quantity": quantity,
-        "unit_price": str(price),
-        "origin_country": "CN",
-        "hs_code": hs,
-    }
+    return build_item(description, str(price), quantity=quantity, hs_code=hs)
 
 
 def decide(

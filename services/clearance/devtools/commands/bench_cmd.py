@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import time
 from collections import Counter
@@ -55,82 +54,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
 
-def _engine_orders(
-    count: int, seed: int, consignees: int = 500, *, without_codes: bool = False
-) -> list[Any]:
-    """A realistic mix: 60% VN (express, some ATIGA, some master bills), 40% EU (DE/FR/ES/IT).
-    ``without_codes``: the same orders with no HS code on any item.
-
-    ``consignees`` buyers share the orders; each order travels on one of 47 master bills (47 is
-    prime, so a buyer's parcels spread over several flights as real ones do).
-    """
-    import msgspec
-
-    from clearance.messages import ORDER_PLACED_DECODER
-
-    rng = random.Random(seed)
-    # (HS code, description, unit price range): prices in a plausible band above each heading's
-    # reference price (so the undervaluation signal fires on outliers, not on the mix itself),
-    # EU lines that the EU pack's tariff lists.
-    vn_items = [
-        ("85183020", "Wireless earphones", 200_000, 900_000),
-        ("33049930", "Face cream", 100_000, 600_000),
-        ("85171300", "Smartphone", 2_500_000, 8_000_000),
-        ("62064000", "Blouse", 150_000, 500_000),
-        ("94052190", "LED desk lamp", 200_000, 700_000),
-    ]
-    eu_items = [
-        ("610910", "Cotton T-shirt", 3, 30),
-        ("620610", "Silk blouse", 15, 90),
-        ("640419", "Slippers", 5, 40),
-        ("95030021", "Doll", 5, 60),
-        ("420221", "Handbag", 20, 90),
-        ("64039993", "Leather shoes", 40, 180),  # was wool coats 6202.11: gone in HS 2022
-    ]
-    orders = []
-    for index in range(count):
-        vn = rng.random() < 0.6
-        catalogue = vn_items if vn else eu_items
-        items = [
-            {
-                "description": desc,
-                "quantity": rng.randint(1, 3),
-                "unit_price": str(rng.randint(low // 1000, high // 1000) * 1000)
-                if vn
-                else f"{rng.randint(low, high - 1)}.{rng.randint(0, 99):02d}",
-                "origin_country": rng.choice(["CN", "TH", "KR"]),
-                "hs_code": hs,
-            }
-            for hs, desc, low, high in rng.sample(catalogue, rng.randint(1, 3))
-        ]
-        if without_codes:
-            for item in items:
-                del item["hs_code"]
-        order = {
-            "type": "order.placed",
-            "event_id": f"e{index}",
-            "platform": "bench",
-            "order_id": f"o{index}",
-            "occurred_at": "2026-09-01T10:00:00+07:00",
-            "destination_country": "VN" if vn else rng.choice(["DE", "FR", "ES", "IT"]),
-            "currency": "VND" if vn else "EUR",
-            "seller": {"id": "s", "name": "Seller", "country": "CN"},
-            "consignee": {
-                "id": f"c{index % consignees}",
-                "name": "Buyer",
-                "country": "VN" if vn else "DE",
-                "identity": {"type": "national_id", "number": f"{index % consignees:012d}"},
-            },
-            "items": items,
-            "shipping_cost": "30000" if vn else "4.99",
-            "transport": {"mode": "express", "master_bill": f"M{index % 47}"},
-        }
-        if vn and rng.random() < 0.2:
-            order["origin_proof"] = {"agreement": "ATIGA", "document": "FORM_D"}
-        orders.append(ORDER_PLACED_DECODER.decode(msgspec.json.encode(order)))
-    return orders
-
-
 def run_engine_bench(
     count: int = 20_000, seed: int = 7, passes: int = 3, *, without_codes: bool = False
 ) -> dict[str, Any]:
@@ -145,6 +68,7 @@ def run_engine_bench(
     import datetime as dt
     import uuid
 
+    from clearance.devtools.bench_mix import engine_orders
     from clearance.domain.assess import assess
     from clearance.domain.context import AssessmentContext
     from clearance.domain.hs import bundled_classifier
@@ -152,7 +76,7 @@ def run_engine_bench(
     from clearance.service.assessing import bundled_rates
 
     registry, rates, classifier = PackRegistry.bundled(), bundled_rates(), bundled_classifier()
-    orders = _engine_orders(count, seed, without_codes=without_codes)
+    orders = engine_orders(count, seed, without_codes=without_codes)
     now = dt.datetime.now(dt.UTC)
     contexts = [
         AssessmentContext(
