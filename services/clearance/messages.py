@@ -2,7 +2,7 @@
 
 These Structs are the source of truth for ``contracts/`` (JSON Schemas, AsyncAPI, examples),
 which is generated from them by ``clearance contracts generate``. They follow
-``shared/spec/contracts.md``:
+``docs/spec/contracts.md``:
 
 * money travels as a JSON *string* holding a non-negative decimal with at most 4 places; a JSON
   number is refused (floats lose cents), so input money uses the ``Money`` type below;

@@ -159,3 +159,32 @@ def test_every_line_is_answered_whatever_its_dates_and_values(tmp_path: Path) ->
     assert out[2]["error"]["path"] == "$.order_id"
     assert out[3]["error"]["path"] == "$.revision"
     assert out[4]["type"] == "clearance.decision" and out[4]["order_id"] == "o-last"
+
+
+def test_without_the_devtools_only_the_operating_commands_are_listed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The production image leaves clearance.devtools out (deploy/Dockerfile)."""
+    import importlib.util
+
+    from clearance.entrypoints import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "clearance.devtools" else real(name, *a),
+    )
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in cli.COMMANDS)
+    assert "development" not in listed
+    assert not any(f"\n  {name} " in listed for name in cli.DEVELOPMENT_COMMANDS)
+    with pytest.raises(SystemExit):
+        cli.main(["dev", "--exit"])  # not a command of this installation
+
+
+def test_the_image_leaves_the_devtools_out() -> None:
+    dockerfile = (Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile").read_text()
+    assert "/ 'devtools')" in dockerfile and "shutil.rmtree" in dockerfile

@@ -1,4 +1,5 @@
-"""The engine: ``assess(order, context) -> Assessment``, a pure function (rules.md steps 1-12).
+"""The engine: ``assess(order, context) -> Assessment``, a pure function (the steps 1-12 of
+docs/spec/rules.md).
 
 Each legal concept lives in its own module (valuation, de minimis, duty, tax, aggregation,
 screening, quality, risk); this module runs them in the order the rules give and assembles one
@@ -246,7 +247,7 @@ def _risk_reasons(risk: RiskAssessment, pack: RulePack) -> list[Reason]:
 
 
 def _risk_hold(risk: RiskAssessment) -> list[Status]:
-    """Yellow or red means an officer must act: ``hold`` (rules.md step 11)."""
+    """Yellow or red means an officer must act: ``hold`` (docs/spec/rules.md step 11)."""
     return [] if risk.channel == "green" else ["hold"]
 
 
@@ -515,7 +516,7 @@ def _decision(
         destination_country=order.destination_country,
         rule_pack=RulePackRef(id=pack.id, version=pack.version, digest=pack.digest),
         status=status,
-        # an officer must act on a held parcel: never green (contracts.md, status ``hold``)
+        # an officer must act on a held parcel: never green (docs/spec/contracts.md, ``hold``)
         channel="yellow" if status == "hold" and risk.channel == "green" else risk.channel,
         category=_category(status, total_due, _high_value(pack, threshold_value, day)),
         currency=pack.currency,

@@ -1,7 +1,7 @@
 """Revisions of a published decision: cancellation and an officer's inspection result.
 
-A decision is a value: a revision is a new decision (new ``decision_id``, ``decision_revision``
-one higher) built from the previous one, as ``contracts.md`` says for ``order.cancelled`` and
+A decision is a value: a revision is a new decision (new ``decision_id``, ``decision_revision`` one
+higher) built from the previous one, as ``docs/spec/contracts.md`` says for ``order.cancelled`` and
 ``inspection.result``. Reassessment with corrections goes through ``assess`` again; only the reason
 saying why is added here.
 """

@@ -1,4 +1,4 @@
-"""Risk score and channel (rules.md step 11): named signals with weights from the pack.
+"""Risk score and channel (docs/spec/rules.md step 11): named signals with weights from the pack.
 
 Signals: screening hits, data problems (e.g. a missing identity), undervaluation against the
 pack's reference price per HS heading, consignee velocity and a seller without history (both from

@@ -1,9 +1,9 @@
 """Import VAT/GST: point-of-sale schemes, the tax de minimis, the rate per line and its base.
 
-Order of tests (rules.md step 8): a recognised point-of-sale collection (EU IOSS, UK, AU LVIG, SG
-OVR) makes import tax 0; else a tax de minimis makes it 0; else ``rate x base`` per line, where the
-pack names the base components (VN, EU: customs value + duty + excise; AU adds transport and
-insurance because its customs value excludes them).
+Order of tests (docs/spec/rules.md step 8): a recognised point-of-sale collection (EU IOSS, UK, AU
+LVIG, SG OVR) makes import tax 0; else a tax de minimis makes it 0; else ``rate x base`` per line,
+where the pack names the base components (VN, EU: customs value + duty + excise; AU adds transport
+and insurance because its customs value excludes them).
 """
 
 from __future__ import annotations
