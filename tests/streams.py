@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clearance.adapters.kafka import send_records
-from clearance.settings import Settings, load_settings
+from clearance.settings import Settings, load_settings, to_environment
 
 
 def settings_for(kafka: str, database_url: str, name: str, **overrides: Any) -> Settings:
@@ -95,3 +98,14 @@ async def wait_for(
             return value
         await asyncio.sleep(0.1)
     return value
+
+
+def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """``clearance worker`` as a child process (as in production), its output added to ``log``."""
+    with log.open("ab") as stream:
+        return subprocess.Popen(
+            [sys.executable, "-m", "clearance", "worker"],
+            env={**to_environment(settings), "OTEL_SDK_DISABLED": "true"},
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +30,8 @@ from clearance.messages import (
     decode_dead_letter,
     decode_decision,
 )
-from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
-from streams import produce, read_topic, settings_for, wait_for
+from streams import produce, read_topic, settings_for, start_worker_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -144,16 +141,6 @@ def own_database() -> Iterator[EmbeddedPostgres]:
         yield server
 
 
-def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as stream:
-        return subprocess.Popen(
-            [sys.executable, "-m", "clearance", "worker"],
-            env={**to_environment(settings), "OTEL_SDK_DISABLED": "true"},
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
-
-
 async def test_poison_and_a_database_restart_stop_nothing(
     own_database: EmbeddedPostgres, kafka_bootstrap: str, unique_name: str, tmp_path: Path
 ) -> None:
@@ -166,7 +153,7 @@ async def test_poison_and_a_database_restart_stop_nothing(
 
     records, expected, poison = _stream()
     logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
-    workers = [_start_worker(settings, log) for log in logs]
+    workers = [start_worker_process(settings, log) for log in logs]
     try:
         await produce(settings, "orders.v1", records[: ORDERS // 2])
         db = await asyncpg.connect(own_database.uri, server_settings={"search_path": unique_name})

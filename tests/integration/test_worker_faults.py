@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,24 +22,14 @@ from clearance.devtools.devstack import free_port
 from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
-from clearance.settings import Settings, to_environment
+from clearance.settings import Settings
 from factories import encoded, key_of, order
-from streams import produce, read_topic, wait_for
+from streams import produce, read_topic, start_worker_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ORDERS = 5_000
 AMENDED = 500  # the first 500 orders are amended once (revision 2)
-
-
-def _start_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as stream:
-        return subprocess.Popen(
-            [sys.executable, "-m", "clearance", "worker"],
-            env={**to_environment(settings), "OTEL_SDK_DISABLED": "true"},
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-        )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> tuple[int, float]:
@@ -65,13 +54,13 @@ async def test_kill_and_restart_lose_and_double_nothing(
     expected = ORDERS + AMENDED
 
     logs = [tmp_path / f"worker-{i}.log" for i in range(4)]
-    workers = [_start_worker(settings, logs[i]) for i in range(3)]
+    workers = [start_worker_process(settings, logs[i]) for i in range(3)]
     try:
         reached = await wait_for(db, "SELECT count(*) FROM decisions", expected // 4, within=90)
         assert expected // 4 <= reached < expected, "the kill must land mid-stream"
         workers[0].send_signal(signal.SIGKILL)  # mid-stream, without warning
         workers[0].wait(timeout=10)
-        workers.append(_start_worker(settings, logs[3]))  # and a replacement joins the group
+        workers.append(start_worker_process(settings, logs[3]))  # and a replacement joins the group
         stored = await wait_for(db, "SELECT count(*) FROM decisions", expected, within=120)
         await wait_for(db, "SELECT 1 - sign(count(*)) FROM outbox", 1, within=30)
     finally:

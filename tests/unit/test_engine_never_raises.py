@@ -12,10 +12,11 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clearance.devtools import orders
 from clearance.domain.assess import assess
 from clearance.domain.context import AssessmentContext
 from clearance.domain.packs import PackRegistry
-from clearance.messages import ORDER_PLACED_DECODER, OrderPlaced
+from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision, OrderPlaced
 from clearance.service.assessing import bundled_rates
 
 REGISTRY = PackRegistry.bundled()
@@ -70,16 +71,7 @@ def any_valid_order(draw: st.DrawFn) -> OrderPlaced:
 def test_no_valid_order_makes_the_engine_raise(
     order: OrderPlaced, totals: dict[str, Decimal]
 ) -> None:
-    pack = REGISTRY.for_destination(order.destination_country)
-    context = AssessmentContext(
-        decision_id=uuid.uuid4(),
-        decided_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
-        consignee_ref="ref",
-        pack=pack,
-        rates=RATES,
-        totals=totals,
-    )
-    decision = assess(order, context).decision
+    decision = _decide(order, totals)
     assert decision.status in {
         "release",
         "release_on_payment",
@@ -92,39 +84,30 @@ def test_no_valid_order_makes_the_engine_raise(
 
 
 def test_a_date_before_the_packs_first_value_is_a_held_decision_naming_the_rule() -> None:
-    body = {
-        "type": "order.placed",
-        "event_id": "e",
-        "platform": "shop",
-        "order_id": "o",
-        "occurred_at": "1990-06-03T10:00:00+08:00",
-        "destination_country": "SG",
-        "currency": "SGD",
-        "seller": {"id": "s", "name": "S", "country": "CN"},
-        "consignee": {"id": "c", "name": "C", "country": "SG"},
-        "items": [
-            {
-                "description": "Phone case",
-                "quantity": 1,
-                "unit_price": "500.00",
-                "origin_country": "CN",
-                "hs_code": "420232",
-            }
-        ],
-        "transport": {"mode": "post"},
-    }
-    order = ORDER_PLACED_DECODER.decode(msgspec.json.encode(body))
-    pack = REGISTRY.for_destination("SG")
-    context = AssessmentContext(
-        decision_id=uuid.uuid4(),
-        decided_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
-        consignee_ref="ref",
-        pack=pack,
-        rates=RATES,
+    body = orders.order(
+        1,
+        occurred_at="1990-06-03T10:00:00+08:00",
+        destination="SG",
+        currency="SGD",
+        buyer=orders.consignee("c", "SG"),
+        items=[orders.item("Phone case", "500.00", hs_code="420232")],
+        mode="post",
     )
-    decision = assess(order, context).decision
+    decision = _decide(orders.decoded(body))
     gaps = [reason for reason in decision.reasons if reason.code == "RULE_NOT_IN_FORCE"]
     assert decision.status == "hold"
     assert len(gaps) == 1 and "1990-06-03" in gaps[0].message
     assert gaps[0].reference, "the missing rule is cited"
     assert decision.total_due == 0
+
+
+def _decide(order: OrderPlaced, totals: dict[str, Decimal] | None = None) -> ClearanceDecision:
+    context = AssessmentContext(
+        decision_id=uuid.uuid4(),
+        decided_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+        consignee_ref="ref",
+        pack=REGISTRY.for_destination(order.destination_country),
+        rates=RATES,
+        totals=totals or {},
+    )
+    return assess(order, context).decision
