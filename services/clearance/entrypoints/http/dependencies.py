@@ -10,6 +10,7 @@ the guard that authenticated it, the console's signed-in key from its cookie.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 from litestar import Request
@@ -18,16 +19,18 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import SkipValidation
 
+from clearance import messages as m
 from clearance.domain.access import ApiKey
 from clearance.entrypoints.http.auth import Authenticator, caller_of
 from clearance.entrypoints.http.state import parts_of, running_of
 from clearance.health import Health
 from clearance.metrics import Metrics
+from clearance.service import quotes
 from clearance.service.assessing import Assessor
 from clearance.service.ports import KeyStore, Publisher, ReadViews
 from clearance.settings import Settings
 
-__all__ = ["CONSOLE_COOKIE", "Injected", "console_key", "dependencies"]
+__all__ = ["CONSOLE_COOKIE", "Injected", "Quoter", "console_key", "dependencies"]
 
 T = TypeVar("T")
 
@@ -85,6 +88,32 @@ def provide_caller(request: Request[Any, Any, Any]) -> ApiKey:
     return caller_of(request)
 
 
+@dataclass(frozen=True)
+class Quoter:
+    """Checkout quotes for the authenticated caller."""
+
+    caller: ApiKey
+    assessor: Assessor
+    metrics: Metrics
+
+    def quote(self, order: m.OrderPlaced) -> m.ClearanceDecision:
+        """The decision ``order`` would get now (``assessment_seconds`` times the engine)."""
+        timer = self.metrics.assessment_seconds.time()
+        return quotes.quote(order, self.caller, self.assessor, timer)
+
+
+def provide_quoter(caller: Injected[ApiKey], state: State) -> Quoter:
+    """The quote handler's one dependency, built on ``caller``.
+
+    A chain rather than three dependencies side by side: litestar resolves sibling dependencies
+    in an anyio task group, which cost the checkout path about 130 us of CPU per quote for three
+    (measured calling the ASGI app in a loop; litestar issue #4563), while a dependency alone at
+    its level is awaited directly.
+    """
+    parts = parts_of(state)
+    return Quoter(caller=caller, assessor=parts.assessor, metrics=parts.metrics)
+
+
 async def console_key(authenticator: Authenticator, token: str) -> ApiKey | None:
     """The officer or platform key a console token stands for; None for any other (unknown,
     revoked, over its rate, or an admin key)."""
@@ -115,6 +144,7 @@ def dependencies() -> dict[str, Provide]:
         "publisher": provide_publisher,
         "authenticator": provide_authenticator,
         "caller": provide_caller,
+        "quoter": provide_quoter,
     }
     # The synchronous providers only read attributes: no thread for them.
     provided = {
