@@ -79,7 +79,8 @@ def auth(token: str) -> dict[str, str]:
 
 
 def _order() -> dict[str, Any]:
-    return json.loads(m.encode(EXAMPLES["order.placed"]))
+    body: dict[str, Any] = json.loads(m.encode(EXAMPLES["order.placed"]))
+    return body
 
 
 # --- checkout quotes -----------------------------------------------------------------------------

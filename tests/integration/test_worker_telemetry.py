@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import msgspec
@@ -37,8 +38,9 @@ def exporter() -> Iterator[InMemorySpanExporter]:
     """The process's tracer provider records into memory; roots are never sampled here (ratio
     0), so only what a platform sent sampled is recorded."""
     memory = InMemorySpanExporter()
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
+    found = trace.get_tracer_provider()
+    provider = found if isinstance(found, TracerProvider) else None
+    if provider is None:
         provider = setup_tracing("clearance-test", sample_ratio=0.0)
     assert isinstance(provider, TracerProvider)
     provider.add_span_processor(SimpleSpanProcessor(memory))
@@ -88,8 +90,9 @@ async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
     spans = exporter.get_finished_spans()
     ours = [s for s in spans if format(s.context.trace_id, "032x") == SAMPLED]
     [assess] = [s for s in ours if s.name == "clearance.assess"]
+    assert assess.parent is not None
     assert format(assess.parent.span_id, "016x") == PLATFORM_SPAN
-    attributes = dict(assess.attributes or {})
+    attributes: dict[str, Any] = dict(assess.attributes or {})
     assert attributes["clearance.destination"] == "VN"
     assert attributes["clearance.status"] == decisions["ORD-1"][1].status
     assert attributes["clearance.rule_pack"].startswith("vn@")
@@ -108,11 +111,12 @@ async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
     assert not [s for s in spans if format(s.context.trace_id, "032x") == UNSAMPLED]
     # ... but a hold and a dead letter are always recorded, linked to their unsampled trace
     attention = {s.name: s for s in spans if (s.attributes or {}).get("clearance.always_record")}
-    assert attention["clearance.hold"].attributes["clearance.trace_id"] == held_trace
+    hold = dict(attention["clearance.hold"].attributes or {})
+    assert hold["clearance.trace_id"] == held_trace
     assert format(attention["clearance.hold"].links[0].context.trace_id, "032x") == held_trace
-    dead = attention["clearance.dead_letter"]
-    assert dead.attributes["clearance.dead_letter.code"] == "MALFORMED_JSON"
-    assert dead.attributes["clearance.trace_id"] == held_trace
+    dead = dict(attention["clearance.dead_letter"].attributes or {})
+    assert dead["clearance.dead_letter.code"] == "MALFORMED_JSON"
+    assert dead["clearance.trace_id"] == held_trace
     # and no log line carries personal data either
     for line in caplog.records:
         text = line.getMessage() + " " + " ".join(str(v) for v in vars(line).values())
@@ -200,4 +204,5 @@ async def test_the_http_api_continues_the_callers_trace(
         if format(s.context.trace_id, "032x") == trace_id and s.kind == trace.SpanKind.SERVER
     ]
     assert len(server) == 1  # the packs request; health probes are not traced
+    assert server[0].parent is not None
     assert format(server[0].parent.span_id, "016x") == PLATFORM_SPAN

@@ -149,7 +149,7 @@ def test_the_vendored_schemas_reject_what_the_operators_would(
     target = doc
     for step in path[:-1]:
         target = target[step]
-    target[path[-1]] = value  # type: ignore[index]
+    target[path[-1]] = value
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, crd_schema(doc))
 
