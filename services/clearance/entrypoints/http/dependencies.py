@@ -53,11 +53,6 @@ def provide_assessor(state: State) -> Assessor:
     return parts_of(state).assessor
 
 
-def provide_metrics(state: State) -> Metrics:
-    """The process's metrics (served on the ops port)."""
-    return parts_of(state).metrics
-
-
 def provide_health(state: State) -> Health:
     """What the probes report."""
     return parts_of(state).health
@@ -137,7 +132,6 @@ def dependencies() -> dict[str, Provide]:
     providers: dict[str, Callable[..., Any]] = {
         "settings": provide_settings,
         "assessor": provide_assessor,
-        "metrics": provide_metrics,
         "health": provide_health,
         "views": provide_views,
         "keys": provide_keys,
