@@ -1,8 +1,9 @@
 """Composition root: settings -> adapters -> the ports the use cases and entry points use.
 
 The one place that names the adapters. The worker (``clearance.entrypoints.worker``), the HTTP
-API (``clearance.entrypoints.http``) and the commands ask here for their database, broker and
-fault reader, and see them only through the service layer's ports.
+API (``clearance.entrypoints.http``: its lifespan opens ``api_ports``) and the commands ask here
+for their assessor, database, broker and fault reader, and see them only through the service
+layer's ports.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from clearance.adapters import faults as adapter_faults
 from clearance.adapters import kafka, postgres
+from clearance.service.assessing import Assessor
 from clearance.service.ports import KeyStore, Outbox, ParcelStore, Publisher, ReadViews
 from clearance.settings import Settings
 
 __all__ = [
+    "API_POOL_SIZE",
+    "ApiPorts",
     "Database",
     "MigrationError",
+    "api_ports",
+    "assessor",
     "create_topics",
     "database",
     "faults",
@@ -110,3 +116,37 @@ def kafka_consumer(settings: Settings) -> AIOKafkaConsumer:
 def publisher(producer: AIOKafkaProducer, settings: Settings) -> Publisher:
     """What sends to the service's topics, over ``producer``."""
     return kafka.KafkaPublisher(producer, settings)
+
+
+def assessor(settings: Settings) -> Assessor:
+    """The assessor of every entry point: the bundled packs, exchange rates and HS classifier,
+    and the identity key that names consignees in running totals."""
+    return Assessor(settings.identity_key)
+
+
+# --- the HTTP API --------------------------------------------------------------------------------
+
+#: Connections of one API process: keys, decisions, reports and the console share them (a quote
+#: needs none).
+API_POOL_SIZE = 8
+
+
+@dataclass(frozen=True)
+class ApiPorts:
+    """What the HTTP API reaches outside itself: the database and the topics it submits to."""
+
+    db: Database
+    publisher: Publisher
+
+
+@contextlib.asynccontextmanager
+async def api_ports(settings: Settings) -> AsyncIterator[ApiPorts]:
+    """The API's pool and started producer for as long as it serves; the producer is flushed and
+    stopped, then the pool closed, on the way out."""
+    async with database(settings, max_size=API_POOL_SIZE) as db:
+        producer = kafka_producer(settings, client_id="clearance-api")
+        await producer.start()
+        try:
+            yield ApiPorts(db=db, publisher=publisher(producer, settings))
+        finally:
+            await producer.stop()

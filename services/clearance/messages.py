@@ -44,6 +44,8 @@ __all__ = [
     "DecisionLine",
     "ExchangeRateUsed",
     "Identity",
+    "InspectionNotes",
+    "InspectionOutcome",
     "InspectionResult",
     "Item",
     "Kilograms",
@@ -457,6 +459,9 @@ class ClearanceDecision(
 
 # --- inspections ----------------------------------------------------------------------------------
 
+InspectionOutcome = Literal["release", "seize", "reassess"]
+InspectionNotes = Annotated[str, Meta(max_length=2000)]
+
 
 class Correction(Struct, frozen=True, kw_only=True):
     """An officer's correction of one line, for outcome ``reassess``."""
@@ -480,9 +485,9 @@ class InspectionResult(
     decision_id: uuid.UUID
     officer_id: ShortText
     occurred_at: Instant
-    outcome: Literal["release", "seize", "reassess"]
+    outcome: InspectionOutcome
     corrections: list[Correction] = field(default_factory=list)
-    notes: Annotated[str, Meta(max_length=2000)] | None = None
+    notes: InspectionNotes | None = None
 
 
 # --- dead letters ---------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from litestar.testing import AsyncTestClient
 from clearance import messages as m
 from clearance.adapters.postgres import KeyStore, connect, migrate
 from clearance.devtools.contracts import EXAMPLES
-from clearance.entrypoints.http.app import ApiServices, create_app
+from clearance.entrypoints.http.app import create_app
+from clearance.entrypoints.http.state import running_of
 from clearance.health import Health
 from clearance.service.access import new_key
 from clearance.service.assessing import Assessor
@@ -69,8 +70,7 @@ async def keys(settings: Settings) -> Keys:
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
-    services = ApiServices(assessor=Assessor(settings.identity_key), settings=settings)
-    async with AsyncTestClient(create_app(services)) as test_client:
+    async with AsyncTestClient(create_app(settings)) as test_client:
         yield test_client
 
 
@@ -86,11 +86,13 @@ def _order() -> dict[str, Any]:
 # --- checkout quotes -----------------------------------------------------------------------------
 
 
-async def test_a_quote_is_the_engines_decision(client: AsyncTestClient[Any], keys: Keys) -> None:
+async def test_a_quote_is_the_engines_decision(
+    client: AsyncTestClient[Any], keys: Keys, settings: Settings
+) -> None:
     response = await client.post("/v1/quotes", json=_order(), headers=auth(keys.shopmart))
     assert response.status_code == 200
     decision = m.decode_decision(response.content)
-    expected = Assessor(client.app.state.services.settings.identity_key).assess(
+    expected = Assessor(settings.identity_key).assess(
         m.decode_order_event(json.dumps(_order()))  # type: ignore[arg-type]
     )
     assert decision.total_due == expected.decision.total_due
@@ -163,8 +165,7 @@ async def test_not_json_is_400_too_large_is_413_and_a_busy_key_429(
     settings: Settings, keys: Keys
 ) -> None:
     slow = msgspec.structs.replace(settings, api_rate_per_key=1.0)  # burst 2
-    services = ApiServices(assessor=Assessor(settings.identity_key), settings=slow)
-    async with AsyncTestClient(create_app(services)) as client:
+    async with AsyncTestClient(create_app(slow)) as client:
         headers = {**auth(keys.shopmart), "content-type": "application/json"}
         response = await client.post("/v1/quotes", content=b"{not json", headers=headers)
         assert response.status_code == 400 and "JSON" in response.json()["detail"]
@@ -184,9 +185,7 @@ async def test_health_metrics_and_openapi(client: AsyncTestClient[Any], keys: Ke
     bad = await client.post("/v1/quotes", json={"nope": 1}, headers=auth(keys.shopmart))
     assert bad.status_code in {400, 422}
     assert (await client.get("/metrics")).status_code == 404  # never on the public port
-    services: ApiServices = client.app.state.services
-    assert services.ops is not None
-    port = services.ops.sockets[0].getsockname()[1]
+    port = running_of(client.app.state).ops.sockets[0].getsockname()[1]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as ops:
         text = (await ops.get("/metrics")).text
         assert (await ops.get("/health/live")).status_code == 200
@@ -203,20 +202,14 @@ async def test_health_metrics_and_openapi(client: AsyncTestClient[Any], keys: Ke
 async def test_the_api_stays_live_through_two_idle_minutes(settings: Settings) -> None:
     """Issue #21: liveness failed 60 s after start because nothing ticked in the API."""
     clock = FakeClock()
-    services = ApiServices(
-        assessor=Assessor(settings.identity_key),
-        settings=settings,
-        health=Health(clock=clock),
-        heartbeat_seconds=0.005,
-    )
-    async with AsyncTestClient(create_app(services)) as client:
+    app = create_app(settings, health=Health(clock=clock), heartbeat_seconds=0.005)
+    async with AsyncTestClient(app) as client:
         for _ in range(13):  # 130 s of uptime without a single request but the probes
             clock.advance(10)
             await asyncio.sleep(0.02)
             assert (await client.get("/health/live")).status_code == 200
         # The loop stops turning (simulated: the heartbeat task is gone) for 61 s.
-        assert services._heartbeat is not None
-        services._heartbeat.cancel()
+        running_of(app.state).heartbeat.cancel()
         await asyncio.sleep(0)
         clock.advance(61)
         response = await client.get("/health/live")
@@ -227,8 +220,7 @@ async def test_startup_fails_until_the_schema_is_migrated(
     settings: Settings, database_url: str
 ) -> None:
     fresh = msgspec.structs.replace(settings, database_schema=f"{settings.database_schema}_new")
-    services = ApiServices(assessor=Assessor(settings.identity_key), settings=fresh)
-    async with AsyncTestClient(create_app(services)) as client:
+    async with AsyncTestClient(create_app(fresh)) as client:
         response = await client.get("/health/startup")
         assert response.status_code == 503 and response.json()["schema_current"] is False
         await migrate(database_url, schema=fresh.database_schema)
@@ -372,6 +364,7 @@ async def test_admins_make_and_revoke_keys(client: AsyncTestClient[Any], keys: K
     no_platform = await client.post("/v1/keys", json={"role": "platform"}, headers=admin)
     assert no_platform.status_code == 422
     assert (await client.delete(f"/v1/keys/{key_id}", headers=admin)).status_code == 204
-    client.app.state.services.auth.cache_seconds = 0  # no need to wait for the cache to expire
+    # no need to wait for the cache to expire
+    running_of(client.app.state).authenticator.cache_seconds = 0
     assert (await client.get("/v1/decisions", headers=auth(token))).status_code == 401
     assert (await client.delete(f"/v1/keys/{key_id}", headers=admin)).status_code == 404

@@ -15,9 +15,8 @@ from litestar.testing import TestClient
 from clearance import messages as m
 from clearance.adapters.postgres import KeyStore, connect
 from clearance.devtools.contracts import EXAMPLES
-from clearance.entrypoints.http.app import ApiServices, create_app
+from clearance.entrypoints.http.app import create_app
 from clearance.service.access import new_key
-from clearance.service.assessing import Assessor
 from clearance.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -76,8 +75,7 @@ async def tokens(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient[Any]]:
-    services = ApiServices(assessor=Assessor(settings.identity_key), settings=settings)
-    with TestClient(create_app(services)) as test_client:
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 

@@ -17,11 +17,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clearance.devtools.devstack import free_port
-from clearance.entrypoints.http.app import ApiServices, create_app
+from clearance.entrypoints.http.app import create_app
 from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
-from clearance.service.assessing import Assessor
 from clearance.settings import Settings
 from clearance.telemetry import setup_tracing
 from factories import encoded, key_of, order
@@ -190,9 +189,8 @@ async def test_the_http_api_continues_the_callers_trace(
     settings: Settings, exporter: InMemorySpanExporter
 ) -> None:
     exporter.clear()
-    services = ApiServices(assessor=Assessor(settings.identity_key), settings=settings)
     trace_id = "7bf92f3577b34da6a3ce929d0e0e4711"
-    async with AsyncTestClient(create_app(services)) as client:
+    async with AsyncTestClient(create_app(settings)) as client:
         response = await client.get(
             "/v1/packs", headers={"traceparent": f"00-{trace_id}-{PLATFORM_SPAN}-01"}
         )

@@ -435,12 +435,11 @@ class Absent(importlib.abc.MetaPathFinder):
         if name.partition(".")[0] in {"polyfactory", "faker"}:
             raise ModuleNotFoundError(name)
 sys.meta_path.insert(0, Absent())
-from clearance.service.assessing import Assessor
-from clearance.entrypoints.http.app import ApiServices, create_app
+from clearance.entrypoints.http.app import create_app
 from clearance.settings import load_settings
 import clearance.bootstrap, clearance.entrypoints.cli
 settings = load_settings({"CLEARANCE_ENV": "dev"})
-app = create_app(ApiServices(assessor=Assessor(settings.identity_key), settings=settings))
+app = create_app(settings)
 print(len(app.openapi_schema.to_schema()["paths"]))
 """
     answer = subprocess.run(

@@ -307,12 +307,10 @@ def _asyncapi() -> dict[str, Any]:
 
 def _openapi() -> dict[str, Any]:
     # Imported here: the HTTP layer is heavier than the message contracts.
-    from clearance.entrypoints.http.app import ApiServices, create_app
-    from clearance.service.assessing import Assessor
+    from clearance.entrypoints.http.app import create_app
     from clearance.settings import load_settings
 
-    settings = load_settings({}, environment="dev")
-    app = create_app(ApiServices(assessor=Assessor(settings.identity_key), settings=settings))
+    app = create_app(load_settings({}, environment="dev"))
     return app.openapi_schema.to_schema()
 
 

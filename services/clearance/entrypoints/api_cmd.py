@@ -12,18 +12,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the services from settings and serve until interrupted."""
+    """Build the application from settings (wired in ``clearance.bootstrap``) and serve until
+    interrupted."""
     import uvicorn
 
-    from clearance.entrypoints.http.app import ApiServices, create_app
-    from clearance.service.assessing import Assessor
+    from clearance.entrypoints.http.app import create_app
     from clearance.settings import load_settings
     from clearance.telemetry import setup_logging, setup_tracing
 
     settings = load_settings()
     setup_logging("clearance-api")
     setup_tracing("clearance-api")
-    app = create_app(ApiServices(assessor=Assessor(settings.identity_key), settings=settings))
+    app = create_app(settings)
     uvicorn.run(
         app,
         host=args.host or settings.api_host,

@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from clearance.domain.access import ApiKey, NewKey, Role, hash_token, key_id_of, token_matches
+from clearance.service.errors import NotAllowed, Refused
 from clearance.service.ports import KeyStore
 
 __all__ = [
@@ -24,14 +25,11 @@ __all__ = [
 ]
 
 
-class NotAllowed(PermissionError):
-    """The caller's key does not allow this (HTTP 403)."""
-
-
 def new_key(role: Role, platform: str | None = None) -> NewKey:
     """A fresh random key; platform keys name their platform, the others must not."""
     if (role == "platform") != (platform is not None):
-        raise ValueError("a platform key needs --platform, and only a platform key has one")
+        message = "a platform key needs a platform (--platform), and only a platform key has one"
+        raise Refused(message, "$.platform")
     key_id = secrets.token_hex(4)
     token = f"ck_{key_id}_{secrets.token_urlsafe(32)}"
     key = ApiKey(key_id=key_id, role=role, platform=platform)

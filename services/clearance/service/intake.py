@@ -14,9 +14,8 @@ from msgspec import Struct
 
 from clearance.domain.access import ApiKey
 from clearance.domain.packs import UnsupportedDestination
-from clearance.domain.parcels import ParcelKey
+from clearance.domain.parcels import Order, ParcelKey
 from clearance.messages import (
-    DeadLetterCode,
     InspectionResult,
     OrderCancelled,
     OrderEvent,
@@ -25,6 +24,7 @@ from clearance.messages import (
 )
 from clearance.service.access import acting_for
 from clearance.service.assessing import Assessor
+from clearance.service.errors import NotFound, Refused, Stale
 from clearance.service.ports import Publisher, ReadViews
 from clearance.telemetry import inject_headers
 
@@ -34,28 +34,10 @@ __all__ = [
     "Refused",
     "Stale",
     "refuse_unstorable",
+    "refuse_unsupported",
     "submit_inspection",
     "submit_order",
 ]
-
-
-class Refused(ValueError):
-    """The event cannot be processed as sent (HTTP 422): what is wrong, where, and the code a
-    dead letter of the same record would carry."""
-
-    def __init__(self, message: str, path: str, code: DeadLetterCode | None = None) -> None:
-        super().__init__(f"{message} at {path}")
-        self.message = message
-        self.path = path
-        self.code = code
-
-
-class NotFound(LookupError):
-    """No such parcel (HTTP 404)."""
-
-
-class Stale(ValueError):
-    """The decision acted on is no longer the parcel's current one (HTTP 409)."""
 
 
 class Accepted(Struct, frozen=True, kw_only=True):
@@ -78,6 +60,15 @@ def refuse_unstorable(message: Struct) -> None:
         raise Refused(problem[0], problem[1], "UNSTORABLE_VALUE")
 
 
+def refuse_unsupported(order: Order, assessor: Assessor) -> None:
+    """``Refused`` with ``UNSUPPORTED_DESTINATION`` when no rule pack covers the destination."""
+    try:
+        assessor.pack_for(order)
+    except UnsupportedDestination:
+        message = f"destination {order.destination_country} has no rule pack"
+        raise Refused(message, "$.destination_country", "UNSUPPORTED_DESTINATION") from None
+
+
 async def submit_order(
     event: OrderEvent, caller: ApiKey, assessor: Assessor, publisher: Publisher
 ) -> Accepted:
@@ -88,11 +79,7 @@ async def submit_order(
         consignee = event.consignee_id
     else:
         consignee = event.consignee.id
-        try:
-            assessor.pack_for(event)
-        except UnsupportedDestination:
-            message = f"destination {event.destination_country} has no rule pack"
-            raise Refused(message, "$.destination_country", "UNSUPPORTED_DESTINATION") from None
+        refuse_unsupported(event, assessor)
     return await _send(publisher, event, f"{event.platform}:{consignee}")
 
 

@@ -12,27 +12,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import (
-    NotAuthorizedException,
-    PermissionDeniedException,
-    TooManyRequestsException,
-)
-from litestar.handlers.base import BaseRouteHandler
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from clearance.domain.access import ApiKey, Role, key_id_of, token_matches
+from clearance.domain.access import ApiKey, key_id_of, token_matches
 from clearance.service.ports import KeyStore
 
-__all__ = ["Authenticator", "call_log", "caller_of", "requires"]
+__all__ = ["SCOPE_KEY", "Authenticator", "call_log", "caller_of"]
 
 log = logging.getLogger("clearance.api")
 
-#: Where the authenticated key is kept on the request's scope (read by handlers and the call log).
+#: Where the authenticated key is kept on the request's scope (read by the ``caller`` dependency
+#: and the call log).
 SCOPE_KEY = "clearance.api_key"
 
 
@@ -91,24 +86,6 @@ class Authenticator:
                 f"key {key.key_id} is over {self.rate_per_second:g} requests per second"
             )
         bucket.tokens -= 1
-
-
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
-
-
-def requires(*roles: Role) -> Guard:
-    """A route guard: the caller must hold a valid key of one of ``roles`` (403 otherwise)."""
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        authenticator: Authenticator = connection.app.state.services.auth
-        key = await authenticator.caller(connection.headers.get("authorization"))
-        connection.scope[SCOPE_KEY] = key  # type: ignore[literal-required]
-        if key.role not in roles:
-            raise PermissionDeniedException(
-                f"a {key.role} key may not use this route (needs {' or '.join(roles)})"
-            )
-
-    return guard
 
 
 def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ApiKey:

@@ -1,0 +1,29 @@
+"""One litestar controller per resource; ``CONTROLLERS`` is what the application serves."""
+
+from __future__ import annotations
+
+from litestar import Controller
+
+from clearance.entrypoints.http.controllers.console import ConsoleController
+from clearance.entrypoints.http.controllers.decisions import DecisionController
+from clearance.entrypoints.http.controllers.health import HealthController
+from clearance.entrypoints.http.controllers.inspections import InspectionController
+from clearance.entrypoints.http.controllers.keys import KeyController
+from clearance.entrypoints.http.controllers.orders import OrderController
+from clearance.entrypoints.http.controllers.packs import PackController
+from clearance.entrypoints.http.controllers.quotes import QuoteController
+from clearance.entrypoints.http.controllers.reports import ReportController
+
+__all__ = ["CONTROLLERS"]
+
+CONTROLLERS: list[type[Controller]] = [
+    QuoteController,
+    PackController,
+    HealthController,
+    DecisionController,
+    ReportController,
+    OrderController,
+    InspectionController,
+    KeyController,
+    ConsoleController,
+]
