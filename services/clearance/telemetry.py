@@ -16,7 +16,6 @@ decision) whether or not a trace is recorded, so an operator can always find a p
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -273,6 +272,11 @@ def setup_tracing(
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
+#: Log lines are encoded by msgspec (several times faster than json.dumps); any value it does not
+#: know (a UUID in ``extra``, an exception) is written as its ``str``.
+_LOG_ENCODER = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonLogFormatter(logging.Formatter):
     """One JSON object per line, with the active ``trace_id``/``span_id``; no personal data.
 
@@ -302,7 +306,7 @@ class JsonLogFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return _LOG_ENCODER.encode(entry).decode()
 
 
 def setup_logging(service_name: str, level: str | None = None, *, stream: Any = None) -> None:

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         host=args.host or settings.api_host,
         port=args.port if args.port is not None else settings.api_port,
         log_config=None,
-        access_log=False,
+        access_log=False,  # the call log (entrypoints/http/auth.py) says what an operator needs
+        http="httptools",
     )
     return 0

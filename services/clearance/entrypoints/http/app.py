@@ -17,16 +17,17 @@ import hashlib
 import importlib.resources
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from clearance import bootstrap
 from clearance import messages as m
-from clearance.entrypoints.http.auth import call_log
-from clearance.entrypoints.http.controllers import CONTROLLERS
+from clearance.entrypoints.http.auth import call_log, per_address_limit
+from clearance.entrypoints.http.controllers import API_CONTROLLERS, ConsoleController
 from clearance.entrypoints.http.dependencies import dependencies
 from clearance.entrypoints.http.errors import EXCEPTION_HANDLERS
 from clearance.entrypoints.http.metrics import request_metrics
@@ -47,6 +48,18 @@ MAX_BODY_BYTES = 512 * 1024
 def csrf_secret(identity_key: str) -> str:
     """The CSRF secret, derived from the identity key (the same on every API replica)."""
     return hashlib.sha256(f"console-csrf:{identity_key}".encode()).hexdigest()
+
+
+def _console(settings: Settings) -> Router:
+    """The console's pages, their forms guarded by a CSRF token (cookie + hidden field)."""
+    csrf = CSRFConfig(
+        secret=csrf_secret(settings.identity_key), cookie_secure=True, cookie_samesite="strict"
+    )
+    return Router(
+        path="/",
+        route_handlers=[ConsoleController],
+        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+    )
 
 
 def create_app(
@@ -71,7 +84,7 @@ def create_app(
         heartbeat_seconds=heartbeat_seconds,
     )
     return Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*API_CONTROLLERS, _console(settings)],
         dependencies=dependencies(),
         lifespan=[lifespan],
         state=parts.state(),
@@ -79,13 +92,8 @@ def create_app(
             directory=Path(str(importlib.resources.files("clearance") / "templates")),
             engine=JinjaTemplateEngine,
         ),
-        # Forms of the console carry a token; the JSON API (bearer keys, no cookies) does not.
-        csrf_config=CSRFConfig(
-            secret=csrf_secret(settings.identity_key),
-            cookie_secure=True,
-            cookie_samesite="strict",
-            exclude=["/v1/", "/health", "/schema"],
-        ),
+        # CSRF tokens guard the console's forms only (``ConsoleController``): the JSON API takes
+        # bearer keys, not cookies, and must not pay for a middleware it does not need.
         type_decoders=[(DecimalStringSchema.is_plugin_supported_type, m._dec_hook)],
         plugins=[DecimalStringSchema(), http_tracing()],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -94,11 +102,11 @@ def create_app(
             request_metrics(parts.metrics),
             call_log,
             # A coarse limit per client address, before any key is looked up; keys have their own.
-            RateLimitConfig(
-                rate_limit=("minute", rate_limit_per_minute),
-                exclude=["/health"],
-            ).middleware,
+            per_address_limit(rate_limit_per_minute / 60),
         ],
+        # The service's own JSON logs (clearance.telemetry), not litestar's queue-thread handler:
+        # one call-log line per request must not cost a thread hand-off.
+        logging_config=None,
         openapi_config=openapi_config(),
         debug=False,
     )

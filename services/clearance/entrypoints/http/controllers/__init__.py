@@ -1,4 +1,4 @@
-"""One litestar controller per resource; ``CONTROLLERS`` is what the application serves."""
+"""One litestar controller per resource: ``API_CONTROLLERS`` (the JSON API) and the console."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from clearance.entrypoints.http.controllers.packs import PackController
 from clearance.entrypoints.http.controllers.quotes import QuoteController
 from clearance.entrypoints.http.controllers.reports import ReportController
 
-__all__ = ["CONTROLLERS"]
+__all__ = ["API_CONTROLLERS", "ConsoleController"]
 
-CONTROLLERS: list[type[Controller]] = [
+#: The JSON API (bearer keys); the console is served apart, behind its CSRF middleware.
+API_CONTROLLERS: list[type[Controller]] = [
     QuoteController,
     PackController,
     HealthController,
@@ -25,5 +26,4 @@ CONTROLLERS: list[type[Controller]] = [
     OrderController,
     InspectionController,
     KeyController,
-    ConsoleController,
 ]
