@@ -185,6 +185,7 @@ DeadLetterCode = Literal[
     "PAYLOAD_TOO_LARGE",
     "UNSTORABLE_VALUE",
     "ENGINE_ERROR",
+    "PLATFORM_MISMATCH",
 ]
 
 
