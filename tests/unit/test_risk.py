@@ -21,8 +21,8 @@ from clearance.service.assessing import compliance_draw
 VN = PackRegistry.bundled().get("vn")
 
 
-def _assess(parcel: OrderPlaced, history: SellerHistory | None = KNOWN, **options: bool) -> Any:
-    return decide(parcel, VN, history, **options)
+def _assess(parcel: OrderPlaced | OrderAmended, history: SellerHistory | None = KNOWN, **options: bool) -> Any:
+    return decide(parcel, VN, history, options=options)
 
 
 _order = order

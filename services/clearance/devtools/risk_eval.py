@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from clearance.domain.aeo import AeoCertificate
 from clearance.domain.assess import assess
 from clearance.domain.context import AssessmentContext, SellerHistory
 from clearance.domain.packs import PackRegistry, RulePack
-from clearance.messages import ClearanceDecision, OrderPlaced
+from clearance.messages import ClearanceDecision, OrderAmended, OrderPlaced
 from clearance.service.assessing import bundled_rates, compliance_draw
 
 __all__ = ["PLANTED", "evaluate", "evaluation_set"]
@@ -66,11 +67,12 @@ def item(hs: str, description: str, price: int, quantity: int = 1) -> dict[str, 
 
 
 def decide(
-    parcel: OrderPlaced,
+    parcel: OrderPlaced | OrderAmended,
     pack: RulePack,
     history: SellerHistory | None = KNOWN,
+    *,
     seller_aeo: tuple[AeoCertificate, ...] = (),
-    **options: bool,
+    options: Mapping[str, bool] | None = None,
 ) -> ClearanceDecision:
     """The engine's decision for an evaluation parcel, drawn for the compliance sample as the
     worker draws (keyed, once per parcel)."""
@@ -81,7 +83,7 @@ def decide(
         pack=pack,
         rates=bundled_rates(),
         history=history,
-        options=options,
+        options=options or {},
         compliance_draw=compliance_draw(parcel, SAMPLE_KEY),
         seller_aeo=seller_aeo,
     )
