@@ -21,7 +21,9 @@ from clearance.service.assessing import compliance_draw
 VN = PackRegistry.bundled().get("vn")
 
 
-def _assess(parcel: OrderPlaced | OrderAmended, history: SellerHistory | None = KNOWN, **options: bool) -> Any:
+def _assess(
+    parcel: OrderPlaced | OrderAmended, history: SellerHistory | None = KNOWN, **options: bool
+) -> Any:
     return decide(parcel, VN, history, options=options)
 
 
