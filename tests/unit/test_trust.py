@@ -5,12 +5,15 @@ storage can refuse it when another worker changed them."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from clearance.domain.aeo import AeoCertificate
+import pytest
+
+from clearance.domain.aeo import AeoCertificate, RegistryError, parse_registry
 from clearance.domain.parcels import MAX_EVENT_IDS, ParcelKey, ParcelState, RiskHistory
 from clearance.service.assessing import Assessor
 from clearance.service.batches import BatchPlan, BatchPlanner, Decoded, Record, decode_record
@@ -248,3 +251,52 @@ def test_the_plan_says_which_running_totals_it_read_and_what_they_were() -> None
     planner.add_totals([(k, key, Decimal("123.45")) for k in needed])
     result = planner.apply(items)
     assert result.totals_seen == dict.fromkeys(needed, Decimal("123.45"))
+
+
+def test_a_parcel_refused_for_prohibited_goods_is_not_the_platforms_to_clean_up() -> None:
+    body = order(7, currency="VND")
+    body["items"][0].update(description="Disposable vape pen", hs_code="85434000")
+    key = ("shopmart", "ORD-7", "ORD-7-1")
+    state = plan(body).parcels[key]
+    assert state.decision.status == "refuse"
+    clean = {**body, "type": "order.amended", "event_id": "evt-7-r2", "revision": 2}
+    clean["items"] = [{**body["items"][0], "description": "Phone case", "hs_code": "42029290"}]
+    after = plan(clean, states={key: state}).parcels[key]
+    assert after.decision.status == "refuse" and after.order.items[0].hs_code == "85434000"
+    assert "was refused entry" in after.decision.reasons[-1].message
+
+
+REGISTRY_HEADER = "certificate,platform,seller_id,valid_from,valid_until,issued_by\n"
+
+
+def test_the_aeo_registry_file_is_read_whole_or_refused_with_the_line() -> None:
+    rows = parse_registry(
+        REGISTRY_HEADER
+        + "VN-1,shopmart,s-1,2025-01-01,,VN\n"
+        + "VN-2,shopmart,s-1,2020-01-01,2024-12-31,\n"
+    )
+    assert [(r.certificate.number, r.seller_id, r.issued_by) for r in rows] == [
+        ("VN-1", "s-1", "VN"),
+        ("VN-2", "s-1", None),
+    ]
+    assert rows[0].certificate.valid_until is None
+    assert rows[0].certificate.valid_on(date(2099, 1, 1))
+    assert not rows[1].certificate.valid_on(date(2025, 1, 1))
+    assert not rows[1].certificate.valid_on(date(2019, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("certificate,platform,seller_id\nX,shopmart,s\n", "line 1: missing column(s) valid_from"),
+        (REGISTRY_HEADER + "X,shopmart,s,2025-01-01,,\nX,shopmart,t,2025-01-01,,\n", "line 3"),
+        (REGISTRY_HEADER + "X,Shop Mart,s,2025-01-01,,\n", "is not a platform name"),
+        (REGISTRY_HEADER + "X,shopmart,,2025-01-01,,\n", "seller_id are required"),
+        (REGISTRY_HEADER + "X,shopmart,s,,,\n", "valid_from is required"),
+        (REGISTRY_HEADER + "X,shopmart,s,2025-01-01,2024-01-01,\n", "before valid_from"),
+        (REGISTRY_HEADER + "X,shopmart,s,2025-01-01,2026-02-30,\n", "valid_until '2026-02-30'"),
+    ],
+)
+def test_a_wrong_registry_row_names_its_line(text: str, problem: str) -> None:
+    with pytest.raises(RegistryError, match=re.escape(problem)):
+        parse_registry(text)
