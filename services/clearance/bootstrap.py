@@ -9,6 +9,7 @@ layer's ports.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,7 +19,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from clearance.adapters import faults as adapter_faults
 from clearance.adapters import kafka, postgres
 from clearance.service.assessing import Assessor
-from clearance.service.ports import KeyStore, Outbox, ParcelStore, Publisher, ReadViews
+from clearance.service.ports import (
+    AeoRegistry,
+    KeyStore,
+    Outbox,
+    ParcelStore,
+    Publisher,
+    ReadViews,
+)
 from clearance.settings import Settings
 
 __all__ = [
@@ -38,6 +46,8 @@ __all__ = [
     "publisher",
 ]
 
+log = logging.getLogger(__name__)
+
 #: Reads failures of the database and broker clients (``Worker(faults=...)``).
 faults = adapter_faults
 #: A migration file failed (the message names it).
@@ -53,14 +63,20 @@ class Database:
     outbox: Outbox
     views: ReadViews
     keys: KeyStore
+    aeo: AeoRegistry
 
     async def ping(self) -> bool:
         """True when the database answers (readiness)."""
         return await postgres.ping(self.pool)
 
     async def schema_is_current(self) -> bool:
-        """True when every migration this code ships is applied (start-up)."""
-        return await postgres.schema_is_current(self.pool)
+        """True when every migration this code ships is applied (start-up); raises
+        ``MigrationError`` (logged here) when an applied migration was changed since."""
+        try:
+            return await postgres.schema_is_current(self.pool)
+        except postgres.MigrationError as error:
+            log.error("the schema is not what this code expects", extra={"error": str(error)})
+            raise
 
     async def close(self) -> None:
         await self.pool.close()
@@ -80,6 +96,7 @@ async def open_database(settings: Settings, *, max_size: int = 4) -> Database:
         outbox=postgres.Outbox(pool),
         views=postgres.ReadViews(pool),
         keys=postgres.KeyStore(pool),
+        aeo=postgres.AeoRegistry(pool),
     )
 
 

@@ -187,6 +187,7 @@ DeadLetterCode = Literal[
     "PAYLOAD_TOO_LARGE",
     "UNSTORABLE_VALUE",
     "ENGINE_ERROR",
+    "PLATFORM_MISMATCH",
 ]
 
 

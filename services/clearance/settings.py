@@ -7,6 +7,7 @@ a message that names the variable (``SettingsError``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
@@ -17,6 +18,17 @@ __all__ = ["Settings", "SettingsError", "load_settings", "to_environment"]
 
 #: The HMAC key used when none is configured, accepted only in ``dev`` (never in production).
 DEV_IDENTITY_KEY = "dev-only-identity-key-not-secret"
+#: The compliance sample's key when none is configured, accepted only in ``dev`` and ``test``.
+DEV_SAMPLE_KEY = "dev-only-sample-key-not-secret"
+
+#: A platform's name as the contracts allow it (``PlatformName`` in ``clearance.messages``).
+PLATFORM_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+#: Never a platform: the suffix of the dead-letter topic (``orders.v1.dlt``).
+RESERVED_PLATFORMS = frozenset({"dlt"})
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+OrderTopics = Literal["per-platform", "shared"]
 
 
 class SettingsError(ValueError):
@@ -38,6 +50,34 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_TOPIC_PREFIX``: prepended to every topic name (isolation of tenants or tests)."""
     identity_key: str = ""
     """``CLEARANCE_IDENTITY_KEY``: HMAC key for consignee identity; required outside dev/test."""
+    sample_key: str = ""
+    """``CLEARANCE_SAMPLE_KEY``: HMAC key of the compliance sample's draw (a platform that cannot
+    compute the draw cannot steer around it); required outside dev/test, never the identity key."""
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    """``KAFKA_SECURITY_PROTOCOL``: ``SSL`` (TLS, with a client certificate for mTLS), ``SASL_SSL``
+    (TLS and a SASL login), ``SASL_PLAINTEXT`` (not in prod), or ``PLAINTEXT``."""
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    """``KAFKA_SASL_MECHANISM``: the SASL mechanism of the ``SASL_*`` protocols."""
+    kafka_sasl_username: str = ""
+    """``KAFKA_SASL_USERNAME``: the SASL user (the Kafka principal the ACLs name)."""
+    kafka_sasl_password: str = ""
+    """``KAFKA_SASL_PASSWORD``: the SASL user's password (a secret)."""
+    kafka_ssl_cafile: str = ""
+    """``KAFKA_SSL_CAFILE``: PEM file of the CA that signed the brokers' certificates (empty: the
+    system's trusted CAs)."""
+    kafka_ssl_certfile: str = ""
+    """``KAFKA_SSL_CERTFILE``: PEM client certificate for mutual TLS (``KAFKA_SSL_KEYFILE``)."""
+    kafka_ssl_keyfile: str = ""
+    """``KAFKA_SSL_KEYFILE``: PEM private key of the client certificate."""
+    order_topics: OrderTopics | None = None
+    """``CLEARANCE_ORDER_TOPICS``: ``per-platform`` (``orders.v1.<platform>``, each platform's
+    principal allowed to write only its own: the record's platform is checked against its topic)
+    or ``shared`` (one ``orders.v1``: any producer may claim any platform). Default: per-platform
+    in prod, shared in dev and test."""
+    platforms: str = ""
+    """``CLEARANCE_PLATFORMS``: with per-platform topics, the comma-separated platforms whose
+    topics the worker reads and ``clearance migrate --topics`` creates; empty: the worker reads
+    every ``orders.v1.<platform>`` topic there is (a pattern)."""
     batch_size: Annotated[int, Meta(ge=1, le=10_000)] = 500
     """``CLEARANCE_BATCH_SIZE``: most records the worker takes in one batch."""
     linger_ms: Annotated[int, Meta(ge=0, le=10_000)] = 5
@@ -84,6 +124,50 @@ class Settings(Struct, frozen=True, kw_only=True):
         """The full name of a topic (``orders.v1`` -> ``<prefix>orders.v1``)."""
         return f"{self.topic_prefix}{name}"
 
+    # --- tenants: which orders topic is whose ---------------------------------------------------
+
+    @property
+    def per_platform(self) -> bool:
+        """Orders arrive on one topic per platform (resolved by ``load_settings``)."""
+        return self.order_topics == "per-platform"
+
+    @property
+    def platform_list(self) -> list[str]:
+        """``CLEARANCE_PLATFORMS`` as a list."""
+        return [name.strip() for name in self.platforms.split(",") if name.strip()]
+
+    def orders_topic(self, platform: str) -> str:
+        """Where ``platform``'s orders are produced: ``orders.v1.<platform>``, or the shared
+        ``orders.v1``."""
+        if self.per_platform:
+            return self.topic(f"orders.v1.{platform}")
+        return self.topic("orders.v1")
+
+    def platform_of(self, topic: str) -> str | None:
+        """The platform an orders topic belongs to (per-platform topics), else None: a record on
+        it may only speak for that platform."""
+        if not self.per_platform:
+            return None
+        head = self.topic("orders.v1.")
+        if not topic.startswith(head):
+            return None
+        name = topic[len(head) :]
+        if name in RESERVED_PLATFORMS or not PLATFORM_NAME.match(name):
+            return None
+        return name
+
+    def consumed_topics(self) -> tuple[list[str], str | None]:
+        """What the worker subscribes to: (topics, None), or ([], a pattern) for per-platform
+        topics without a platform list (new platforms' topics are found as they appear)."""
+        inspections = self.topic("inspections.v1")
+        if not self.per_platform:
+            return [self.topic("orders.v1"), inspections], None
+        if self.platform_list:
+            return [*(self.orders_topic(p) for p in self.platform_list), inspections], None
+        prefix = re.escape(self.topic_prefix)
+        platform = r"(?!(?:" + "|".join(sorted(RESERVED_PLATFORMS)) + r")$)[a-z0-9][a-z0-9-]{1,39}"
+        return [], rf"^{prefix}(?:orders\.v1\.{platform}|inspections\.v1)$"
+
 
 #: Environment variable for each settings field.
 ENV: dict[str, str] = {
@@ -93,6 +177,16 @@ ENV: dict[str, str] = {
     "consumer_group": "CLEARANCE_CONSUMER_GROUP",
     "topic_prefix": "CLEARANCE_TOPIC_PREFIX",
     "identity_key": "CLEARANCE_IDENTITY_KEY",
+    "sample_key": "CLEARANCE_SAMPLE_KEY",
+    "kafka_security_protocol": "KAFKA_SECURITY_PROTOCOL",
+    "kafka_sasl_mechanism": "KAFKA_SASL_MECHANISM",
+    "kafka_sasl_username": "KAFKA_SASL_USERNAME",
+    "kafka_sasl_password": "KAFKA_SASL_PASSWORD",
+    "kafka_ssl_cafile": "KAFKA_SSL_CAFILE",
+    "kafka_ssl_certfile": "KAFKA_SSL_CERTFILE",
+    "kafka_ssl_keyfile": "KAFKA_SSL_KEYFILE",
+    "order_topics": "CLEARANCE_ORDER_TOPICS",
+    "platforms": "CLEARANCE_PLATFORMS",
     "batch_size": "CLEARANCE_BATCH_SIZE",
     "linger_ms": "CLEARANCE_LINGER_MS",
     "fetch_max_wait_ms": "CLEARANCE_FETCH_MAX_WAIT_MS",
@@ -170,14 +264,67 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             if f"`$.{field}`" in message:
                 raise SettingsError(f"{variable}: {message.split(' - at ')[0]}") from None
         raise SettingsError(message) from None
-    if settings.environment != "prod" and not settings.identity_key:
-        settings = msgspec.structs.replace(settings, identity_key=DEV_IDENTITY_KEY)
-    if settings.environment == "prod" and len(settings.identity_key) < 16:
+    settings = _with_defaults(settings)
+    _check_secrets(settings)
+    _check_kafka_security(settings)
+    _check_platforms(settings)
+    return settings
+
+
+def _with_defaults(settings: Settings) -> Settings:
+    """The defaults that depend on the environment: dev keys, the order topics' layout."""
+    changes: dict[str, object] = {}
+    if settings.order_topics is None:
+        changes["order_topics"] = "per-platform" if settings.environment == "prod" else "shared"
+    if settings.environment != "prod":
+        if not settings.identity_key:
+            changes["identity_key"] = DEV_IDENTITY_KEY
+        if not settings.sample_key:
+            changes["sample_key"] = DEV_SAMPLE_KEY
+    return msgspec.structs.replace(settings, **changes) if changes else settings
+
+
+def _check_secrets(settings: Settings) -> None:
+    if settings.environment != "prod":
+        return
+    if len(settings.identity_key) < 16:
         raise SettingsError(
             "CLEARANCE_IDENTITY_KEY must be set to a secret of at least 16 characters "
             "(it keys the hash of consignee identities); set CLEARANCE_ENV=dev for local use"
         )
-    return settings
+    if len(settings.sample_key) < 16:
+        raise SettingsError(
+            "CLEARANCE_SAMPLE_KEY must be set to a secret of at least 16 characters "
+            "(it keys the compliance sample's draw); set CLEARANCE_ENV=dev for local use"
+        )
+    if settings.sample_key == settings.identity_key:
+        raise SettingsError("CLEARANCE_SAMPLE_KEY must differ from CLEARANCE_IDENTITY_KEY")
+
+
+def _check_kafka_security(settings: Settings) -> None:
+    protocol = settings.kafka_security_protocol
+    sasl = protocol.startswith("SASL_")
+    tls = protocol.endswith("SSL")
+    if sasl and not (settings.kafka_sasl_username and settings.kafka_sasl_password):
+        raise SettingsError(
+            f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+        )
+    if bool(settings.kafka_ssl_certfile) != bool(settings.kafka_ssl_keyfile):
+        raise SettingsError("KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together (mutual TLS)")
+    if not tls and (settings.kafka_ssl_cafile or settings.kafka_ssl_certfile):
+        raise SettingsError(
+            f"KAFKA_SSL_* files are set but KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS"
+        )
+    if settings.environment == "prod" and protocol == "SASL_PLAINTEXT":
+        raise SettingsError(
+            "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT sends credentials without TLS: use SASL_SSL"
+        )
+
+
+def _check_platforms(settings: Settings) -> None:
+    for name in settings.platform_list:
+        if name in RESERVED_PLATFORMS or not PLATFORM_NAME.match(name):
+            raise SettingsError(f"CLEARANCE_PLATFORMS: {name!r} is not a platform name")
 
 
 def to_environment(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -186,5 +333,8 @@ def to_environment(settings: Settings, base: Mapping[str, str] | None = None) ->
     environment = dict(os.environ if base is None else base)
     for field, variable in ENV.items():
         value = getattr(settings, field)
+        if value is None:
+            environment.pop(variable, None)
+            continue
         environment[variable] = str(value).lower() if isinstance(value, bool) else str(value)
     return environment

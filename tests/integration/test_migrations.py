@@ -9,7 +9,7 @@ import sys
 import asyncpg
 import pytest
 
-from clearance.adapters.postgres import migrate
+from clearance.adapters.postgres import MigrationError, connect, migrate, schema_is_current
 from clearance.settings import load_settings, to_environment
 
 pytestmark = pytest.mark.integration
@@ -75,3 +75,40 @@ def test_a_broken_database_url_is_a_clear_error(unique_name: str) -> None:
     )
     assert result.returncode == 1
     assert "clearance migrate:" in result.stderr
+
+
+async def test_an_applied_migration_that_changed_is_refused_at_migrate_and_at_start(
+    database_url: str, unique_name: str
+) -> None:
+    await migrate(database_url, schema=unique_name)
+    connection = await asyncpg.connect(database_url, server_settings={"search_path": unique_name})
+    try:  # as if 0002 had been edited after it was applied
+        await connection.execute(
+            "UPDATE schema_migrations SET checksum = 'edited' WHERE name LIKE '0002_%'"
+        )
+    finally:
+        await connection.close()
+    with pytest.raises(MigrationError, match=r"0002_api_keys\.sql changed after they were applied"):
+        await migrate(database_url, schema=unique_name)
+    pool = await connect(database_url, schema=unique_name)
+    try:
+        with pytest.raises(MigrationError, match=r"0002_api_keys\.sql"):
+            await schema_is_current(pool)
+    finally:
+        await pool.close()
+    settings = load_settings(
+        {}, environment="dev", database_url=database_url, database_schema=unique_name
+    )
+    for command in ("migrate", "worker"):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "clearance",
+            command,
+            env=to_environment(settings),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 1, (command, err)
+        assert b"changed after they were applied" in err, (command, err)

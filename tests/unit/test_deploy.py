@@ -43,6 +43,8 @@ OTHER_VARIABLES = {
 #: Drain budget of the worker at SIGTERM (bounded in the code; see worker.py and bootstrap.py).
 DRAIN_SECONDS = 25
 PROBE_PATHS = {"/health/live", "/health/ready", "/health/startup"}
+#: What the Secret `clearance-secrets` gives every process (values from the secret manager).
+SECRETS = {"CLEARANCE_IDENTITY_KEY": "i" * 32, "CLEARANCE_SAMPLE_KEY": "s" * 32}
 
 
 def _kubectl() -> str:
@@ -120,7 +122,7 @@ def test_every_custom_resource_validates_against_its_operators_schema(
     kinds = {doc["kind"] for doc in custom}
     expected = {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "Pooler"}
     if overlay == "prod":
-        expected = {"KafkaTopic", "Cluster", "Pooler", "ScaledObject", "TriggerAuthentication"}
+        expected |= {"KafkaUser", "ScaledObject", "TriggerAuthentication"}
         expected |= {"PrometheusRule", "PodMonitor"}
     assert kinds == expected
 
@@ -136,6 +138,11 @@ def test_every_custom_resource_validates_against_its_operators_schema(
         ("Cluster", ("spec", "instances"), 0),
         ("ScaledObject", ("spec", "cooldownPeriod"), "300"),
         ("TriggerAuthentication", ("spec", "secretTargetRef"), [{"parameter": "sasl"}]),
+        ("Kafka", ("spec", "kafka", "authorization", "type"), "opa"),  # gone from the v1 API
+        ("Kafka", ("spec", "kafka", "listeners", 0, "name"), "tls-listener"),
+        ("KafkaUser", ("spec", "authorization", "acls", 0, "operations", 0), "Produce"),
+        ("KafkaUser", ("spec", "authentication", "type"), "scram-sha-256"),
+        ("Cluster", ("spec", "managed", "roles", 0, "ensure"), "maybe"),
         ("PrometheusRule", ("spec", "groups", 0, "rules", 0, "for"), "ten minutes"),
         ("PodMonitor", ("spec", "podMetricsEndpoints", 0, "interval"), "15 seconds"),
     ],
@@ -144,7 +151,7 @@ def test_the_vendored_schemas_reject_what_the_operators_would(
     kind: str, path: tuple[str | int, ...], value: object
 ) -> None:
     """The schemas are not vacuous: one wrong field per kind fails validation."""
-    docs = render("dev") + render("prod")
+    docs = render("prod") + render("dev")  # prod first: its Kafka has authorization
     doc = json.loads(json.dumps(next(d for d in docs if d["kind"] == kind)))
     target = doc
     for step in path[:-1]:
@@ -157,7 +164,7 @@ def test_the_vendored_schemas_reject_what_the_operators_would(
 def test_every_vendored_schema_says_where_it_comes_from() -> None:
     readme = (SCHEMAS / "README.md").read_text()
     files = sorted(p.relative_to(SCHEMAS).as_posix() for p in SCHEMAS.rglob("*.json"))
-    assert len(files) == 9
+    assert len(files) == 10
     for name in files:
         assert f"`{name}`" in readme, f"{name} has no provenance line in deploy/schemas/README.md"
     assert "Apache-2.0" in readme
@@ -171,7 +178,7 @@ def test_the_manifests_match_the_code(rendered: tuple[str, list[dict[str, Any]]]
     known = set(ENV.values()) | OTHER_VARIABLES
     assert set(config["data"]) <= known, set(config["data"]) - known
     # the configuration is one the settings object accepts
-    settings = load_settings({**config["data"], "CLEARANCE_IDENTITY_KEY": "x" * 32})
+    settings = load_settings({**config["data"], **SECRETS})
     ports = {"ops": settings.ops_port, "http": settings.api_port}
     services = 0
     for _, _, container in _ours(docs):
@@ -212,6 +219,19 @@ def test_every_container_is_locked_down(rendered: tuple[str, list[dict[str, Any]
             assert ":" in container["image"], f"{name}: pin the image tag"
 
 
+def _expected_topics(overlay: str, docs: list[dict[str, Any]]) -> dict[str, str]:
+    """Topic name -> the TOPIC_SPECS entry it follows. With a topic per platform (prod), each
+    platform's `orders.v1.<platform>` follows orders.v1, which itself is not declared."""
+    settings = load_settings({**_config(docs), **SECRETS})
+    if not settings.per_platform:
+        return {name: name for name in TOPIC_SPECS}
+    named = {d["metadata"]["name"] for d in docs if d["kind"] == "KafkaTopic"}
+    platforms = {settings.platform_of(name) for name in named} - {None}
+    assert platforms, "per-platform order topics, and none declared"
+    expected = {name: name for name in TOPIC_SPECS if name != "orders.v1"}
+    return expected | {settings.orders_topic(p): "orders.v1" for p in platforms if p}
+
+
 def _config(docs: list[dict[str, Any]]) -> dict[str, str]:
     config = next(
         d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "clearance-config"
@@ -237,7 +257,7 @@ def test_the_worker_gets_time_to_drain_and_never_more_replicas_than_partitions(
     topics = {
         d["metadata"]["name"]: d["spec"]["partitions"] for d in docs if d["kind"] == "KafkaTopic"
     }
-    assert topics == dict.fromkeys(TOPIC_SPECS, partitions)
+    assert topics == dict.fromkeys(_expected_topics(overlay, docs), partitions)
     if overlay == "prod":
         assert any(d["kind"] == "ScaledObject" for d in docs)
         assert any(d["kind"] == "HorizontalPodAutoscaler" for d in docs)
@@ -254,7 +274,8 @@ def test_the_autoscalers_own_the_replica_counts_and_read_the_one_broker_list() -
         assert "replicas" not in _named(docs, "Deployment", name)["spec"], name
     spec = scaled["spec"]
     kafka = [t for t in spec["triggers"] if t["type"] == "kafka"]
-    assert {t["metadata"]["topic"] for t in kafka} == {"orders.v1", "inspections.v1"}
+    # no topic: the lag of every topic of the group (each platform's orders, the inspections)
+    assert len(kafka) == 1 and "topic" not in kafka[0]["metadata"]
     worker_env = {"KAFKA_BOOTSTRAP_SERVERS", "CLEARANCE_CONSUMER_GROUP"}
     assert worker_env <= set(config)
     auths = {d["metadata"]["name"] for d in docs if d["kind"] == "TriggerAuthentication"}
@@ -280,10 +301,11 @@ def test_topics_have_one_spec_for_the_command_and_for_strimzi() -> None:
     for overlay, single_broker in (("prod", False), ("dev", True)):
         docs = render(overlay)
         topics = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "KafkaTopic"}
-        for name, spec in TOPIC_SPECS.items():
+        for name, of in _expected_topics(overlay, docs).items():
+            spec = TOPIC_SPECS[of]
             assert topics[name]["config"] == spec.config(single_broker=single_broker), name
             assert topics[name]["replicas"] == (1 if single_broker else spec.replicas), name
-    prod = load_settings({"CLEARANCE_IDENTITY_KEY": "x" * 32}, partitions=12)
+    prod = load_settings(SECRETS, partitions=12)
     dev = load_settings({"CLEARANCE_ENV": "dev"}, partitions=12)
     for name, spec in TOPIC_SPECS.items():
         made = _new_topic(prod, name)
@@ -332,7 +354,7 @@ def test_the_pooler_fits_asyncpg_and_the_connection_budget(
     [cluster] = [d for d in docs if d["kind"] == "Cluster"]
     bouncer = pooler["spec"]["pgbouncer"]
     assert bouncer["poolMode"] == "transaction"
-    settings = load_settings({**_config(docs), "CLEARANCE_IDENTITY_KEY": "x" * 32})
+    settings = load_settings({**_config(docs), **SECRETS})
     # asyncpg prepares statements: the pooler must track them, or the cache must be off
     assert int(bouncer["parameters"]["max_prepared_statements"]) > 0 or (
         settings.database_statement_cache_size == 0
@@ -510,3 +532,164 @@ def test_the_dev_steps_work_in_order_with_the_pinned_operators() -> None:
     readme = (ROOT / "deploy/README.md").read_text()
     assert f"| Strimzi | {STRIMZI} " in readme
     assert f"Strimzi {STRIMZI}" in (ROOT / "deploy/k8s/overlays/prod/topics.yaml").read_text()
+
+
+# --- trust boundaries (issue #20): Kafka TLS and ACLs, KEDA's login, database roles ------------
+
+
+def _acl_allows(user: dict[str, Any], operation: str, kind: str, name: str) -> bool:
+    """Whether a KafkaUser's ACLs allow ``operation`` on resource ``kind``/``name`` (literal and
+    prefix patterns, allow rules only: the shipped users have no deny)."""
+    for acl in user["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        if resource["type"] != kind or acl.get("type", "allow") != "allow":
+            continue
+        pattern = resource.get("name", "")
+        if resource.get("patternType", "literal") == "prefix":
+            matches = name.startswith(pattern)
+        else:
+            matches = name == pattern or pattern == "*"
+        if matches and (operation in acl["operations"] or "All" in acl["operations"]):
+            return True
+    return False
+
+
+def _users(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == "KafkaUser"}
+
+
+def test_prod_kafka_takes_only_authenticated_clients_over_tls_and_checks_their_acls() -> None:
+    docs = render("prod")
+    [kafka] = [d for d in docs if d["kind"] == "Kafka"]
+    listeners = kafka["spec"]["kafka"]["listeners"]
+    assert listeners and all(listener["tls"] is True for listener in listeners)
+    assert {listener["authentication"]["type"] for listener in listeners} == {
+        "tls",
+        "scram-sha-512",
+    }
+    assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
+    assert "userOperator" in kafka["spec"]["entityOperator"]
+    assert kafka["spec"]["kafka"]["config"]["auto.create.topics.enable"] is False
+    users = _users(docs)
+    for account in users.values():
+        assert account["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+    # The services' clients: mutual TLS on the tls listener, their own certificate, the cluster CA.
+    config = _config(docs)
+    settings = load_settings({**config, **SECRETS})
+    assert settings.kafka_security_protocol == "SSL" and settings.per_platform
+    [tls] = [listener for listener in listeners if listener["authentication"]["type"] == "tls"]
+    assert (
+        settings.kafka_bootstrap_servers
+        == f"{kafka['metadata']['name']}-kafka-bootstrap:{tls['port']}"
+    )
+    ca_secret = f"{kafka['metadata']['name']}-cluster-ca-cert"
+    for deployment, user in (
+        ("clearance-worker", "clearance-worker"),
+        ("clearance-api", "clearance-api"),
+    ):
+        spec = _named(docs, "Deployment", deployment)["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v.get("secret", {}) for v in spec["volumes"]}
+        files = {}
+        for mount_path, volume in mounts.items():
+            for item in volumes[volume].get("items", []):
+                files[f"{mount_path}/{item['path']}"] = (volumes[volume]["secretName"], item["key"])
+        assert files[settings.kafka_ssl_cafile] == (ca_secret, "ca.crt"), deployment
+        assert files[settings.kafka_ssl_certfile] == (user, "user.crt"), deployment
+        assert files[settings.kafka_ssl_keyfile] == (user, "user.key"), deployment
+        assert users[user]["spec"]["authentication"]["type"] == "tls", deployment
+        assert all(
+            m.get("readOnly") for m in container["volumeMounts"] if m["name"].startswith("kafka")
+        )
+        assert spec["securityContext"]["fsGroup"] == spec["securityContext"]["runAsUser"]
+
+
+def test_prod_acls_bind_each_platform_to_its_own_topic_and_inspections_to_officers() -> None:
+    docs = render("prod")
+    users = _users(docs)
+    settings = load_settings({**_config(docs), **SECRETS})
+    topics = {d["metadata"]["name"] for d in docs if d["kind"] == "KafkaTopic"}
+    platform_topics = {t: settings.platform_of(t) for t in topics if settings.platform_of(t)}
+    assert platform_topics, "a platform's topic and user (platforms/)"
+    platform_users = {name for name in users if name.startswith("platform-")}
+    service = {"clearance-worker", "clearance-api", "clearance-keda", "clearance-officers"}
+    assert set(users) == service | platform_users
+
+    def writers(topic: str) -> set[str]:
+        return {name for name, user in users.items() if _acl_allows(user, "Write", "topic", topic)}
+
+    for topic, platform in platform_topics.items():
+        # only that platform (and the API, which writes for the platform its key names)
+        assert writers(topic) == {f"platform-{platform}", "clearance-api"}, topic
+        assert users[f"platform-{platform}"]["spec"]["authentication"]["type"] == "scram-sha-512"
+        other = settings.orders_topic("another-platform")
+        assert not _acl_allows(users[f"platform-{platform}"], "Write", "topic", other)
+    assert writers(settings.topic("inspections.v1")) == {"clearance-officers", "clearance-api"}
+    assert writers(settings.topic("decisions.v1")) == {"clearance-worker"}
+    assert writers(settings.topic("orders.v1.dlt")) <= {"clearance-worker", "clearance-api"}
+    # the worker reads what it consumes, in its group; the KEDA user may only look
+    group = settings.consumer_group
+    worker = users["clearance-worker"]
+    for topic in [*platform_topics, settings.topic("inspections.v1")]:
+        assert _acl_allows(worker, "Read", "topic", topic), topic
+        assert _acl_allows(users["clearance-keda"], "Describe", "topic", topic), topic
+    assert _acl_allows(worker, "Read", "group", group)
+    keda = users["clearance-keda"]
+    assert all(
+        set(acl["operations"]) == {"Describe"} for acl in keda["spec"]["authorization"]["acls"]
+    )
+    assert _acl_allows(keda, "Describe", "group", group)
+
+
+def test_keda_reads_the_lag_over_tls_with_its_own_certificate() -> None:
+    docs = render("prod")
+    [scaled] = [d for d in docs if d["kind"] == "ScaledObject"]
+    [trigger] = [t for t in scaled["spec"]["triggers"] if t["type"] == "kafka"]
+    assert trigger["metadata"]["tls"] == "enable"
+    auth = _named(docs, "TriggerAuthentication", trigger["authenticationRef"]["name"])
+    refs = {ref["parameter"]: (ref["name"], ref["key"]) for ref in auth["spec"]["secretTargetRef"]}
+    [kafka] = [d for d in docs if d["kind"] == "Kafka"]
+    assert refs == {
+        "ca": (f"{kafka['metadata']['name']}-cluster-ca-cert", "ca.crt"),
+        "cert": ("clearance-keda", "user.crt"),
+        "key": ("clearance-keda", "user.key"),
+    }
+    assert _users(docs)["clearance-keda"]["spec"]["authentication"]["type"] == "tls"
+
+
+def test_dev_keeps_a_plain_broker_and_one_shared_orders_topic() -> None:
+    """The dev overlay's single broker is plaintext, as the embedded one is (README: the risk)."""
+    docs = render("dev")
+    settings = load_settings(_config(docs))
+    assert settings.kafka_security_protocol == "PLAINTEXT" and not settings.per_platform
+    assert not any(d["kind"] == "KafkaUser" for d in docs)
+
+
+def test_each_process_logs_in_to_postgresql_as_its_own_role(
+    rendered: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """The roles CloudNativePG makes are the ones privileges.sql grants to, the worker and the
+    API connect as them with their own password, and only the migration Job is the owner."""
+    _, docs = rendered
+    [cluster] = [d for d in docs if d["kind"] == "Cluster"]
+    roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
+    grants = (ROOT / "services/clearance/adapters/postgres/privileges.sql").read_text()
+    granted = set(re.findall(r"\bTO (clearance_[a-z]+);", grants))
+    assert set(roles) == granted == {"clearance_worker", "clearance_api"}
+    for deployment, role in (
+        ("clearance-worker", "clearance_worker"),
+        ("clearance-api", "clearance_api"),
+    ):
+        [container] = _named(docs, "Deployment", deployment)["spec"]["template"]["spec"][
+            "containers"
+        ]
+        env = _env(container)
+        assert env["DATABASE_URL"]["value"].startswith(f"postgresql://{role}@"), deployment
+        secret = env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert secret == {"name": roles[role]["passwordSecret"]["name"], "key": "password"}
+        assert roles[role]["login"] is True and not roles[role].get("superuser")
+    [migrate] = _named(docs, "Job", "clearance-migrate")["spec"]["template"]["spec"]["containers"]
+    owner = _env(migrate)["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"]
+    assert owner == f"{cluster['metadata']['name']}-app"
+    assert cluster["spec"]["bootstrap"]["initdb"]["owner"] not in roles

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 import pytest
 
-from clearance.devtools.risk_eval import KNOWN, decide, evaluate, item, order
+from clearance.devtools.risk_eval import KNOWN, SAMPLE_KEY, decide, evaluate, item, order
+from clearance.domain.aeo import AeoCertificate
 from clearance.domain.context import SellerHistory
 from clearance.domain.packs import PackRegistry
 from clearance.domain.risk import in_compliance_sample
-from clearance.messages import OrderPlaced
+from clearance.messages import OrderAmended, OrderPlaced, decode_order_event, encode
+from clearance.service.assessing import compliance_draw
 
 VN = PackRegistry.bundled().get("vn")
 
 
-def _assess(parcel: OrderPlaced, history: SellerHistory | None = KNOWN, **options: bool) -> Any:
-    return decide(parcel, VN, history, **options)
+def _assess(
+    parcel: OrderPlaced | OrderAmended, history: SellerHistory | None = KNOWN, **options: bool
+) -> Any:
+    return decide(parcel, VN, history, options=options)
 
 
 _order = order
@@ -56,25 +62,49 @@ def test_a_high_risk_origin_counts_only_where_the_pack_lists_it() -> None:
     assert "HIGH_RISK_ORIGIN" not in decide(parcel, elsewhere, KNOWN).risk.signals
 
 
-def test_a_trusted_seller_scores_lower() -> None:
+def test_a_trusted_seller_is_one_the_aeo_registry_lists_not_one_that_says_so() -> None:
     items = [_item("85183020", "Wireless earphones", 20_000)]
     plain = _assess(_order(3, items))
-    trusted = _assess(
+    claimed = _assess(
         _order(3, items, seller={"id": "s", "name": "S", "country": "CN", "aeo": True})
     )
-    assert trusted.risk.score == plain.risk.score - VN.risk.aeo_discount
+    assert claimed.risk.score == plain.risk.score  # the platform's word takes nothing off
+    valid = AeoCertificate(number="VN-AEO-1", valid_from=date(2025, 1, 1))
+    registered = decide(_order(3, items), VN, KNOWN, seller_aeo=(valid,))
+    assert registered.risk.score == plain.risk.score - VN.risk.aeo_discount
+    expired = AeoCertificate(
+        number="VN-AEO-2", valid_from=date(2020, 1, 1), valid_until=date(2025, 12, 31)
+    )
+    assert decide(_order(3, items), VN, KNOWN, seller_aeo=(expired,)).risk == plain.risk
+    later = AeoCertificate(number="VN-AEO-3", valid_from=date(2027, 1, 1))
+    assert decide(_order(3, items), VN, KNOWN, seller_aeo=(later, expired)).risk == plain.risk
 
 
-def test_the_compliance_sample_is_seeded_and_about_one_percent() -> None:
+def test_the_compliance_sample_is_keyed_drawn_per_parcel_and_about_one_percent() -> None:
     orders = [_order(n, [_item("33049930", "Face cream", 200_000)]) for n in range(4000)]
-    drawn = [order for order in orders if in_compliance_sample(order, VN)]
-    assert 20 <= len(drawn) <= 60  # 1% of 4,000, give or take chance
-    again = [order for order in orders if in_compliance_sample(order, VN)]
-    assert drawn == again
-    decision = _assess(drawn[0])
+    share = VN.risk.compliance_sample_share
+
+    def drawn(key: str) -> list[OrderPlaced]:
+        return [o for o in orders if in_compliance_sample(compliance_draw(o, key), share)]
+
+    sampled = drawn(SAMPLE_KEY)
+    assert 20 <= len(sampled) <= 60  # 1% of 4,000, give or take chance
+    assert drawn(SAMPLE_KEY) == sampled  # a replay draws the same
+    # Without the server's key the ids say nothing: another key draws other parcels.
+    assert len(set(map(id, drawn("another-secret-key"))) & set(map(id, sampled))) <= 3
+    parcel = sampled[0]
+    decision = _assess(parcel)
     assert (decision.channel, decision.status) == ("yellow", "hold")
     assert "COMPLIANCE_SAMPLE" in decision.risk.signals
-    assert _assess(drawn[0], compliance_sample=False).channel == "green"
+    assert _assess(parcel, compliance_sample=False).channel == "green"
+    # Once per parcel: no amendment redraws it (issue #20: one amendment turned it green).
+    for revision in (2, 3, 17):
+        body = {**json.loads(encode(parcel)), "type": "order.amended", "revision": revision}
+        amended = decode_order_event(json.dumps(body))
+        assert isinstance(amended, OrderAmended)
+        assert _assess(amended).channel == "yellow", revision
+    # No draw (a quote): never sampled, so a quote cannot tell whether a parcel would be.
+    assert not in_compliance_sample(None, share)
 
 
 def test_signals_on_a_labelled_evaluation_set() -> None:

@@ -14,6 +14,7 @@ import asyncio
 import asyncpg
 from aiokafka.errors import KafkaError
 
+from clearance.adapters.postgres.parcels import TotalsChanged
 from clearance.messages import DeadLetterCode
 
 __all__ = ["reason", "record_fault"]
@@ -27,6 +28,8 @@ def record_fault(error: BaseException) -> DeadLetterCode | None:
     operating-system error, is about the world. A plain Python error raised while planning or
     encoding an order (a bug meeting an unusual order) is about that order.
     """
+    if isinstance(error, TotalsChanged):
+        return None  # another worker's batch came first: plan again on what it stored
     if isinstance(error, asyncpg.DataError | _ClientDataError | OverflowError):
         return "UNSTORABLE_VALUE"  # the server's class 22, or asyncpg refusing to encode a value
     if isinstance(error, KafkaError | OSError) or _from_asyncpg(error):
@@ -49,6 +52,8 @@ def _from_asyncpg(error: BaseException) -> bool:
 def reason(error: BaseException, stage: str) -> str:
     """A low-cardinality name for a fault of the world (the ``reason`` label of
     ``clearance_batch_retries_total``)."""
+    if isinstance(error, TotalsChanged):
+        return "totals_changed"
     if isinstance(error, KafkaError):
         return "broker_unavailable"
     if isinstance(error, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.helpers import create_ssl_context
 
 from clearance.domain.parcels import PendingPublication, Publication
 from clearance.messages import (
@@ -48,6 +50,7 @@ __all__ = [
     "make_producer",
     "message_headers",
     "read_until_idle",
+    "security_options",
     "send_records",
 ]
 
@@ -99,16 +102,60 @@ TOPIC_SPECS: dict[str, TopicSpec] = {
 }
 
 
-def _new_topic(settings: Settings, name: str) -> NewTopic:
+def security_options(settings: Settings) -> dict[str, Any]:
+    """The TLS and SASL options of every client the service makes (consumer, producer, admin).
+
+    ``SSL`` with a client certificate is mutual TLS (Strimzi's ``tls`` authentication: the
+    certificate's subject is the principal); ``SASL_SSL`` logs in with SCRAM over TLS (Strimzi's
+    ``scram-sha-512``). The brokers' certificates are always verified, host name included.
+    """
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol.endswith("SSL"):
+        options["ssl_context"] = _tls_context(settings)
+    if protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = settings.kafka_sasl_password
+    return options
+
+
+def _tls_context(settings: Settings) -> ssl.SSLContext:
+    context: ssl.SSLContext = create_ssl_context(
+        cafile=settings.kafka_ssl_cafile or None,
+        certfile=settings.kafka_ssl_certfile or None,
+        keyfile=settings.kafka_ssl_keyfile or None,
+    )
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def _new_topic(settings: Settings, name: str, full_name: str | None = None) -> NewTopic:
     """``name`` with its spec: three replicas in production, one on a dev or test broker."""
     spec = TOPIC_SPECS[name]
     single_broker = settings.environment != "prod"
     return NewTopic(
-        settings.topic(name),
+        full_name or settings.topic(name),
         settings.partitions,
         replication_factor=1 if single_broker else spec.replicas,
         topic_configs=spec.config(single_broker=single_broker),
     )
+
+
+def service_topics(settings: Settings, names: Iterable[str] = TOPICS) -> list[NewTopic]:
+    """The topics to create: with per-platform order topics, ``orders.v1.<platform>`` for each
+    platform of ``CLEARANCE_PLATFORMS`` (with the spec of ``orders.v1``) instead of
+    ``orders.v1``."""
+    topics = []
+    for name in names:
+        if name == ORDERS and settings.per_platform:
+            topics += [
+                _new_topic(settings, ORDERS, settings.orders_topic(platform))
+                for platform in settings.platform_list
+            ]
+        else:
+            topics.append(_new_topic(settings, name))
+    return topics
 
 
 async def ensure_topics(settings: Settings, names: Iterable[str] = TOPICS) -> list[str]:
@@ -118,11 +165,13 @@ async def ensure_topics(settings: Settings, names: Iterable[str] = TOPICS) -> li
     On Strimzi the prod overlay's ``KafkaTopic``s declare the same specs; this is for other
     Kafka installations, ``clearance dev`` and the tests.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, **security_options(settings)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        topics = [_new_topic(settings, name) for name in names]
+        topics = service_topics(settings, names)
         missing = [topic for topic in topics if topic.name not in existing]
         if missing:
             await admin.create_topics(missing)
@@ -151,6 +200,7 @@ def make_consumer(
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
         fetch_max_bytes=4 * MAX_MESSAGE_BYTES,
+        **security_options(settings),
     )
 
 
@@ -164,6 +214,7 @@ def make_producer(settings: Settings, *, client_id: str = "clearance") -> AIOKaf
         linger_ms=settings.linger_ms,
         max_batch_size=256 * 1024,
         max_request_size=MAX_MESSAGE_BYTES,
+        **security_options(settings),
     )
 
 
@@ -236,9 +287,9 @@ class KafkaPublisher:
 
     def __init__(self, producer: AIOKafkaProducer, settings: Settings) -> None:
         self.producer = producer
+        self.settings = settings
         self.decisions_topic = settings.topic(DECISIONS)
         self.dead_letters_topic = settings.topic(DEAD_LETTERS)
-        self.orders_topic = settings.topic(ORDERS)
         self.inspections_topic = settings.topic(INSPECTIONS)
 
     async def decision(self, publication: Publication) -> asyncio.Future[Any]:
@@ -280,7 +331,8 @@ class KafkaPublisher:
         trace_headers: Sequence[tuple[str, bytes]],
     ) -> tuple[str, int, int]:
         inspection = isinstance(event, InspectionResult)
-        topic = self.inspections_topic if inspection else self.orders_topic
+        # a platform's order goes to that platform's topic (the caller checked who may send it)
+        topic = self.inspections_topic if inspection else self.settings.orders_topic(event.platform)
         future = await self.producer.send(
             topic,
             value=encode(event),

@@ -246,7 +246,7 @@ async def _what_if(settings: Settings, views: ReadViews, pack_id: str) -> dict[s
 
     report = await replay(
         views.stored_orders(DecisionFilter()),
-        Assessor(settings.identity_key),
+        Assessor(settings.identity_key, sample_key=settings.sample_key),
         pack_id,
         datetime.now(UTC),
     )

@@ -9,22 +9,26 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from clearance.devtools.orders import consignee, decoded, seller
 from clearance.devtools.orders import item as build_item
 from clearance.devtools.orders import order as build_order
+from clearance.domain.aeo import AeoCertificate
 from clearance.domain.assess import assess
 from clearance.domain.context import AssessmentContext, SellerHistory
 from clearance.domain.packs import PackRegistry, RulePack
-from clearance.messages import ClearanceDecision, OrderPlaced
-from clearance.service.assessing import bundled_rates
+from clearance.messages import ClearanceDecision, OrderAmended, OrderPlaced
+from clearance.service.assessing import bundled_rates, compliance_draw
 
 __all__ = ["PLANTED", "evaluate", "evaluation_set"]
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 KNOWN = SellerHistory(seller_decisions=12, consignee_parcels_today=0)
+#: The compliance sample's key of the evaluation (a server secret in production).
+SAMPLE_KEY = "risk-evaluation-sample-key"
 #: (HS code, description, typical unit price in VND)
 GOODS = [
     ("85183020", "Wireless earphones", 300_000),
@@ -63,9 +67,15 @@ def item(hs: str, description: str, price: int, quantity: int = 1) -> dict[str, 
 
 
 def decide(
-    parcel: OrderPlaced, pack: RulePack, history: SellerHistory | None = KNOWN, **options: bool
+    parcel: OrderPlaced | OrderAmended,
+    pack: RulePack,
+    history: SellerHistory | None = KNOWN,
+    *,
+    seller_aeo: tuple[AeoCertificate, ...] = (),
+    options: Mapping[str, bool] | None = None,
 ) -> ClearanceDecision:
-    """The engine's decision for an evaluation parcel."""
+    """The engine's decision for an evaluation parcel, drawn for the compliance sample as the
+    worker draws (keyed, once per parcel)."""
     context = AssessmentContext(
         decision_id=uuid.uuid4(),
         decided_at=NOW,
@@ -73,7 +83,9 @@ def decide(
         pack=pack,
         rates=bundled_rates(),
         history=history,
-        options=options,
+        options=options or {},
+        compliance_draw=compliance_draw(parcel, SAMPLE_KEY),
+        seller_aeo=seller_aeo,
     )
     return assess(parcel, context).decision
 

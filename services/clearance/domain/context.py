@@ -21,12 +21,23 @@ from decimal import Decimal
 
 from msgspec import Struct, field
 
+from clearance.domain.aeo import AeoCertificate
 from clearance.domain.fx import ExchangeRates
 from clearance.domain.hs import HsClassifier
 from clearance.domain.packs import RulePack
 from clearance.messages import ClearanceDecision
 
-__all__ = ["Assessment", "AssessmentContext", "Contribution", "SellerHistory"]
+__all__ = [
+    "DRAW_RANGE",
+    "AeoCertificate",
+    "Assessment",
+    "AssessmentContext",
+    "Contribution",
+    "SellerHistory",
+]
+
+#: The compliance draw is a whole number in ``[0, DRAW_RANGE)`` (64 bits of a keyed hash).
+DRAW_RANGE = 2**64
 
 
 class SellerHistory(Struct, frozen=True, kw_only=True):
@@ -35,7 +46,9 @@ class SellerHistory(Struct, frozen=True, kw_only=True):
     seller_decisions: int = 0
     """Decisions already stored for this seller (0 = a new seller)."""
     consignee_parcels_today: int = 0
-    """Parcels already assessed today for this consignee (velocity)."""
+    """The consignee's other parcels on this platform that the service first saw in the 24 hours
+    before this batch (velocity): never another platform's, never widened by an order's own
+    claimed time."""
 
 
 class AssessmentContext(Struct, frozen=True, kw_only=True):
@@ -61,6 +74,13 @@ class AssessmentContext(Struct, frozen=True, kw_only=True):
     classifier: HsClassifier | None = None
     """The HS classifier (loaded once, like the packs); None: no code is suggested or
     questioned."""
+    compliance_draw: int | None = None
+    """The parcel's draw for the random compliance sample, in ``[0, DRAW_RANGE)``: the shell
+    computes it once per parcel (not per revision) with a server secret, so a platform can neither
+    predict it nor redraw it by amending. None (a quote, a test): no compliance sample."""
+    seller_aeo: tuple[AeoCertificate, ...] = ()
+    """The seller's certificates in the administration's AEO registry (the shell looks them up);
+    the risk discount applies when one is valid on the assessment date."""
 
 
 class Contribution(Struct, frozen=True, kw_only=True):

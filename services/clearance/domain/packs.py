@@ -681,7 +681,8 @@ class RiskRules(_Strict, frozen=True):
     """A value in [share x limit, limit] of the duty relief: ``VALUE_JUST_UNDER_THRESHOLD``."""
     high_risk_origins: list[CountryCode] = field(default_factory=list)
     aeo_discount: Annotated[int, Meta(ge=0, le=100)] = 30
-    """Points taken off the score for a trusted seller (``aeo``)."""
+    """Points taken off the score for a seller with an AEO certificate in the administration's
+    registry, valid on the assessment date (``clearance aeo load``; never the order's claim)."""
     hs_mismatch_min_confidence: Annotated[float, Meta(ge=0, le=1)] = 0.5
     """A declared code is ``HS_CODE_MISMATCH`` when the classifier is at least this confident of
     another chapter and none of its five candidates is in the declared heading."""

@@ -1,4 +1,5 @@
-"""Revisions of a published decision: cancellation and an officer's inspection result.
+"""Revisions of a published decision: cancellation, an officer's inspection result, and a
+platform's change refused while the parcel awaits an officer.
 
 A decision is a value: a revision is a new decision (new ``decision_id``, ``decision_revision`` one
 higher) built from the previous one, as ``docs/spec/contracts.md`` says for ``order.cancelled`` and
@@ -15,7 +16,26 @@ import msgspec
 
 from clearance.messages import ClearanceDecision, InspectionResult, Reason
 
-__all__ = ["cancelled", "inspected", "reassessed"]
+__all__ = [
+    "OFFICER_STATUSES",
+    "awaits_officer",
+    "cancelled",
+    "change_refused",
+    "inspected",
+    "reassessed",
+]
+
+#: Statuses only an officer changes: held for inspection, or refused (seized after inspection, or
+#: prohibited goods). A platform's amendment or cancellation of such a parcel is recorded and
+#: refused (``change_refused``) until an officer's inspection result changes the status.
+OFFICER_STATUSES = frozenset({"hold", "refuse"})
+
+CHANGE_REFUSED = "PLATFORM_CHANGE_REFUSED"
+
+
+def awaits_officer(decision: ClearanceDecision) -> bool:
+    """Whether the parcel is in customs' hands: a platform can no longer change it."""
+    return decision.status in OFFICER_STATUSES
 
 
 def _revised(
@@ -57,6 +77,40 @@ def cancelled(
         trace_id=trace_id,
         reason=Reason(code="ORDER_CANCELLED", message=message),
         status="cancelled",
+    )
+
+
+def change_refused(
+    previous: ClearanceDecision,
+    change: str,
+    *,
+    decision_id: uuid.UUID,
+    decided_at: datetime,
+    trace_id: str | None,
+) -> ClearanceDecision:
+    """The decision unchanged but for a reason saying that the platform's ``change`` (e.g.
+    "order.amended revision 2") was refused and why. The status stays; only the latest refusal is
+    kept among the reasons, so repeated attempts do not grow the decision."""
+    if any(reason.code == "SEIZED_AFTER_INSPECTION" for reason in previous.reasons):
+        state = "was seized after inspection"
+    elif previous.status == "hold":
+        state = "is held for inspection"
+    else:
+        state = "was refused entry"
+    reason = Reason(
+        code=CHANGE_REFUSED,
+        message=(
+            f"{change} refused: the parcel {state}; it stays as decided until an officer's "
+            "inspection result changes it"
+        ),
+    )
+    return msgspec.structs.replace(
+        previous,
+        decision_id=decision_id,
+        decision_revision=previous.decision_revision + 1,
+        decided_at=decided_at,
+        trace_id=trace_id,
+        reasons=[*(r for r in previous.reasons if r.code != CHANGE_REFUSED), reason],
     )
 
 

@@ -3,21 +3,24 @@
 Signals: screening hits, data problems (e.g. a missing identity), undervaluation against the
 pack's reference price per HS heading, consignee velocity and a seller without history (both from
 storage, through the context), a value just under the duty relief (the cliff), a high-risk origin.
-A trusted seller (``aeo``) takes points off. The score (0-100) maps to a channel by the pack's
-bands; prohibited goods are always red, restricted goods or missing data at least yellow. A seeded
-share of green parcels goes to yellow for compliance measurement: the same parcel revision always
-draws the same way, so a replay decides the same.
+A trusted seller takes points off: one the administration's AEO registry lists with a certificate
+valid on the assessment date (the shell looks it up), never the order's own ``seller.aeo``. The
+score (0-100) maps to a channel by the pack's bands; prohibited goods are always red, restricted
+goods or missing data at least yellow. A share of green parcels goes to yellow for compliance
+measurement, drawn by the shell once per parcel with a server secret (``compliance_draw``): every
+revision of a parcel draws the same way, a replay decides the same, and a platform can neither
+predict the draw nor redraw it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 from msgspec import Struct
 
-from clearance.domain.context import AssessmentContext
+from clearance.domain.context import DRAW_RANGE, AssessmentContext
 from clearance.domain.deminimis import limit_for
 from clearance.domain.packs import RulePack
 from clearance.domain.screening import ScreeningHit
@@ -94,15 +97,12 @@ def _signals(
     return list(dict.fromkeys(signals))
 
 
-def in_compliance_sample(order: OrderPlaced | OrderAmended, pack: RulePack) -> bool:
-    """Whether this parcel revision is drawn for the random compliance check (seeded: the same
-    parcel revision under the same pack always draws the same way)."""
-    share = pack.risk.compliance_sample_share
-    if share <= 0:
+def in_compliance_sample(draw: int | None, share: Decimal) -> bool:
+    """Whether a parcel whose draw is ``draw`` (``AssessmentContext.compliance_draw``) falls in the
+    compliance sample of ``share`` (the pack's ``compliance_sample_share``)."""
+    if draw is None or share <= 0:
         return False
-    subject = f"{pack.id}:{order.platform}:{order.order_id}:{order.shipment}:{order.revision}"
-    draw = int.from_bytes(hashlib.sha256(subject.encode()).digest()[:8], "big")
-    return draw < share * 2**64  # exact: an integer against a Decimal
+    return draw < share * DRAW_RANGE  # exact: an integer against a Decimal
 
 
 def assess_risk(
@@ -119,7 +119,7 @@ def assess_risk(
     pack = context.pack
     signals = _signals(order, context, value, day, hits, problems, raised)
     score = sum([pack.risk_weights.get(signal, 0) for signal in signals])
-    if order.seller.aeo:
+    if any(certificate.valid_on(day) for certificate in context.seller_aeo):
         score -= pack.risk.aeo_discount
     score = max(0, min(100, score))
     channel: Channel = "green"
@@ -127,7 +127,9 @@ def assess_risk(
         channel = "red"
     elif hits or problems or score >= pack.risk.yellow_from:
         channel = "yellow"
-    elif context.options.get("compliance_sample", True) and in_compliance_sample(order, pack):
+    elif context.options.get("compliance_sample", True) and in_compliance_sample(
+        context.compliance_draw, pack.risk.compliance_sample_share
+    ):
         channel = "yellow"
         signals.append(COMPLIANCE_SAMPLE)
     return RiskAssessment(risk=Risk(score=score, signals=signals), channel=channel)

@@ -36,6 +36,10 @@ class RunningTotals:
             )
         return result
 
+    def sums(self, keys: Iterable[str]) -> dict[str, Decimal]:
+        """The totals under ``keys``, every parcel counted."""
+        return {key: sum(self._by_key.get(key, {}).values(), Decimal(0)) for key in keys}
+
     def replace(self, parcel: ParcelKey, contributions: Mapping[str, Decimal]) -> None:
         """Make ``contributions`` the parcel's only contributions (``{}``: it contributes none)."""
         for key in self._keys_of.pop(parcel, set()) - contributions.keys():

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "api": ("clearance.entrypoints.api_cmd", "serve the HTTP API and the officer console"),
     "migrate": ("clearance.entrypoints.migrate_cmd", "apply database migrations (and topics)"),
     "keys": ("clearance.entrypoints.keys_cmd", "create, list and revoke API keys"),
+    "aeo": ("clearance.entrypoints.aeo_cmd", "load and list the AEO registry (trusted sellers)"),
     "packs": ("clearance.entrypoints.packs_cmd", "list rule packs and show what is in force"),
     "assess": ("clearance.entrypoints.assess_cmd", "assess order events (JSON lines) offline"),
     "replay": ("clearance.entrypoints.replay_cmd", "what-if: stored orders under another pack"),

@@ -22,18 +22,23 @@ async def _run(args: argparse.Namespace) -> dict[str, object]:
     from clearance import bootstrap
     from clearance.domain.views import DecisionFilter
     from clearance.service.assessing import Assessor
-    from clearance.service.replay import replay
+    from clearance.service.replay import by_seller, replay
     from clearance.settings import load_settings
 
     settings = load_settings()
-    assessor = Assessor(settings.identity_key)
+    assessor = Assessor(settings.identity_key, sample_key=settings.sample_key)
     assessor.packs.get(args.pack)  # an unknown pack fails before any work
     filters = DecisionFilter(
         destination=args.destination, day_from=args.day_from, day_to=args.day_to
     )
     async with bootstrap.database(settings, max_size=1) as db:
+        registry = by_seller(await db.aeo.registry())
         report = await replay(
-            db.views.stored_orders(filters), assessor, args.pack, dt.datetime.now(dt.UTC)
+            db.views.stored_orders(filters),
+            assessor,
+            args.pack,
+            dt.datetime.now(dt.UTC),
+            aeo=registry,
         )
     return report.as_dict()
 

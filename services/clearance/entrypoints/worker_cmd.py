@@ -33,6 +33,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run until SIGTERM or Ctrl-C; exit 0 after a clean drain, 1 when start-up fails."""
+    from clearance.bootstrap import MigrationError
     from clearance.settings import SettingsError
     from clearance.telemetry import setup_logging, setup_tracing
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         provider = setup_tracing("clearance-worker")
         code = asyncio.run(_main(args))
-    except SettingsError as error:
+    except (SettingsError, MigrationError) as error:
         print(f"clearance worker: {error}", file=sys.stderr)
         return 1
     except OSError as error:

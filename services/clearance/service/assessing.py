@@ -11,10 +11,11 @@ import hashlib
 import hmac
 import importlib.resources
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from clearance.domain.aeo import AeoCertificate
 from clearance.domain.aggregation import aggregation_keys
 from clearance.domain.assess import assess
 from clearance.domain.context import Assessment, AssessmentContext, SellerHistory
@@ -23,7 +24,7 @@ from clearance.domain.hs import HsClassifier, bundled_classifier
 from clearance.domain.packs import PackRegistry, RulePack
 from clearance.domain.parcels import Order
 
-__all__ = ["Assessor", "bundled_rates", "consignee_ref"]
+__all__ = ["Assessor", "bundled_rates", "compliance_draw", "consignee_ref"]
 
 
 def bundled_rates() -> ExchangeRates:
@@ -51,8 +52,22 @@ def consignee_ref(order: Order, identity_key: str) -> str:
     return digest[:32]
 
 
+def compliance_draw(order: Order, sample_key: str) -> int:
+    """The parcel's draw for the compliance sample: 64 bits of HMAC-SHA256 under the server's
+    ``CLEARANCE_SAMPLE_KEY`` over the parcel's identity (platform, order, shipment), not its
+    revision: every revision draws the same, and without the key nobody can tell which ids draw
+    in (the platform chooses the ids, so an unkeyed hash would let it choose green ones)."""
+    subject = f"{order.platform}:{order.order_id}:{order.shipment}"
+    digest = hmac.new(sample_key.encode(), subject.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
 class Assessor:
-    """Assesses orders against the bundled packs and a rates table."""
+    """Assesses orders against the bundled packs and a rates table.
+
+    ``sample_key`` keys the compliance draw (``compliance_draw``); without it (a quote, the
+    offline command) no parcel is drawn, so a quote never tells whether a parcel would be.
+    """
 
     def __init__(
         self,
@@ -60,8 +75,11 @@ class Assessor:
         packs: PackRegistry | None = None,
         rates: ExchangeRates | None = None,
         classifier: HsClassifier | None = None,
+        *,
+        sample_key: str | None = None,
     ) -> None:
         self.identity_key = identity_key
+        self.sample_key = sample_key or None
         self.packs = packs if packs is not None else PackRegistry.bundled()
         self.rates = rates if rates is not None else bundled_rates()
         self.classifier = classifier if classifier is not None else bundled_classifier()
@@ -93,8 +111,17 @@ class Assessor:
         trace_id: str | None = None,
         pack_id: str | None = None,
         ref: str | None = None,
+        seller_aeo: Sequence[AeoCertificate] = (),
+        sample: bool = True,
     ) -> Assessment:
-        """Assess ``order`` now (or at ``decided_at``) with the given running totals."""
+        """Assess ``order`` now (or at ``decided_at``) with the given running totals.
+
+        ``seller_aeo``: the seller's certificates in the AEO registry (looked up by the caller);
+        ``sample``: False for an assessment an officer asked for (a reassessment after
+        inspection is not drawn again)."""
+        draw = None
+        if sample and self.sample_key is not None:
+            draw = compliance_draw(order, self.sample_key)
         context = AssessmentContext(
             pack=self.pack_for(order, pack_id),
             rates=self.rates,
@@ -106,5 +133,7 @@ class Assessor:
             totals=totals or {},
             history=history or SellerHistory(),
             classifier=self.classifier,
+            compliance_draw=draw,
+            seller_aeo=tuple(seller_aeo),
         )
         return assess(order, context)

@@ -21,6 +21,7 @@ import msgspec
 from opentelemetry import trace
 
 from clearance.domain import revisions
+from clearance.domain.aeo import AeoCertificate
 from clearance.domain.assess import apply_corrections
 from clearance.domain.context import SellerHistory
 from clearance.domain.packs import UnsupportedDestination
@@ -31,6 +32,8 @@ from clearance.domain.parcels import (
     ParcelKey,
     ParcelState,
     Publication,
+    RiskHistory,
+    remember_event,
 )
 from clearance.domain.totals import RunningTotals
 from clearance.messages import (
@@ -136,9 +139,14 @@ def dead_letter(
 
 
 def decode_record(
-    record: Record, inspections_topic: str, received_at: datetime
+    record: Record, inspections_topic: str, received_at: datetime, platform: str | None = None
 ) -> Decoded | DeadLetter:
-    """Decode one record from ``orders.v1`` or ``inspections.v1``, or say why it is dead."""
+    """Decode one record from ``orders.v1`` or ``inspections.v1``, or say why it is dead.
+
+    ``platform``: the platform whose own topic the record came from (``orders.v1.<platform>``,
+    which only that platform's principal may write); an event speaking for another platform is
+    dead-lettered (``PLATFORM_MISMATCH``). None: the shared topic, where the claim is not checked.
+    """
     value = record.value
     if value is None:
         return dead_letter(record, "SCHEMA_VIOLATION", "empty record", None, received_at)
@@ -163,6 +171,12 @@ def decode_record(
         return dead_letter(record, code, message, path, received_at)
     except msgspec.DecodeError as error:
         return dead_letter(record, "MALFORMED_JSON", str(error), None, received_at)
+    if platform is not None and event.platform != platform:
+        message = (
+            f"the record speaks for platform {event.platform!r} on the topic of {platform!r}:"
+            " a platform may only send its own orders"
+        )
+        return dead_letter(record, "PLATFORM_MISMATCH", message, "$.platform", received_at)
     # Cheap tests first: the one character PostgreSQL text cannot hold, the calendar's ends.
     if _NUL_ESCAPE in value or event.occurred_at.year in (1, 9999):
         unstorable = unstorable_value(event)
@@ -200,9 +214,9 @@ class BatchPlanner:
         self.now = now
         self.plan = BatchPlan()
         self._refs: dict[str, tuple[str, list[str]]] = {}
-        self._sellers: set[tuple[str, str]] = set()
-        self._recent: dict[str, int] | None = None
         """Consignee hash and running-total keys per order event id, computed once."""
+        self._needed: list[str] = []
+        self._history: RiskHistory | None = None
 
     def totals_needed(self, items: Sequence[Decoded]) -> list[str]:
         """The running-total keys this batch reads: load them, then ``add_totals``."""
@@ -218,28 +232,57 @@ class BatchPlanner:
                     keys += self._ref_and_keys(event)[1]
             except UnsupportedDestination:
                 continue  # dead-lettered by ``apply``
+        self._needed = keys
         return keys
 
-    def add_history(
-        self, known_sellers: set[tuple[str, str]], recent_parcels: Mapping[str, int]
-    ) -> None:
-        """What storage knows for the risk signals: sellers already seen (platform, seller id)
-        and each consignee's parcels in the last day. Without it, no history signal is raised."""
-        self._sellers = set(known_sellers)
-        self._recent = dict(recent_parcels)
+    def history_needed(
+        self, items: Sequence[Decoded]
+    ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """What the risk signals ask of storage (``RiskHistory``): the sellers (platform, seller
+        id) of the orders assessed, and their consignees (platform, consignee_ref)."""
+        sellers: set[tuple[str, str]] = set()
+        consignees: set[tuple[str, str]] = set()
+        for item in items:
+            event = item.event
+            if isinstance(event, OrderPlaced | OrderAmended):
+                order, ref = event, self.consignee_ref(event)
+            elif isinstance(event, InspectionResult) and parcel_key(event) in self.states:
+                state = self.states[parcel_key(event)]  # a reassessment is assessed too
+                order, ref = state.order, state.consignee_ref
+            else:
+                continue
+            sellers.add((order.platform, order.seller.id))
+            consignees.add((order.platform, ref))
+        return sellers, consignees
 
-    def _history(self, order: Order, ref: str) -> SellerHistory | None:
-        if self._recent is None:
-            return None
-        seen = (order.platform, order.seller.id) in self._sellers
-        return SellerHistory(
-            seller_decisions=1 if seen else 0, consignee_parcels_today=self._recent.get(ref, 0)
+    def add_history(self, history: RiskHistory) -> None:
+        """What storage knows for the risk signals (``history_needed`` says what to ask). Without
+        it, no history signal is raised and no AEO certificate is known."""
+        self._history = msgspec.structs.replace(
+            history,
+            known_sellers=set(history.known_sellers),
+            recent_parcels={k: set(v) for k, v in history.recent_parcels.items()},
         )
 
-    def _remember_history(self, order: Order, ref: str) -> None:
-        if self._recent is not None:
-            self._sellers.add((order.platform, order.seller.id))
-            self._recent[ref] = self._recent.get(ref, 0) + 1
+    def _seller_history(self, order: Order, ref: str, key: ParcelKey) -> SellerHistory | None:
+        history = self._history
+        if history is None:
+            return None
+        seen = (order.platform, order.seller.id) in history.known_sellers
+        others = history.recent_parcels.get((order.platform, ref), set()) - {key}
+        return SellerHistory(seller_decisions=1 if seen else 0, consignee_parcels_today=len(others))
+
+    def _remember_history(self, order: Order, ref: str, key: ParcelKey) -> None:
+        history = self._history
+        if history is not None:
+            history.known_sellers.add((order.platform, order.seller.id))
+            if key not in self.known:  # a new parcel, first seen now
+                history.recent_parcels.setdefault((order.platform, ref), set()).add(key)
+
+    def _aeo(self, order: Order) -> tuple[AeoCertificate, ...]:
+        if self._history is None:
+            return ()
+        return self._history.aeo.get((order.platform, order.seller.id), ())
 
     def add_totals(self, rows: Iterable[tuple[str, ParcelKey, Decimal]]) -> None:
         """Stored contributions to the running totals (``totals_needed`` says which)."""
@@ -267,6 +310,7 @@ class BatchPlanner:
 
     def apply(self, items: Sequence[Decoded]) -> BatchPlan:
         """Apply every event in order; returns the plan."""
+        self.plan.totals_seen = self.totals.sums(dict.fromkeys(self._needed))
         for item in items:
             self._apply_one(item)
         return self.plan
@@ -317,13 +361,17 @@ class BatchPlanner:
             self._remember(key, state, order.event_id)
             self._skip("stale_revision")
             return
+        if state is not None and revisions.awaits_officer(state.decision):
+            change = f"{order.__struct_config__.tag} revision {order.revision}"
+            self._refuse_change(item, key, state, order.event_id, change)
+            return
         try:
             ref, keys = self._ref_and_keys(order)
             decision = self._assess(order, key, ref, state, keys)
         except UnsupportedDestination as error:
             self._dead(item, "UNSUPPORTED_DESTINATION", str(error), "$.destination_country")
             return
-        events = [*(state.event_ids if state else []), order.event_id]
+        events = remember_event(state.event_ids if state else [], order.event_id)
         self._publish(
             item,
             key,
@@ -346,6 +394,9 @@ class BatchPlanner:
             self._remember(key, state, event.event_id)
             self._skip("already_cancelled")
             return
+        if revisions.awaits_officer(state.decision):
+            self._refuse_change(item, key, state, event.event_id, "order.cancelled")
+            return
         decision = revisions.cancelled(
             state.decision,
             decision_id=uuid.uuid4(),
@@ -359,7 +410,31 @@ class BatchPlanner:
             item,
             key,
             msgspec.structs.replace(
-                state, event_ids=[*state.event_ids, event.event_id], decision=decision
+                state, event_ids=remember_event(state.event_ids, event.event_id), decision=decision
+            ),
+        )
+
+    def _refuse_change(
+        self, item: Decoded, key: ParcelKey, state: ParcelState, event_id: str, change: str
+    ) -> None:
+        """A platform's amendment or cancellation of a parcel in customs' hands: recorded (its
+        event id, a decision saying why) and refused; the order and its totals stay as they are,
+        and the decision the officer is looking at stays open to the officer's result."""
+        decision = revisions.change_refused(
+            state.decision,
+            change,
+            decision_id=uuid.uuid4(),
+            decided_at=self.now,
+            trace_id=self._trace_id(),
+        )
+        self._publish(
+            item,
+            key,
+            msgspec.structs.replace(
+                state,
+                event_ids=remember_event(state.event_ids, event_id),
+                decision=decision,
+                control_decision=state.control_decision or state.decision.decision_id,
             ),
         )
 
@@ -370,7 +445,7 @@ class BatchPlanner:
             log.warning("inspection of an unknown parcel", extra={"platform": key[0]})
             self._skip("unknown_parcel")
             return
-        if event.decision_id != state.decision.decision_id:
+        if event.decision_id not in (state.decision.decision_id, state.control_decision):
             # The officer inspected a decision that has since been revised: the current one
             # stands, and the result is kept for the record without a new decision.
             self._remember(key, state, event.event_id)
@@ -384,7 +459,7 @@ class BatchPlanner:
                 self._dead(item, "SCHEMA_VIOLATION", str(error), "$.corrections")
                 return
             decision = revisions.reassessed(
-                self._assess(corrected, key, state.consignee_ref, state), event
+                self._assess(corrected, key, state.consignee_ref, state, sample=False), event
             )
             order = corrected
         else:
@@ -403,7 +478,7 @@ class BatchPlanner:
             ParcelState(
                 order=order,
                 consignee_ref=state.consignee_ref,
-                event_ids=[*state.event_ids, event.event_id],
+                event_ids=remember_event(state.event_ids, event.event_id),
                 decision=decision,
             ),
         )
@@ -417,19 +492,23 @@ class BatchPlanner:
         ref: str,
         state: ParcelState | None,
         keys: Sequence[str] | None = None,
+        *,
+        sample: bool = True,
     ) -> ClearanceDecision:
         if keys is None:
             keys = self.assessor.totals_keys(order, ref=ref)
         assessment = self.assessor.assess(
             order,
             totals=self.totals.excluding(keys, key),
-            history=self._history(order, ref),
+            history=self._seller_history(order, ref, key),
             decided_at=self.now,
             decision_revision=1 if state is None else state.decision.decision_revision + 1,
             trace_id=self._trace_id(),
             ref=ref,
+            seller_aeo=self._aeo(order),
+            sample=sample,
         )
-        self._remember_history(order, ref)
+        self._remember_history(order, ref, key)
         contributions = {c.key: c.value for c in assessment.contributions}
         self.totals.replace(key, contributions)
         self.plan.contributions[key] = contributions
@@ -455,7 +534,8 @@ class BatchPlanner:
 
     def _remember(self, key: ParcelKey, state: ParcelState, event_id: str) -> None:
         """Store that an event was seen, so its redelivery is skipped without a lookup."""
-        updated = msgspec.structs.replace(state, event_ids=[*state.event_ids, event_id])
+        events = remember_event(state.event_ids, event_id)
+        updated = msgspec.structs.replace(state, event_ids=events)
         self.states[key] = updated
         self.plan.parcels[key] = updated
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from clearance.domain.access import ApiKey, NewKey
+from clearance.domain.aeo import AeoRegistration
 from clearance.domain.parcels import (
     BatchChanges,
     Order,
@@ -22,11 +23,12 @@ from clearance.domain.parcels import (
     ParcelState,
     PendingPublication,
     Publication,
+    RiskHistory,
 )
 from clearance.domain.views import DecisionFilter
 from clearance.messages import ClearanceDecision, DeadLetter, InspectionResult, OrderEvent
 
-__all__ = ["KeyStore", "Outbox", "ParcelStore", "Publisher", "ReadViews"]
+__all__ = ["AeoRegistry", "KeyStore", "Outbox", "ParcelStore", "Publisher", "ReadViews"]
 
 
 class ParcelStore(Protocol):
@@ -37,10 +39,27 @@ class ParcelStore(Protocol):
     async def load_totals(self, keys: Iterable[str]) -> list[tuple[str, ParcelKey, Decimal]]: ...
 
     async def risk_history(
-        self, sellers: Iterable[tuple[str, str]], consignee_refs: Iterable[str], since: datetime
-    ) -> tuple[set[tuple[str, str]], dict[str, int]]: ...
+        self,
+        sellers: Iterable[tuple[str, str]],
+        consignees: Iterable[tuple[str, str]],
+        since: datetime,
+    ) -> RiskHistory:
+        """Sellers (platform, seller id) seen before, their AEO certificates, and each consignee's
+        (platform, consignee_ref) parcels on that platform first seen since ``since``."""
+        ...
 
-    async def write(self, plan: BatchChanges, decisions_topic: str) -> None: ...
+    async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
+        """One transaction; raises when another worker changed a running total the plan read
+        (``BatchChanges.totals_seen``): the batch is planned again."""
+        ...
+
+
+class AeoRegistry(Protocol):
+    """The administration's AEO registry (``clearance aeo``)."""
+
+    async def replace_registry(self, registrations: Sequence[AeoRegistration]) -> int: ...
+
+    async def registry(self) -> list[AeoRegistration]: ...
 
 
 class Outbox(Protocol):

@@ -8,18 +8,19 @@ memory across the replay, oldest first) and compared with its current decision.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from clearance.domain.aeo import AeoCertificate, AeoRegistration
 from clearance.domain.parcels import Order
 from clearance.domain.totals import RunningTotals
 from clearance.messages import ClearanceDecision
 from clearance.service.assessing import Assessor
 
-__all__ = ["ReplayReport", "replay"]
+__all__ = ["ReplayReport", "by_seller", "replay"]
 
 
 @dataclass
@@ -64,13 +65,25 @@ def _due(decision: ClearanceDecision) -> Decimal:
     return decision.duty + decision.tax
 
 
+def by_seller(
+    registrations: Sequence[AeoRegistration],
+) -> dict[tuple[str, str], tuple[AeoCertificate, ...]]:
+    """The AEO registry by seller (platform, seller id), as the engine is given it."""
+    found: dict[tuple[str, str], list[AeoCertificate]] = {}
+    for row in registrations:
+        found.setdefault((row.platform, row.seller_id), []).append(row.certificate)
+    return {seller: tuple(certificates) for seller, certificates in found.items()}
+
+
 async def replay(
     stored: AsyncIterable[tuple[Order, str, ClearanceDecision]],
     assessor: Assessor,
     pack_id: str,
     decided_at: datetime,
+    aeo: Mapping[tuple[str, str], Sequence[AeoCertificate]] | None = None,
 ) -> ReplayReport:
-    """Assess each stored parcel under ``pack_id`` and compare with its current decision."""
+    """Assess each stored parcel under ``pack_id`` and compare with its current decision
+    (``aeo``: the AEO registry by seller, ``by_seller``)."""
     report = ReplayReport(pack=pack_id)
     countries = set(assessor.packs.get(pack_id).countries)
     totals = RunningTotals()
@@ -88,6 +101,7 @@ async def replay(
             decided_at=decided_at,
             pack_id=pack_id,
             ref=ref,
+            seller_aeo=(aeo or {}).get((order.platform, order.seller.id), ()),
         )
         totals.replace(parcel, {c.key: c.value for c in assessment.contributions})
         what_if = assessment.decision

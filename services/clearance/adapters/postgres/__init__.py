@@ -5,7 +5,8 @@
 * ``parcels`` -- the worker's parcel store: reads a batch needs, one transaction per batch;
 * ``outbox`` -- decisions stored but not yet acknowledged by the broker;
 * ``views`` -- what officers, platforms, reports and the what-if replay read;
-* ``keys`` -- API keys (only their hashes).
+* ``keys`` -- API keys (only their hashes);
+* ``registry`` -- the administration's AEO registry.
 
 Writes are batched: one transaction per worker batch, ``COPY`` for new rows (the fastest path in
 PostgreSQL) and ``unnest`` arrays for the few updates, never a statement per order.
@@ -21,9 +22,11 @@ from clearance.adapters.postgres.migrations import (
 from clearance.adapters.postgres.outbox import Outbox
 from clearance.adapters.postgres.parcels import ParcelStore
 from clearance.adapters.postgres.pool import connect, ping
+from clearance.adapters.postgres.registry import AeoRegistry
 from clearance.adapters.postgres.views import ReadViews, StreamSummary
 
 __all__ = [
+    "AeoRegistry",
     "KeyStore",
     "MigrationError",
     "Outbox",

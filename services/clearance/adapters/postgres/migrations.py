@@ -1,4 +1,10 @@
-"""The schema: SQL files applied in order, once each, under an advisory lock."""
+"""The schema: SQL files applied in order, once each, under an advisory lock.
+
+Each applied file is recorded with its SHA-256; a file changed after it was applied is an error
+(``MigrationError``) at ``clearance migrate`` and when a worker or the API starts, never a schema
+that silently differs from what the code says. After the migrations, ``privileges.sql`` grants
+the worker's and the API's roles what each needs, on every run.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,13 @@ import importlib.resources
 
 import asyncpg
 
-__all__ = ["MigrationError", "expected_migrations", "migrate", "schema_is_current"]
+__all__ = [
+    "MigrationError",
+    "changed_migrations",
+    "expected_migrations",
+    "migrate",
+    "schema_is_current",
+]
 
 
 class MigrationError(RuntimeError):
@@ -24,21 +36,53 @@ def _migration_files() -> list[tuple[str, str]]:
     return files
 
 
+def _privileges() -> str:
+    resource = importlib.resources.files("clearance.adapters.postgres") / "privileges.sql"
+    return resource.read_text(encoding="utf-8")
+
+
 def expected_migrations() -> list[str]:
     """The migrations this code ships, in order: the schema it expects has every one applied."""
     return [name for name, _ in _migration_files()]
 
 
+def _checksum(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()
+
+
+def changed_migrations(applied: dict[str, str]) -> list[str]:
+    """The shipped migrations whose recorded checksum (``applied``: name -> checksum) differs
+    from the file's: edited after they were applied."""
+    return [
+        name
+        for name, sql in _migration_files()
+        if name in applied and applied[name] != _checksum(sql)
+    ]
+
+
+def _refuse_changed(applied: dict[str, str]) -> None:
+    changed = changed_migrations(applied)
+    if changed:
+        raise MigrationError(
+            f"migration(s) {', '.join(changed)} changed after they were applied (their SHA-256"
+            " differs from schema_migrations.checksum): the database may not be the schema this"
+            " code expects. An applied migration is never edited; restore it and add a new one."
+        )
+
+
 async def schema_is_current(pool: asyncpg.Pool) -> bool:
     """True when every migration this code ships is applied (a newer schema is fine: migrations
-    only add, so the previous release keeps running during a rollout)."""
+    only add, so the previous release keeps running during a rollout). Raises ``MigrationError``
+    when an applied migration differs from the file this code ships."""
     async with pool.acquire() as connection:
         if await connection.fetchval("SELECT to_regclass('schema_migrations')") is None:
             return False
         applied = {
-            row["name"] for row in await connection.fetch("SELECT name FROM schema_migrations")
+            row["name"]: row["checksum"]
+            for row in await connection.fetch("SELECT name, checksum FROM schema_migrations")
         }
-    return set(expected_migrations()) <= applied
+    _refuse_changed(applied)
+    return set(expected_migrations()) <= applied.keys()
 
 
 async def migrate(url: str, *, schema: str | None = None) -> list[str]:
@@ -60,11 +104,15 @@ async def migrate(url: str, *, schema: str | None = None) -> list[str]:
             " name text PRIMARY KEY, checksum text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = {row["name"] for row in await connection.fetch("SELECT name FROM schema_migrations")}
+        done = {
+            row["name"]: row["checksum"]
+            for row in await connection.fetch("SELECT name, checksum FROM schema_migrations")
+        }
+        _refuse_changed(done)
         for name, sql in _migration_files():
             if name in done:
                 continue
-            checksum = hashlib.sha256(sql.encode()).hexdigest()
+            checksum = _checksum(sql)
             try:
                 async with connection.transaction():
                     await connection.execute(sql)
@@ -76,6 +124,10 @@ async def migrate(url: str, *, schema: str | None = None) -> list[str]:
             except asyncpg.PostgresError as error:
                 raise MigrationError(f"migration {name} failed: {error}") from error
             applied.append(name)
+        try:
+            await connection.execute(_privileges())
+        except asyncpg.PostgresError as error:
+            raise MigrationError(f"privileges.sql failed: {error}") from error
     finally:
         await connection.execute("SELECT pg_advisory_unlock_all()")
         await connection.close()

@@ -10,10 +10,19 @@ from typing import Any
 import asyncpg
 
 from clearance.adapters.postgres.rows import PARCELS_IN, columns_of, stored_order
-from clearance.domain.parcels import BatchChanges, ParcelKey, ParcelState
+from clearance.domain.aeo import AeoCertificate
+from clearance.domain.parcels import BatchChanges, ParcelKey, ParcelState, RiskHistory
 from clearance.messages import ClearanceDecision, decode_decision, encode
 
-__all__ = ["ParcelStore"]
+__all__ = ["RECENT_PARCELS_CAP", "ParcelStore", "TotalsChanged"]
+
+#: Most parcels per consignee read for the velocity signal (far above any pack's threshold).
+RECENT_PARCELS_CAP = 1000
+
+
+class TotalsChanged(RuntimeError):
+    """Another worker changed a running total this batch read while it was planned (the same
+    consignee on two partitions): nothing was written; the batch is planned again."""
 
 
 def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
@@ -33,6 +42,7 @@ def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
         decision.status,
         decision.channel,
         decision.decided_at,
+        state.control_decision,
     )
 
 
@@ -53,6 +63,7 @@ _ORDER_COLUMNS = [
     "status",
     "channel",
     "decided_at",
+    "control_decision",
 ]
 
 _DECISION_COLUMNS = [
@@ -133,7 +144,7 @@ class ParcelStore:
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
                 "SELECT o.platform, o.order_id, o.shipment_id, o.event_ids, o.consignee_ref,"
-                " o.body AS order_body, d.body AS decision_body"
+                " o.control_decision, o.body AS order_body, d.body AS decision_body"
                 " FROM orders o JOIN decisions d USING (decision_id)"
                 " WHERE (o.platform, o.order_id, o.shipment_id) IN"
                 " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
@@ -145,6 +156,7 @@ class ParcelStore:
                 consignee_ref=row["consignee_ref"],
                 event_ids=list(row["event_ids"]),
                 decision=decode_decision(row["decision_body"]),
+                control_decision=row["control_decision"],
             )
             for row in rows
         }
@@ -168,14 +180,15 @@ class ParcelStore:
         ]
 
     async def risk_history(
-        self, sellers: Iterable[tuple[str, str]], consignee_refs: Iterable[str], since: datetime
-    ) -> tuple[set[tuple[str, str]], dict[str, int]]:
-        """Sellers (platform, seller id) already seen; each consignee's parcels since ``since``."""
-        platforms, seller_ids = [], []
-        for platform, seller in set(sellers):
-            platforms.append(platform)
-            seller_ids.append(seller)
-        refs = sorted(set(consignee_refs))
+        self,
+        sellers: Iterable[tuple[str, str]],
+        consignees: Iterable[tuple[str, str]],
+        since: datetime,
+    ) -> RiskHistory:
+        """Sellers (platform, seller id) already seen and their AEO certificates; each consignee's
+        (platform, consignee_ref) parcels on that platform first seen since ``since``."""
+        platforms, seller_ids = columns_of_pairs(set(sellers))
+        consignee_platforms, refs = columns_of_pairs(set(consignees))
         async with self.pool.acquire() as connection:
             # One index probe per seller: a marketplace's big seller has millions of orders,
             # and DISTINCT over them would read every one of them each batch.
@@ -187,18 +200,45 @@ class ParcelStore:
                 seller_ids,
             )
             recent = await connection.fetch(
-                "SELECT c.ref, count(*) FROM unnest($1::text[]) AS c(ref)"
-                " JOIN orders o ON o.consignee_ref = c.ref AND o.occurred_at >= $2 GROUP BY 1",
+                "SELECT c.platform, c.ref, r.order_id, r.shipment_id"
+                " FROM unnest($1::text[], $2::text[]) AS c(platform, ref)"
+                " CROSS JOIN LATERAL (SELECT o.order_id, o.shipment_id FROM orders o"
+                " WHERE o.platform = c.platform AND o.consignee_ref = c.ref"
+                " AND o.first_seen_at >= $3 LIMIT $4) r",
+                consignee_platforms,
                 refs,
                 since,
+                RECENT_PARCELS_CAP,
             )
-        return {(row[0], row[1]) for row in known}, {row[0]: int(row[1]) for row in recent}
+            certificates = await connection.fetch(
+                "SELECT a.platform, a.seller_id, a.certificate, a.valid_from, a.valid_until"
+                " FROM unnest($1::text[], $2::text[]) AS s(platform, seller_id)"
+                " JOIN aeo_certificates a USING (platform, seller_id)",
+                platforms,
+                seller_ids,
+            )
+        history = RiskHistory(known_sellers={(row[0], row[1]) for row in known})
+        for row in recent:
+            parcels = history.recent_parcels.setdefault((row["platform"], row["ref"]), set())
+            parcels.add((row["platform"], row["order_id"], row["shipment_id"]))
+        aeo: dict[tuple[str, str], list[AeoCertificate]] = {}
+        for row in certificates:
+            aeo.setdefault((row["platform"], row["seller_id"]), []).append(
+                AeoCertificate(
+                    number=row["certificate"],
+                    valid_from=row["valid_from"],
+                    valid_until=row["valid_until"],
+                )
+            )
+        history.aeo = {seller: tuple(found) for seller, found in aeo.items()}
+        return history
 
     async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
         """Store one batch in one transaction: parcels, decisions, outbox, totals, inspections.
 
         Raises ``asyncpg.UniqueViolationError`` when another worker stored the same parcel
-        revision first (a zombie after a rebalance); the caller then plans the batch again.
+        revision first (a zombie after a rebalance), and ``TotalsChanged`` when another worker
+        changed a running total the plan read; the caller then plans the batch again.
         """
         new_rows: list[tuple[Any, ...]] = []
         changed_rows: list[tuple[Any, ...]] = []
@@ -206,6 +246,8 @@ class ParcelStore:
             row = _order_row(key, state)
             (new_rows if key in plan.new_parcels else changed_rows).append(row)
         async with self.pool.acquire() as connection, connection.transaction():
+            if plan.totals_seen:
+                await self._check_totals(connection, plan.totals_seen)
             if new_rows:
                 await connection.copy_records_to_table(
                     "orders", records=new_rows, columns=_ORDER_COLUMNS
@@ -236,18 +278,46 @@ class ParcelStore:
             if plan.inspections:
                 await self._insert_inspections(connection, plan)
 
+    async def _check_totals(self, connection: asyncpg.Connection, seen: dict[str, Decimal]) -> None:
+        """Serialise the batches that read the same running totals (a consignee planned by two
+        workers at once: the same person on two platforms, a master bill over partitions).
+
+        Each total's key is locked for the transaction (advisory locks, taken in one order so two
+        batches never wait on each other in a circle), then the stored totals are compared with
+        what the plan read: another worker's batch that committed in between changed one, and
+        this batch is refused (``TotalsChanged``) to be planned again on the new totals, where the
+        second half of a split purchase meets the first.
+        """
+        keys = sorted(seen)
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(id) FROM"
+            " (SELECT DISTINCT hashtextextended(k, 20) AS id FROM unnest($1::text[]) AS k"
+            " ORDER BY id) AS locks",
+            keys,
+        )
+        rows = await connection.fetch(
+            "SELECT t.key, sum(t.value) FROM unnest($1::text[]) AS k(key)"
+            " JOIN consignee_totals t ON t.key = k.key GROUP BY t.key",
+            keys,
+        )
+        stored = {row[0]: row[1] for row in rows}
+        changed = [key for key in keys if stored.get(key, Decimal(0)) != seen[key]]
+        if changed:
+            raise TotalsChanged(f"{len(changed)} running total(s) changed by another worker")
+
     async def _update_orders(self, connection: asyncpg.Connection, rows: list[Any]) -> None:
         columns = list(zip(*rows, strict=True))
         await connection.execute(
             "UPDATE orders o SET revision = n.revision, event_ids = n.event_ids::text[],"
             " consignee_ref = n.consignee_ref, body = n.body, decision_id = n.decision_id,"
             " decision_revision = n.decision_revision, status = n.status,"
-            " channel = n.channel, decided_at = n.decided_at"
+            " channel = n.channel, decided_at = n.decided_at,"
+            " control_decision = n.control_decision"
             " FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
             " $5::text[], $6::text[], $7::json[], $8::uuid[], $9::int[], $10::text[],"
-            " $11::text[], $12::timestamptz[])) AS n(platform, order_id, shipment_id, revision,"
-            " event_ids, consignee_ref, body, decision_id, decision_revision, status, channel,"
-            " decided_at)"
+            " $11::text[], $12::timestamptz[], $13::uuid[])) AS n(platform, order_id,"
+            " shipment_id, revision, event_ids, consignee_ref, body, decision_id,"
+            " decision_revision, status, channel, decided_at, control_decision)"
             " WHERE o.platform = n.platform AND o.order_id = n.order_id"
             " AND o.shipment_id = n.shipment_id AND o.decision_revision <= n.decision_revision",
             columns[0],
@@ -263,6 +333,7 @@ class ParcelStore:
             columns[13],
             columns[14],
             columns[15],
+            columns[16],
         )
 
     async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
@@ -304,6 +375,14 @@ class ParcelStore:
                 for row in plan.inspections
             ],
         )
+
+
+def columns_of_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    firsts, seconds = [], []
+    for first, second in pairs:
+        firsts.append(first)
+        seconds.append(second)
+    return firsts, seconds
 
 
 def _quote(text: str) -> str:

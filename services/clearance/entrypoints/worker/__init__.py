@@ -70,10 +70,15 @@ async def run_worker(
     log.info("ops listener", extra={"port": ops.sockets[0].getsockname()[1]})
     db = await bootstrap.open_database(settings)
     health.add_startup_check("schema_current", db.schema_is_current)
-    if not await _schema_ready(db, stop):
-        await db.close()
-        ops.close()
-        await ops.wait_closed()
+    ready = False
+    try:
+        ready = await _schema_ready(db, stop)  # raises when an applied migration was changed
+    finally:
+        if not ready:
+            await db.close()
+            ops.close()
+            await ops.wait_closed()
+    if not ready:
         return
     producer = bootstrap.kafka_producer(settings)
     consumer = bootstrap.kafka_consumer(settings)
@@ -85,7 +90,7 @@ async def run_worker(
         parcels=db.parcels,
         outbox=db.outbox,
         publisher=bootstrap.publisher(producer, settings),
-        assessor=Assessor(settings.identity_key),
+        assessor=Assessor(settings.identity_key, sample_key=settings.sample_key),
         consumer=consumer,
         metrics=metrics,
         health=health,

@@ -46,11 +46,8 @@ from clearance.health import Health
 from clearance.messages import (
     DECISIONS,
     INSPECTIONS,
-    ORDERS,
     DeadLetter,
     DeadLetterCode,
-    OrderAmended,
-    OrderPlaced,
 )
 from clearance.metrics import Metrics
 from clearance.service.assessing import Assessor
@@ -212,7 +209,6 @@ class Worker:
         """Partitions paused because their next records cannot be read, since when."""
         self.sequence = 0
         self.joined = False
-        self.orders_topic = settings.topic(ORDERS)
         self.inspections_topic = settings.topic(INSPECTIONS)
         self.decisions_topic = settings.topic(DECISIONS)
         health.add_check("consumer_group", self._joined)
@@ -238,9 +234,11 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then store and commit what was planned and return."""
-        self.consumer.subscribe(
-            [self.orders_topic, self.inspections_topic], listener=_Rebalance(self)
-        )
+        topics, pattern = self.settings.consumed_topics()
+        if pattern is None:
+            self.consumer.subscribe(topics, listener=_Rebalance(self))
+        else:  # a topic per platform: new platforms' topics are picked up as they appear
+            self.consumer.subscribe(pattern=pattern, listener=_Rebalance(self))
         drain = asyncio.create_task(self._drain_periodically(stop))
         writer = asyncio.create_task(self._write_stage())
         self.health.started = True
@@ -429,7 +427,9 @@ class Worker:
         dead: list[tuple[Record, DeadLetter]] = []
         with tracer.start_as_current_span("clearance.decode"):
             for record in records:
-                result = decode_record(record, self.inspections_topic, now)
+                result = decode_record(
+                    record, self.inspections_topic, now, self.settings.platform_of(record.topic)
+                )
                 if isinstance(result, Decoded):
                     decoded.append(result)
                 else:
@@ -442,16 +442,13 @@ class Worker:
         states.update(recent)
         planner = BatchPlanner(self.assessor, states=states, now=now)
         planner.add_totals(await self.parcels.load_totals(planner.totals_needed(decoded)))
-        orders = [
-            item.event for item in decoded if isinstance(item.event, OrderPlaced | OrderAmended)
-        ]
-        if orders:
-            known, lately = await self.parcels.risk_history(
-                ((o.platform, o.seller.id) for o in orders),
-                (planner.consignee_ref(o) for o in orders),
-                _day_before(min(o.occurred_at for o in orders)),
+        sellers, consignees = planner.history_needed(decoded)
+        if sellers:
+            # velocity counts parcels the service first saw in the last day, on the order's own
+            # platform: no order's claimed time widens the window (docs: README, threat model)
+            planner.add_history(
+                await self.parcels.risk_history(sellers, consignees, now - timedelta(days=1))
             )
-            planner.add_history(known, lately)
         planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
         with tracer.start_as_current_span("clearance.plan"):
             plan = planner.apply(decoded)
@@ -670,14 +667,6 @@ class Worker:
                 self.metrics.outbox_depth.set(await self.outbox.depth())
             except Exception as error:  # noqa: BLE001 - the drain must outlive any fault
                 log.warning("outbox drain failed; will retry", extra={"error": repr(error)})
-
-
-def _day_before(instant: datetime) -> datetime:
-    """A day before ``instant`` (the risk history's window), or the earliest instant there is."""
-    try:
-        return instant - timedelta(days=1)
-    except OverflowError:
-        return datetime.min.replace(tzinfo=UTC)
 
 
 def record_trace(record: Record) -> list[tuple[str, bytes]]:
