@@ -7,6 +7,7 @@ import contextlib
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clearance.adapters.kafka import send_records
+from clearance.messages import ClearanceDecision, decode_decision
 from clearance.settings import Settings, load_settings, to_environment
 
 
@@ -98,6 +100,15 @@ async def wait_for(
             return value
         await asyncio.sleep(0.1)
     return value
+
+
+async def stored_decision(
+    connection: asyncpg.Connection, decision_id: uuid.UUID
+) -> ClearanceDecision:
+    """The whole decision as stored (what an officer reads; ``decisions.v1`` has the platform's
+    view, without the risk detail)."""
+    query = "SELECT body FROM decisions WHERE decision_id = $1"
+    return decode_decision(await connection.fetchval(query, decision_id))
 
 
 def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:

@@ -40,11 +40,17 @@ class Health:
     """
 
     def __init__(
-        self, stall_after_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+        self,
+        stall_after_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        ready_for_seconds: float = 2.0,
     ) -> None:
         self.started = False
         self.stall_after_seconds = stall_after_seconds
+        self.ready_for_seconds = ready_for_seconds
         self.clock = clock
+        self._readiness: tuple[float, tuple[bool, dict[str, object]]] | None = None
+        self._checking: asyncio.Task[tuple[bool, dict[str, object]]] | None = None
         self._last_tick = clock()
         self._checks: dict[str, Check] = {}
         self._live_checks: dict[str, LiveCheck] = {}
@@ -99,9 +105,26 @@ class Health:
         return self._startup_passed, results
 
     async def ready(self) -> tuple[bool, dict[str, object]]:
-        """Readiness: started, and every check passes (a failing or raising check is False)."""
+        """Readiness: started, and every check passes (a failing or raising check is False).
+
+        The answer is kept ``ready_for_seconds`` and one check runs at a time, however many ask:
+        the probe is unauthenticated, and a flood of it must not become a flood of database pings
+        taking the pool (and so the pod) out of service.
+        """
+        if self._readiness is not None:
+            checked_at, answer = self._readiness
+            if self.clock() - checked_at < self.ready_for_seconds:
+                return answer
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.get_running_loop().create_task(self._check_ready())
+        return await asyncio.shield(self._checking)
+
+    async def _check_ready(self) -> tuple[bool, dict[str, object]]:
         results: dict[str, object] = {"started": self.started} | await _run(self._checks)
-        return all(results.values()), results
+        answer = (all(results.values()), results)
+        if self.started:  # before that, the next probe must see start-up finish at once
+            self._readiness = (self.clock(), answer)
+        return answer
 
 
 async def _run(checks: dict[str, Check]) -> dict[str, Any]:

@@ -6,8 +6,10 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import msgspec
 import pytest
@@ -16,6 +18,7 @@ from litestar.testing import AsyncTestClient
 from clearance import messages as m
 from clearance.adapters.postgres import KeyStore, connect, migrate
 from clearance.devtools.contracts import EXAMPLES
+from clearance.domain.access import key_id_of
 from clearance.entrypoints.http.app import create_app
 from clearance.entrypoints.http.state import running_of
 from clearance.health import Health
@@ -368,3 +371,100 @@ async def test_admins_make_and_revoke_keys(client: AsyncTestClient[Any], keys: K
     running_of(client.app.state).authenticator.cache_seconds = 0
     assert (await client.get("/v1/decisions", headers=auth(token))).status_code == 401
     assert (await client.delete(f"/v1/keys/{key_id}", headers=admin)).status_code == 404
+
+
+# --- trust boundaries over HTTP (#20) ----------------------------------------------------------
+
+
+def _risky_order(n: int) -> dict[str, Any]:
+    """A cotton blouse declared at a twenty-fifth of the VN pack's reference price
+    (UNDERVALUATION_SUSPECTED) from a seller never seen (NEW_SELLER): held on risk alone."""
+    body = order(n, currency="VND")
+    body["items"][0].update(hs_code="62063090", unit_price="10000", quantity=1)
+    body["consignee"]["identity"] = {"type": "national_id", "number": f"00109900{n:04d}"}
+    body["seller"] = {"id": f"unknown-seller-{n}", "name": "New", "country": "CN"}
+    return body
+
+
+@pytest.mark.usefixtures("running_worker")
+async def test_a_platform_is_never_told_how_risk_scored_its_parcel(
+    client: AsyncTestClient[Any], keys: Keys, settings: Settings
+) -> None:
+    body = _risky_order(31)
+    quoted = (await client.post("/v1/quotes", json=body, headers=auth(keys.shopmart))).json()
+    assert await client.post("/v1/orders", json=body, headers=auth(keys.shopmart))
+    path = "/v1/decisions/shopmart/ORD-31/ORD-31-1"
+    officers = await _decision(client, path, keys.officer)
+    assert officers["status"] == "hold" and "RISK_SCORE" in _codes(officers)  # what is hidden
+    assert officers["risk"]["score"] >= 40 and "NEW_SELLER" in officers["risk"]["signals"]
+    platforms = await _decision(client, path, keys.shopmart)
+    listing = await client.get("/v1/decisions?channel=yellow", headers=auth(keys.shopmart))
+    assert listing.status_code == 403  # the queue, filtered by channel, is the officers'
+    [published] = [
+        m.decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", 1)
+    ]
+    for seen in (quoted, platforms, msgspec.to_builtins(published)):
+        # before #20 each of these carried the score, the signals and the "RISK_SCORE" reason
+        # naming every signal with its weight
+        assert seen["risk"] == {"score": 0, "signals": []}
+        assert "RISK_SCORE" not in _codes(seen) and "CUSTOMS_CONTROL" in _codes(seen)
+        assert "NEW_SELLER" not in json.dumps(seen)
+        assert (seen["status"], seen["channel"]) == ("hold", "yellow")
+        assert seen["total_due"] == officers["total_due"] or seen is quoted
+
+
+def _codes(decision: dict[str, Any]) -> list[str]:
+    return [reason["code"] for reason in decision["reasons"]]
+
+
+@pytest.mark.usefixtures("running_worker")
+async def test_the_inspection_audit_trail_is_the_servers(
+    client: AsyncTestClient[Any], keys: Keys, db: asyncpg.Connection
+) -> None:
+    body = _risky_order(32)
+    assert await client.post("/v1/orders", json=body, headers=auth(keys.shopmart))
+    path = "/v1/decisions/shopmart/ORD-32/ORD-32-1"
+    held = await _decision(client, path, keys.officer)
+    inspection = {
+        "type": "inspection.result",
+        "event_id": "insp-audit-1",
+        "platform": "shopmart",
+        "order_id": "ORD-32",
+        "shipment_id": "ORD-32-1",
+        "decision_id": held["decision_id"],
+        "officer_id": "someone-else",  # a name of the caller's choosing, and a date years back
+        "occurred_at": "2020-01-01T00:00:00+07:00",
+        "outcome": "seize",
+    }
+    sent = await client.post("/v1/inspections", json=inspection, headers=auth(keys.officer))
+    assert sent.status_code == 202
+    seized = await _decision(client, path, keys.shopmart, revision=2)
+    assert seized["status"] == "refuse"
+    assert "officer" not in json.dumps(
+        seized["reasons"]
+    )  # before #20: "... by officer someone-else"
+    row = await db.fetchrow("SELECT officer_id, occurred_at FROM inspections")
+    assert row["officer_id"] == f"key:{key_id_of(keys.officer)}"
+    assert abs((row["occurred_at"] - datetime.now(UTC)).total_seconds()) < 120
+
+
+async def test_a_report_covers_at_most_a_year(client: AsyncTestClient[Any], keys: Keys) -> None:
+    officer = auth(keys.officer)
+    for report in ("revenue", "risk"):
+        too_long = await client.get(
+            f"/v1/reports/{report}?from=2024-01-01&to=2025-12-31", headers=officer
+        )
+        assert too_long.status_code == 422, too_long.text  # before #20: the whole table read
+        assert "at most 366 days" in too_long.text
+        backwards = await client.get(
+            f"/v1/reports/{report}?from=2025-02-01&to=2025-01-01", headers=officer
+        )
+        assert backwards.status_code == 422
+        leap_year = await client.get(
+            f"/v1/reports/{report}?from=2024-01-01&to=2024-12-31", headers=officer
+        )
+        assert leap_year.status_code == 200
+        unbounded = (await client.get(f"/v1/reports/{report}", headers=officer)).json()
+        today = datetime.now(UTC).date()
+        assert unbounded["to"] == today.isoformat()
+        assert unbounded["from"] == (today - timedelta(days=365)).isoformat()

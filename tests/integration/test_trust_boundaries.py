@@ -27,7 +27,7 @@ from clearance.metrics import Metrics
 from clearance.service.assessing import Assessor
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
-from streams import produce, read_topic, settings_for, wait_for
+from streams import produce, read_topic, settings_for, stored_decision, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +79,13 @@ def records(*bodies: dict[str, Any]) -> list[tuple[bytes, bytes]]:
 
 async def decisions(settings: Settings, count: int) -> list[ClearanceDecision]:
     return [decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", count)]
+
+
+async def as_stored(
+    db: asyncpg.Connection, found: list[ClearanceDecision]
+) -> list[ClearanceDecision]:
+    """The decisions as officers read them: ``decisions.v1`` carries no risk detail."""
+    return [await stored_decision(db, decision.decision_id) for decision in found]
 
 
 def latest(found: Iterable[ClearanceDecision], order_id: str) -> ClearanceDecision:
@@ -313,10 +320,10 @@ async def test_velocity_never_counts_another_platforms_parcels(
 ) -> None:
     # VN raises CONSIGNEE_VELOCITY from a consignee's 5th parcel in a day.
     await produce(settings, "orders.v1", records(*(same_person(n, "quickcart") for n in range(5))))
-    busy = await decisions(settings, 5)
+    busy = await as_stored(db, await decisions(settings, 5))
     assert "CONSIGNEE_VELOCITY" in busy[-1].risk.signals  # on its own platform, it counts
     await produce(settings, "orders.v1", records(same_person(9, "shopmart")))
-    mine = latest(await decisions(settings, 6), "ORD-9")
+    mine = latest(await as_stored(db, await decisions(settings, 6)), "ORD-9")
     assert "CONSIGNEE_VELOCITY" not in mine.risk.signals  # before #20: quickcart's five counted
 
 
@@ -337,7 +344,7 @@ async def test_a_backdated_order_does_not_inflate_velocity_for_its_batch(
     await produce(
         settings, "orders.v1", [(key_of(new), encoded(backdated)), (key_of(new), encoded(new))]
     )
-    found = await decisions(settings, 6)
+    found = await as_stored(db, await decisions(settings, 6))
     assert "CONSIGNEE_VELOCITY" not in latest(found, "ORD-60").risk.signals
 
 
@@ -400,7 +407,7 @@ async def test_only_the_administrations_registry_makes_a_seller_trusted(
     }
     bodies = [order(n, seller=seller) for n, seller in enumerate(sellers.values())]
     await produce(settings, "orders.v1", records(*bodies))
-    scores = {d.order_id: d.risk.score for d in await decisions(settings, 3)}
+    scores = {d.order_id: d.risk.score for d in await as_stored(db, await decisions(settings, 3))}
     weight = scores["ORD-2"]  # a new seller, its claim ignored
     assert weight > 0
     assert scores["ORD-1"] == weight  # lapsed: the certificate ended before the assessment date

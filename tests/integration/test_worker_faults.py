@@ -158,7 +158,7 @@ async def test_a_database_fault_is_waited_out_and_reported_truthfully(
             text = (await client.get("/metrics")).text
             await db.execute("ALTER TABLE outbox_away RENAME TO outbox")
             assert await wait_for(db, "SELECT count(*) FROM decisions", 60, within=60) == 60
-            await asyncio.sleep(1.5)  # the next fetch updates the lag
+            await asyncio.sleep(2.5)  # the next fetch updates the lag; readiness is kept 2 s
             after = await client.get("/health/ready")
             recovered = (await client.get("/metrics")).text
     finally:

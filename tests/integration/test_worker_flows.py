@@ -10,7 +10,7 @@ import pytest
 from clearance.messages import decode_decision
 from clearance.settings import Settings
 from factories import encoded, key_of, order
-from streams import produce, read_topic, wait_for
+from streams import produce, read_topic, stored_decision, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("running_worker")]
 
@@ -133,7 +133,12 @@ async def test_inspection_release_seize_and_reassess(
     revised = [decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", 6)]
     latest = {d.order_id: d for d in revised if d.decision_revision == 2}
     assert latest["ORD-10"].status in {"release", "release_on_payment"}
-    assert latest["ORD-10"].channel == by_order["ORD-10"].channel
+    # the platform reads a released parcel as green and never the score; the officer's record
+    # keeps the channel the parcel was held in
+    assert (latest["ORD-10"].channel, latest["ORD-10"].risk.score) == ("green", 0)
+    held_before = await stored_decision(db, by_order["ORD-10"].decision_id)
+    released = await stored_decision(db, latest["ORD-10"].decision_id)
+    assert released.channel == held_before.channel != "green"
     assert latest["ORD-11"].status == "refuse"
     assert latest["ORD-12"].lines[0].hs_code == "85183020"
     assert latest["ORD-12"].status != "hold"
@@ -146,8 +151,10 @@ async def test_risk_history_comes_from_storage(settings: Settings, db: asyncpg.C
     first = order(40, seller={"id": "brand-new", "name": "New Seller", "country": "CN"})
     await produce(settings, "orders.v1", [(key_of(first), encoded(first))])
     [decision] = [decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", 1)]
-    assert "NEW_SELLER" in decision.risk.signals
+    assert decision.risk.signals == []  # the platform is never told which signals fired
+    assert "NEW_SELLER" in (await stored_decision(db, decision.decision_id)).risk.signals
     second = order(41, seller={"id": "brand-new", "name": "New Seller", "country": "CN"})
     await produce(settings, "orders.v1", [(key_of(second), encoded(second))])
     decisions = [decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", 2)]
-    assert "NEW_SELLER" not in decisions[-1].risk.signals  # seen in PostgreSQL now
+    latest = await stored_decision(db, decisions[-1].decision_id)
+    assert "NEW_SELLER" not in latest.risk.signals  # seen in PostgreSQL now

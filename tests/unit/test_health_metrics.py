@@ -24,7 +24,7 @@ async def _get(port: int, path: str) -> tuple[int, bytes]:
 
 
 async def test_probes_follow_start_up_progress_and_dependencies() -> None:
-    health = Health(stall_after_seconds=60)
+    health = Health(stall_after_seconds=60, ready_for_seconds=0)
     database_up = True
 
     async def database() -> bool:
@@ -55,6 +55,31 @@ async def test_probes_follow_start_up_progress_and_dependencies() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_flood_of_readiness_probes_checks_the_database_once() -> None:
+    # /health/ready is unauthenticated and its check takes a connection from the pool the
+    # requests use: before #20 each probe took one, so a flood of probes emptied the pool.
+    clock = FakeClock()
+    health = Health(clock=clock, ready_for_seconds=2.0)
+    health.started = True
+    pings = 0
+    answer = True
+
+    async def database() -> bool:
+        nonlocal pings
+        pings += 1
+        await asyncio.sleep(0.05)
+        return answer
+
+    health.add_check("database", database)
+    answers = await asyncio.gather(*(health.ready() for _ in range(500)))
+    assert pings == 1 and all(ok for ok, _ in answers)
+    answer = False
+    clock.advance(1.9)
+    assert (await health.ready())[0] is True and pings == 1  # kept 2 s
+    clock.advance(0.2)
+    assert (await health.ready())[0] is False and pings == 2  # then asked again
 
 
 def test_decision_metrics_add_up() -> None:

@@ -71,7 +71,10 @@ class Publication(msgspec.Struct, frozen=True, kw_only=True):
     """A new decision to store and publish on ``decisions.v1``."""
 
     decision: ClearanceDecision
+    body: bytes
+    """The whole decision, as stored: what officers read."""
     payload: bytes
+    """What ``decisions.v1`` carries: the platform's view (``access.platform_view``)."""
     key: str
     headers: list[tuple[str, bytes]]
     source_timestamp_ms: int

@@ -130,13 +130,15 @@ def inspected(
     if inspection.outcome == "seize":
         reason = Reason(
             code="SEIZED_AFTER_INSPECTION",
-            message=f"goods seized after inspection by officer {inspection.officer_id}",
+            # the officer is on record in the inspection (``inspections``), not in the decision
+            # the platform reads
+            message="goods seized after inspection",
         )
         status = "refuse"
     elif inspection.outcome == "release":
         reason = Reason(
             code="RELEASED_AFTER_INSPECTION",
-            message=f"released after inspection by officer {inspection.officer_id}",
+            message="released after inspection",
         )
         status = "release_on_payment" if previous.total_due > 0 else "release"
     else:

@@ -21,6 +21,7 @@ import msgspec
 from opentelemetry import trace
 
 from clearance.domain import revisions
+from clearance.domain.access import platform_view
 from clearance.domain.aeo import AeoCertificate
 from clearance.domain.assess import apply_corrections
 from clearance.domain.context import SellerHistory
@@ -567,7 +568,8 @@ class BatchPlanner:
         self.plan.outgoing.append(
             Publication(
                 decision=decision,
-                payload=encode(decision),
+                body=encode(decision),
+                payload=encode(platform_view(decision)),
                 key=f"{state.order.platform}:{state.order.consignee.id}",
                 headers=inject_headers(),
                 source_timestamp_ms=item.record.timestamp_ms,

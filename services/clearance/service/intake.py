@@ -8,8 +8,10 @@ caller learns at once what to fix, and then the event goes to its topic like any
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Final
 
+import msgspec
 from msgspec import Struct
 
 from clearance.domain.access import ApiKey
@@ -84,9 +86,22 @@ async def submit_order(
 
 
 async def submit_inspection(
-    inspection: InspectionResult, views: ReadViews, publisher: Publisher
+    inspection: InspectionResult,
+    officer: ApiKey,
+    views: ReadViews,
+    publisher: Publisher,
+    now: datetime | None = None,
 ) -> Accepted:
-    """An officer's result for the parcel's current decision, sent to ``inspections.v1``."""
+    """An officer's result for the parcel's current decision, sent to ``inspections.v1``.
+
+    The audit trail is the server's, not the caller's: the officer is the key that signed the
+    request and the time is now, whatever ``officer_id`` and ``occurred_at`` the body carried.
+    """
+    inspection = msgspec.structs.replace(
+        inspection,
+        officer_id=f"key:{officer.key_id}",
+        occurred_at=now or datetime.now(UTC),
+    )
     refuse_unstorable(inspection)
     parcel: ParcelKey = (inspection.platform, inspection.order_id, inspection.shipment_id)
     consignee = await views.consignee_of(parcel)

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 
 from clearance.domain.access import ApiKey
 from clearance.messages import ClearanceDecision, OrderPlaced
-from clearance.service.access import acting_for
+from clearance.service.access import acting_for, decision_for
 from clearance.service.assessing import Assessor
 from clearance.service.intake import refuse_unstorable, refuse_unsupported
 
@@ -30,4 +30,5 @@ def quote(
     acting_for(caller, order.platform)
     refuse_unsupported(order, assessor)
     with timer or contextlib.nullcontext():
-        return assessor.assess(order).decision
+        decision = assessor.assess(order).decision
+    return decision_for(caller, decision)  # a platform's quote must not tell how risk scores

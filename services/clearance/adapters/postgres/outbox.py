@@ -14,7 +14,9 @@ from datetime import timedelta
 
 import asyncpg
 
+from clearance.domain.access import platform_view
 from clearance.domain.parcels import PendingPublication
+from clearance.messages import decode_decision, encode
 
 __all__ = ["Outbox"]
 
@@ -76,7 +78,7 @@ class Outbox:
                     topic=row["topic"],
                     key=row["key"],
                     traceparent=row["traceparent"],
-                    payload=row["body"].encode(),
+                    payload=encode(platform_view(decode_decision(row["body"]))),
                 )
                 for row in rows
             ]

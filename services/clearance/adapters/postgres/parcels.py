@@ -94,7 +94,7 @@ _DECISION_COLUMNS = [
 ]
 
 
-def _decision_row(decision: ClearanceDecision, payload: bytes) -> tuple[Any, ...]:
+def _decision_row(decision: ClearanceDecision, body: bytes) -> tuple[Any, ...]:
     return (
         decision.decision_id,
         decision.platform,
@@ -119,7 +119,7 @@ def _decision_row(decision: ClearanceDecision, payload: bytes) -> tuple[Any, ...
         decision.risk.score,
         f"{decision.rule_pack.id}@{decision.rule_pack.version}",
         decision.trace_id,
-        payload.decode(),
+        body.decode(),
     )
 
 
@@ -257,7 +257,7 @@ class ParcelStore:
             if plan.outgoing:
                 await connection.copy_records_to_table(
                     "decisions",
-                    records=[_decision_row(out.decision, out.payload) for out in plan.outgoing],
+                    records=[_decision_row(out.decision, out.body) for out in plan.outgoing],
                     columns=_DECISION_COLUMNS,
                 )
                 await connection.copy_records_to_table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,10 +18,17 @@ __all__ = ["ReadViews", "StreamSummary", "sql_where"]
 
 
 def sql_where(
-    filters: DecisionFilter, date_column: str = "o.decided_at", table: str = "o"
+    filters: DecisionFilter,
+    date_column: str = "o.decided_at",
+    table: str = "o",
+    dated_by_instant: bool = True,
 ) -> tuple[list[str], list[Any]]:
     """SQL conditions and their values (numbered from $1) for ``filters``; ``table`` is the alias
-    of the table holding status, destination, channel and platform (orders or decisions)."""
+    of the table holding status, destination, channel and platform (orders or decisions).
+
+    Days are UTC days. A ``timestamptz`` column (``dated_by_instant``) is compared with instants,
+    never cast to a date: the cast depends on the session's time zone and defeats its index.
+    """
     clauses: list[str] = []
     values: list[Any] = []
     for column, value in (
@@ -34,12 +41,20 @@ def sql_where(
             values.append(value)
             clauses.append(f"{table}.{column} = ${len(values)}")
     if filters.day_from is not None:
-        values.append(filters.day_from)
-        clauses.append(f"{date_column}::date >= ${len(values)}")
+        values.append(_start_of(filters.day_from) if dated_by_instant else filters.day_from)
+        clauses.append(f"{date_column} >= ${len(values)}")
     if filters.day_to is not None:
-        values.append(filters.day_to)
-        clauses.append(f"{date_column}::date <= ${len(values)}")
+        if dated_by_instant:
+            values.append(_start_of(filters.day_to + timedelta(days=1)))
+            clauses.append(f"{date_column} < ${len(values)}")
+        else:
+            values.append(filters.day_to)
+            clauses.append(f"{date_column} <= ${len(values)}")
     return clauses, values
+
+
+def _start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class StreamSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,7 +160,9 @@ class ReadViews:
 
     async def revenue(self, filters: DecisionFilter) -> list[dict[str, Any]]:
         """Duty, tax and total due of current decisions, by currency and status."""
-        clauses, values = sql_where(filters, date_column="d.assessment_date")
+        clauses, values = sql_where(
+            filters, date_column="d.assessment_date", dated_by_instant=False
+        )
         return await self._report(
             "SELECT d.currency, d.status, count(*) AS parcels, sum(d.duty) AS duty,"
             " sum(d.tax) AS tax, sum(d.total_due) AS total_due"
@@ -222,7 +239,9 @@ class ReadViews:
 
     async def revenue_by_day(self, filters: DecisionFilter) -> list[dict[str, Any]]:
         """Duty and tax of current decisions per assessment day and currency (not cancelled)."""
-        clauses, values = sql_where(filters, date_column="d.assessment_date")
+        clauses, values = sql_where(
+            filters, date_column="d.assessment_date", dated_by_instant=False
+        )
         return await self._report(
             "SELECT d.assessment_date AS day, d.currency, count(*) AS parcels,"
             " sum(d.duty) AS duty, sum(d.tax) AS tax"

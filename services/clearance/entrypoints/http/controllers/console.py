@@ -159,8 +159,9 @@ class ConsoleController(Controller):
         parcel = form.parcel
         if await views.consignee_of(parcel) is None:
             return _page("not_found.html", signed_in, 404)
+        now = datetime.now(UTC)
         await intake.submit_inspection(
-            form.inspection(signed_in, datetime.now(UTC)), views, publisher
+            form.inspection(signed_in, now), signed_in, views, publisher, now
         )
         return Redirect(path=f"/console/decisions/{parcel[0]}/{parcel[1]}/{parcel[2]}?recorded=1")
 

@@ -22,7 +22,7 @@ from clearance.domain.parcels import ParcelKey
 from clearance.domain.views import DecisionFilter
 from clearance.entrypoints.http.dependencies import Injected
 from clearance.entrypoints.http.guards import requires
-from clearance.service.access import may_see, platform_scope
+from clearance.service.access import decision_for, may_see, platform_scope
 from clearance.service.ports import ReadViews
 
 __all__ = ["DecisionController"]
@@ -103,7 +103,7 @@ class DecisionController(Controller):
         more = len(rows) > limit
         rows = rows[:limit]
         return DecisionPage(
-            items=[m.decode_decision(body) for _, body in rows],
+            items=[decision_for(caller, m.decode_decision(body)) for _, body in rows],
             next_cursor=_encode_cursor(rows[-1][0]) if more and rows else None,
         )
 
@@ -114,7 +114,7 @@ async def _decision(
     body = await views.decision_body(parcel, revision) if may_see(caller, parcel[0]) else None
     if body is None:
         raise NotFoundException("no such decision")
-    return m.decode_decision(body)
+    return decision_for(caller, m.decode_decision(body))
 
 
 def _encode_cursor(position: Position) -> str:

@@ -6,6 +6,7 @@ from litestar import Controller, post
 from litestar.params import JSONBody
 
 from clearance import messages as m
+from clearance.domain.access import ApiKey
 from clearance.entrypoints.http.dependencies import Injected
 from clearance.entrypoints.http.guards import requires
 from clearance.service import intake
@@ -25,8 +26,11 @@ class InspectionController(Controller):
     async def record_inspection(
         self,
         data: JSONBody[m.InspectionResult],
+        caller: Injected[ApiKey],
         views: Injected[ReadViews],
         publisher: Injected[Publisher],
     ) -> Accepted:
-        """An officer's result for the parcel's current decision; the worker revises it."""
-        return await intake.submit_inspection(data, views, publisher)
+        """An officer's result for the parcel's current decision; the worker revises it.
+
+        ``officer_id`` and ``occurred_at`` are set by the server (the calling key, now)."""
+        return await intake.submit_inspection(data, caller, views, publisher)

@@ -10,10 +10,10 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
-from clearance.domain.views import DecisionFilter
 from clearance.entrypoints.http.dependencies import Injected
 from clearance.entrypoints.http.guards import requires
 from clearance.service.ports import ReadViews
+from clearance.service.reports import report_filter
 
 __all__ = ["ReportController"]
 
@@ -73,12 +73,12 @@ class ReportController(Controller):
         to: FromQuery[date | None] = None,
     ) -> RevenueReport:
         """Current decisions' duty, tax and total due by currency and status (assessment dates)."""
-        filters = DecisionFilter(destination=destination, day_from=from_, day_to=to)
+        filters = report_filter(destination, from_, to)
         rows = await views.revenue(filters)
         return RevenueReport(
             destination=destination,
-            from_=from_,
-            to=to,
+            from_=filters.day_from,
+            to=filters.day_to,
             rows=[RevenueRow(**row) for row in rows],
         )
 
@@ -91,12 +91,12 @@ class ReportController(Controller):
         to: FromQuery[date | None] = None,
     ) -> RiskReport:
         """For each signal, the inspected parcels that carried it and the share seized."""
-        filters = DecisionFilter(destination=destination, day_from=from_, day_to=to)
+        filters = report_filter(destination, from_, to)
         rows = await views.risk_report(filters)
         return RiskReport(
             destination=destination,
-            from_=from_,
-            to=to,
+            from_=filters.day_from,
+            to=filters.day_to,
             signals=[
                 SignalOutcome(
                     signal=row["signal"],
