@@ -6,22 +6,38 @@ The HTTP API and the console both ask here; neither decides it on its own.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
-from clearance.domain.access import ApiKey, NewKey, Role, hash_token, key_id_of, token_matches
+from clearance.domain.access import (
+    ApiKey,
+    NewKey,
+    Role,
+    hash_token,
+    key_id_of,
+    platform_view,
+    token_matches,
+)
+from clearance.messages import ClearanceDecision
 from clearance.service.errors import NotAllowed, Refused
-from clearance.service.ports import KeyStore
+from clearance.service.ports import KeyStore, SessionStore
 
 __all__ = [
+    "SESSION_IDLE",
+    "SESSION_LIFETIME",
     "NotAllowed",
     "acting_for",
     "authenticate",
+    "close_session",
     "create_key",
+    "decision_for",
     "list_keys",
     "may_see",
     "new_key",
+    "open_session",
     "platform_scope",
     "revoke_key",
+    "session_key",
 ]
 
 
@@ -53,6 +69,12 @@ def may_see(caller: ApiKey, platform: str) -> bool:
     return caller.role != "platform" or caller.platform == platform
 
 
+def decision_for(caller: ApiKey, decision: ClearanceDecision) -> ClearanceDecision:
+    """What ``caller`` may read of a decision: all of it for officers and admins; for a platform,
+    the outcome, amounts and the reasons it must act on, never the risk detail."""
+    return decision if caller.role != "platform" else platform_view(decision)
+
+
 def platform_scope(caller: ApiKey, asked: str | None = None) -> str | None:
     """The platform a listing is limited to: a platform key's own, whatever it asks for."""
     if caller.role == "platform":
@@ -81,3 +103,30 @@ async def revoke_key(keys: KeyStore, key_id: str) -> bool:
 async def list_keys(keys: KeyStore) -> list[dict[str, Any]]:
     """Every key (never a hash): id, role, platform, created, revoked."""
     return await keys.list_api_keys()
+
+
+#: A console session ends this long after sign-in, whatever happens (a working day)...
+SESSION_LIFETIME: Final = timedelta(hours=8)
+#: ...or after this long without a request (a console left open on an unattended desk).
+SESSION_IDLE: Final = timedelta(minutes=30)
+
+
+async def open_session(sessions: SessionStore, key: ApiKey) -> tuple[str, datetime]:
+    """A new console session of ``key``: its token (for the cookie, shown nowhere else) and when
+    it expires. The browser never holds the API key itself."""
+    token = secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + SESSION_LIFETIME
+    await sessions.create_session(hash_token(token), key.key_id, expires_at)
+    return token, expires_at
+
+
+async def session_key(sessions: SessionStore, token: str) -> ApiKey | None:
+    """The key signed in with a session token; None once signed out, expired, idle or revoked."""
+    if not 20 <= len(token) <= 100:  # not a token this service made: no need to ask
+        return None
+    return await sessions.session_key(hash_token(token), SESSION_IDLE)
+
+
+async def close_session(sessions: SessionStore, token: str) -> None:
+    """Sign-out: the session's token stops working at once, wherever it was copied."""
+    await sessions.end_session(hash_token(token))

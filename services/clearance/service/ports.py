@@ -28,7 +28,15 @@ from clearance.domain.parcels import (
 from clearance.domain.views import DecisionFilter
 from clearance.messages import ClearanceDecision, DeadLetter, InspectionResult, OrderEvent
 
-__all__ = ["AeoRegistry", "KeyStore", "Outbox", "ParcelStore", "Publisher", "ReadViews"]
+__all__ = [
+    "AeoRegistry",
+    "KeyStore",
+    "Outbox",
+    "ParcelStore",
+    "Publisher",
+    "ReadViews",
+    "SessionStore",
+]
 
 
 class ParcelStore(Protocol):
@@ -108,6 +116,18 @@ class KeyStore(Protocol):
     async def find_api_key(self, key_id: str) -> tuple[ApiKey, str] | None: ...
 
     async def list_api_keys(self) -> list[dict[str, Any]]: ...
+
+
+class SessionStore(Protocol):
+    """The console's sessions: only their tokens' hashes are kept."""
+
+    async def create_session(
+        self, session_hash: str, key_id: str, expires_at: datetime
+    ) -> None: ...
+
+    async def session_key(self, session_hash: str, idle: timedelta) -> ApiKey | None: ...
+
+    async def end_session(self, session_hash: str) -> None: ...
 
 
 class ReadViews(Protocol):

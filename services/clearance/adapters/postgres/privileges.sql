@@ -5,7 +5,8 @@
 --     tables, changes the schema, loads the AEO registry;
 --   clearance_worker: reads and writes the worker's tables; decisions and inspections only
 --     appended (never rewritten), the AEO registry and the migrations read, API keys not at all;
---   clearance_api: reads what officers, platforms and reports see, and keeps the API keys.
+--   clearance_api: reads what officers, platforms and reports see, and keeps the API keys and
+--     the console's sessions.
 --
 -- The roles are made here, without LOGIN, when the migrating role may create roles; otherwise
 -- the deployment makes them (deploy/: CloudNativePG managed roles, with LOGIN and a password)
@@ -45,6 +46,7 @@ BEGIN
         GRANT SELECT ON orders, decisions, inspections, aeo_certificates, schema_migrations
             TO clearance_api;
         GRANT SELECT, INSERT, UPDATE ON api_keys TO clearance_api;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON console_sessions TO clearance_api;
     END IF;
 END
 $$;
