@@ -33,6 +33,19 @@ def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
         decision.status,
         decision.channel,
         decision.decided_at,
+        *_queue_columns(state),
+    )
+
+
+def _queue_columns(state: ParcelState) -> tuple[Any, ...]:
+    """What the officers' queue filters, sorts and searches on (migration 0010)."""
+    decision, transport = state.decision, state.order.transport
+    return (
+        [reason.code for reason in decision.reasons],
+        list(decision.risk.signals),
+        decision.risk.score,
+        None if transport is None else transport.master_bill,
+        None if transport is None else transport.tracking_number,
     )
 
 
@@ -53,6 +66,11 @@ _ORDER_COLUMNS = [
     "status",
     "channel",
     "decided_at",
+    "reason_codes",
+    "risk_signals",
+    "risk_score",
+    "master_bill",
+    "tracking_number",
 ]
 
 _DECISION_COLUMNS = [
@@ -242,12 +260,16 @@ class ParcelStore:
             "UPDATE orders o SET revision = n.revision, event_ids = n.event_ids::text[],"
             " consignee_ref = n.consignee_ref, body = n.body, decision_id = n.decision_id,"
             " decision_revision = n.decision_revision, status = n.status,"
-            " channel = n.channel, decided_at = n.decided_at"
+            " channel = n.channel, decided_at = n.decided_at,"
+            " reason_codes = n.reason_codes::text[], risk_signals = n.risk_signals::text[],"
+            " risk_score = n.risk_score, master_bill = n.master_bill,"
+            " tracking_number = n.tracking_number"
             " FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
             " $5::text[], $6::text[], $7::json[], $8::uuid[], $9::int[], $10::text[],"
-            " $11::text[], $12::timestamptz[])) AS n(platform, order_id, shipment_id, revision,"
+            " $11::text[], $12::timestamptz[], $13::text[], $14::text[], $15::int[],"
+            " $16::text[], $17::text[])) AS n(platform, order_id, shipment_id, revision,"
             " event_ids, consignee_ref, body, decision_id, decision_revision, status, channel,"
-            " decided_at)"
+            " decided_at, reason_codes, risk_signals, risk_score, master_bill, tracking_number)"
             " WHERE o.platform = n.platform AND o.order_id = n.order_id"
             " AND o.shipment_id = n.shipment_id AND o.decision_revision <= n.decision_revision",
             columns[0],
@@ -255,7 +277,7 @@ class ParcelStore:
             columns[2],
             columns[3],
             # text[] inside an array of arrays needs a literal: join the ids per row.
-            ["{" + ",".join(_quote(e) for e in ids) + "}" for ids in columns[4]],
+            [_array_literal(ids) for ids in columns[4]],
             columns[6],
             columns[10],
             columns[11],
@@ -263,6 +285,11 @@ class ParcelStore:
             columns[13],
             columns[14],
             columns[15],
+            [_array_literal(codes) for codes in columns[16]],
+            [_array_literal(signals) for signals in columns[17]],
+            columns[18],
+            columns[19],
+            columns[20],
         )
 
     async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
@@ -308,3 +335,7 @@ class ParcelStore:
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _array_literal(texts: list[str]) -> str:
+    return "{" + ",".join(_quote(text) for text in texts) + "}"
