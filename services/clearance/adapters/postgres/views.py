@@ -337,6 +337,16 @@ class ReadViews:
             by_reason={code: count for code, count in reasons},
         )
 
+    async def transport_of(self, parcel: ParcelKey) -> tuple[str | None, str | None] | None:
+        """A stored parcel's master air waybill and tracking number, else None."""
+        async with self.pool.acquire() as connection:
+            row = await connection.fetchrow(
+                "SELECT master_bill, tracking_number FROM orders"
+                " WHERE platform = $1 AND order_id = $2 AND shipment_id = $3",
+                *parcel,
+            )
+        return None if row is None else (row[0], row[1])
+
     async def find_parcels(
         self, term: str, platform: str | None = None, limit: int = 20
     ) -> list[tuple[ParcelKey, str]]:

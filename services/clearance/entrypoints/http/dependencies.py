@@ -22,6 +22,8 @@ from litestar.params import SkipValidation
 from clearance import messages as m
 from clearance.domain.access import ApiKey
 from clearance.entrypoints.http.auth import Authenticator, caller_of
+from clearance.entrypoints.http.i18n import Ui
+from clearance.entrypoints.http.pages import ui_of
 from clearance.entrypoints.http.state import parts_of, running_of
 from clearance.health import Health
 from clearance.metrics import Metrics
@@ -127,6 +129,11 @@ async def provide_signed_in(
     return await console_key(authenticator, token) if token else None
 
 
+def provide_ui(request: Request[Any, Any, Any]) -> Ui:
+    """The console's texts and formats in the language of this request."""
+    return ui_of(request)
+
+
 def dependencies() -> dict[str, Provide]:
     """Every dependency of the API, by the parameter name a handler declares."""
     providers: dict[str, Callable[..., Any]] = {
@@ -139,6 +146,7 @@ def dependencies() -> dict[str, Provide]:
         "authenticator": provide_authenticator,
         "caller": provide_caller,
         "quoter": provide_quoter,
+        "ui": provide_ui,
     }
     # The synchronous providers only read attributes: no thread for them.
     provided = {

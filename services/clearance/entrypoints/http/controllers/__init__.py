@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller
 
 from clearance.entrypoints.http.controllers.console import ConsoleController
+from clearance.entrypoints.http.controllers.console_queue import QueueController
 from clearance.entrypoints.http.controllers.decisions import DecisionController
 from clearance.entrypoints.http.controllers.health import HealthController
 from clearance.entrypoints.http.controllers.inspections import InspectionController
@@ -26,4 +27,5 @@ CONTROLLERS: list[type[Controller]] = [
     InspectionController,
     KeyController,
     ConsoleController,
+    QueueController,
 ]
