@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from markupsafe import Markup, escape
 
@@ -76,12 +76,14 @@ def bar_chart(
 ) -> Markup:
     """Bars per label (stacked over ``series``), a y axis with round ticks written by
     ``tick_text``, the x labels (thinned to fit), both axis titles, and a legend."""
-    frame = _Frame(width, height + (18 if len(series) > 1 else 0))
+    legend = 22 if len(series) > 1 else 0
+    frame = _Frame(width, height + legend, bottom=56 + legend)
     totals = [sum((s.values[i] for s in series), Decimal(0)) for i in range(len(labels))]
     highest = max(totals, default=Decimal(0))
     step = nice_step(highest)
-    top = step * max(Decimal(1), -(-highest // step))  # the first tick at or above the highest
-    legend = 18 if len(series) > 1 else 0
+    # the first tick at or above the highest bar
+    top = step * max(Decimal(1), (highest / step).to_integral_value(rounding=ROUND_CEILING))
+    axis = frame.top + frame.plot_height
     parts = [
         f'<svg role="img" aria-labelledby="{chart_id}-title" width="{frame.width}" '
         f'height="{frame.height}" viewBox="0 0 {frame.width} {frame.height}" class="chart">',
@@ -89,7 +91,7 @@ def bar_chart(
         *_y_axis(frame, top, step, tick_text),
         *_bars(frame, labels, series, top),
         *_x_axis(frame, labels),
-        f'<text x="{frame.left + frame.plot_width / 2:.0f}" y="{frame.height - 8 - legend}" '
+        f'<text x="{frame.left + frame.plot_width / 2:.0f}" y="{axis + 40}" '
         f'text-anchor="middle" class="axis-title">{escape(x_title)}</text>',
         f'<text transform="translate(16 {frame.top + frame.plot_height / 2:.0f}) rotate(-90)" '
         f'text-anchor="middle" class="axis-title">{escape(y_title)}</text>',
@@ -165,7 +167,7 @@ def _x_axis(frame: _Frame, labels: Sequence[str]) -> list[str]:
 
 def _legend(frame: _Frame, series: Sequence[Series]) -> list[str]:
     parts = []
-    x, y = frame.left, frame.height - 14
+    x, y = frame.left, frame.top + frame.plot_height + 64
     for one in series:
         parts.append(
             f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{one.colour}"/>'

@@ -30,7 +30,9 @@ __all__ = [
     "format_duration",
     "format_money",
     "format_number",
+    "input_date",
     "language_of",
+    "parse_day",
 ]
 
 #: The console keeps the officer's choice of language in this cookie (a preference, no secret).
@@ -114,6 +116,26 @@ def format_date(day: date, language: Language) -> str:
     if language == "vi":
         return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year:04d}"
+
+
+def input_date(day: date | None, language: Language) -> str:
+    """A day as the console's date fields show it for typing: ``dd/mm/yyyy`` in Vietnamese,
+    ``yyyy-mm-dd`` in English (both are read back by ``parse_day``)."""
+    if day is None:
+        return ""
+    return format_date(day, "vi") if language == "vi" else day.isoformat()
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day typed as ``dd/mm/yyyy`` or ``yyyy-mm-dd``; None for nothing; ``ValueError`` for
+    anything else."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if "/" in text:
+        day, month, year = (int(part) for part in text.split("/"))
+        return date(year, month, day)
+    return date.fromisoformat(text)
 
 
 def format_datetime(moment: datetime, language: Language) -> str:
@@ -217,6 +239,15 @@ class Ui:
             return "–"
         share = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
         return f"{format_number(share, self.language, 1)} %"
+
+    def input_date(self, day: date | None) -> str:
+        """A day as a date field shows it for typing."""
+        return input_date(day, self.language)
+
+    @property
+    def date_format(self) -> str:
+        """How to type a day in this language (the date fields' hint)."""
+        return "dd/mm/yyyy" if self.language == "vi" else "yyyy-mm-dd"
 
     def date(self, day: date) -> str:
         """A calendar day."""

@@ -228,6 +228,7 @@ VIETNAMESE: Final[dict[str, str]] = {
     "From": "Từ ngày",
     "To": "Đến ngày",
     "Show": "Xem",
+    "Not a date: type it as {format}.": "Không phải ngày hợp lệ: nhập theo dạng {format}.",
     "Period: {first} to {last} (UTC). Counts are of current decisions decided in it.": (
         "Khoảng thời gian: {first} đến {last} (UTC). Số liệu tính trên các quyết định hiện "
         "hành được ra trong khoảng này."

@@ -21,14 +21,19 @@ from urllib.parse import urlencode, urlsplit
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from clearance.domain.access import ApiKey
 from clearance.domain.parcels import ParcelKey
 from clearance.domain.views import DecisionFilter
 from clearance.entrypoints.http.auth import Authenticator
-from clearance.entrypoints.http.controllers.console_queue import revenue_charts
+from clearance.entrypoints.http.controllers.console_queue import (
+    From,
+    To,
+    read_period,
+    revenue_charts,
+)
 from clearance.entrypoints.http.dependencies import CONSOLE_COOKIE, Injected, console_key
 from clearance.entrypoints.http.forms import InspectionForm, SignInForm, decode_form
 from clearance.entrypoints.http.i18n import LANGUAGE_COOKIE, Ui
@@ -41,8 +46,6 @@ from clearance.settings import Settings
 __all__ = ["ConsoleController"]
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-From = Annotated[date | None, QueryParameter(name="from")]
-To = Annotated[date | None, QueryParameter(name="to")]
 SIGN_IN = "/console/sign-in"
 QUEUE: Final = "/console/queue"
 
@@ -200,8 +203,9 @@ class ConsoleController(Controller):
         """Duty and tax per day and currency: a chart per currency, a table, a CSV link."""
         if signed_in is None or signed_in.role != "officer":
             return Redirect(path=SIGN_IN)
-        rows = await _revenue_rows(views, day_from, day_to, destination)
-        filters = (("from", day_from), ("to", day_to), ("destination", destination))
+        first, last, problem = read_period(ui, day_from, day_to)
+        rows = await _revenue_rows(views, first, last, destination)
+        filters = (("from", first), ("to", last), ("destination", destination))
         query = urlencode({name: value for name, value in filters if value})
         return page(
             "revenue.html",
@@ -210,8 +214,9 @@ class ConsoleController(Controller):
             here="revenue",
             rows=rows,
             charts=revenue_charts(ui, rows),
-            day_from=day_from,
-            day_to=day_to,
+            day_from=first,
+            day_to=last,
+            problem=problem,
             destination=destination,
             query=query,
         )
@@ -221,6 +226,7 @@ class ConsoleController(Controller):
         self,
         signed_in: Injected[ApiKey | None],
         views: Injected[ReadViews],
+        ui: Injected[Ui],
         day_from: From = None,
         day_to: To = None,
         destination: FromQuery[str | None] = None,
@@ -228,7 +234,8 @@ class ConsoleController(Controller):
         """The revenue table as CSV."""
         if signed_in is None or signed_in.role != "officer":
             return Redirect(path=SIGN_IN)
-        rows = await _revenue_rows(views, day_from, day_to, destination)
+        first, last, _ = read_period(ui, day_from, day_to)
+        rows = await _revenue_rows(views, first, last, destination)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["day", "currency", "parcels", "duty", "tax"])

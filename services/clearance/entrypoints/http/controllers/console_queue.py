@@ -37,17 +37,18 @@ from clearance.domain.views import (
 )
 from clearance.entrypoints.http.charts import CHANNEL_COLOURS, Series, bar_chart
 from clearance.entrypoints.http.dependencies import Injected
-from clearance.entrypoints.http.i18n import Ui
+from clearance.entrypoints.http.i18n import Ui, parse_day
 from clearance.entrypoints.http.pages import page
 from clearance.service.access import platform_scope
 from clearance.service.ports import ReadViews
 
-__all__ = ["QueueController", "decode_cursor", "encode_cursor"]
+__all__ = ["QueueController", "decode_cursor", "encode_cursor", "read_period"]
 
 SIGN_IN: Final = "/console/sign-in"
 PAGE_SIZE: Final = 50
-From = Annotated[date | None, QueryParameter(name="from")]
-To = Annotated[date | None, QueryParameter(name="to")]
+#: A period's ends as typed (``dd/mm/yyyy`` or ``yyyy-mm-dd``: ``i18n.parse_day``).
+From = Annotated[str | None, QueryParameter(name="from")]
+To = Annotated[str | None, QueryParameter(name="to")]
 
 #: The queue's age filter: parcels waiting longer than this.
 AGES: Final[dict[str, timedelta]] = {
@@ -98,6 +99,22 @@ def decode_cursor(sort: QueueSort, token: str | None) -> QueueCursor | None:
     except (binascii.Error, ValueError, msgspec.DecodeError):
         return None
     return values
+
+
+def read_period(
+    ui: Ui, typed_from: str | None, typed_to: str | None
+) -> tuple[date | None, date | None, str | None]:
+    """The days a period form names, and a message when one is not a day (it is then left
+    out: the page shows the default period and says why)."""
+    days: list[date | None] = []
+    for text in (typed_from, typed_to):
+        try:
+            days.append(parse_day(text))
+        except ValueError:
+            days.append(None)
+            problem = ui.t("Not a date: type it as {format}.", format=ui.date_format)
+            return None, None, problem
+    return days[0], days[1], None
 
 
 def _choice(value: str | None, allowed: Any) -> str | None:
@@ -250,8 +267,9 @@ class QueueController(Controller):
         if signed_in is None or signed_in.role != "officer":
             return Redirect(path=SIGN_IN)
         now = datetime.now(UTC)
-        last = day_to or now.date()
-        first = day_from or last - timedelta(days=29)
+        typed_from, typed_to, problem = read_period(ui, day_from, day_to)
+        last = typed_to or now.date()
+        first = typed_from or last - timedelta(days=29)
         start = datetime.combine(first, time(), UTC)
         end = datetime.combine(last + timedelta(days=1), time(), UTC)
         day = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=23)
@@ -269,6 +287,7 @@ class QueueController(Controller):
             here="dashboard",
             day_from=first,
             day_to=last,
+            problem=problem,
             figures=figures,
             hours_chart=_hours_chart(ui, hours, figures.decided_per_hour),
             decided=sum(figures.by_channel.values()),
