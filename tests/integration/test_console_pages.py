@@ -72,6 +72,16 @@ def _text(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", " ", html))
 
 
+async def test_the_queue_counts_are_kept_a_few_seconds_and_the_rows_are_live(
+    console: Console,
+) -> None:
+    """Paging keeps the filters: the counts come from what was counted a moment ago."""
+    first = await _get(console, "/console/queue?channel=red", console.officer, EN)
+    counted = re.findall(r"Counted at ([^;]+);", first.text)
+    again = await console.client.get("/console/queue?channel=red&sort=risk", headers=EN)
+    assert re.findall(r"Counted at ([^;]+);", again.text) == counted
+
+
 async def test_the_queue_in_vietnamese_counts_the_queue_and_writes_amounts_the_vietnamese_way(
     console: Console,
 ) -> None:
@@ -178,8 +188,8 @@ async def test_the_dashboard_draws_its_charts_with_axes(console: Console) -> Non
     assert page.text.count('<svg role="img"') >= 2  # per hour, and revenue per currency
     for text in ("Hour (UTC)", "Parcels", "Assessment day", "Share of green", "Hit rate"):
         assert text in page.text
-    total = await console.db.fetchval("SELECT count(*) FROM orders")
-    assert f"{total:,} parcels decided in the period" in page.text
+    total = await console.db.fetchval("SELECT count(*) FROM decisions")
+    assert f"{total:,} decisions in the last 24 hours" in page.text
     vi = await console.client.get("/console/dashboard", headers=VI)
     assert "Giờ (UTC)" in vi.text and "Tỷ lệ luồng xanh" in vi.text
 

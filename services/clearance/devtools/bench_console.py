@@ -56,8 +56,9 @@ def run_console_bench(held: int = 100_000, seed: int = 7) -> dict[str, Any]:
     with servers() as (kafka, database):
         filled = asyncio.run(_fill(database, held, seed))
         write = asyncio.run(_write_cost(database, seed))
+        reads = asyncio.run(_time_reads(database, filled))
         pages = _time_pages(kafka, database, filled)
-    return {"benchmark": "console", **filled["counts"], **write, **pages}
+    return {"benchmark": "console", **filled["counts"], **write, **reads, **pages}
 
 
 async def _fill(database: str, held: int, seed: int) -> dict[str, Any]:
@@ -172,6 +173,44 @@ async def _write_cost(database: str, seed: int, orders: int = 10_000) -> dict[st
         "write_us_per_order_with_queue_indexes": round(spent["with"] / orders * 1e6, 1),
         "write_us_per_order_without_queue_indexes": round(spent["without"] / orders * 1e6, 1),
     }
+
+
+#: The filters whose reads are timed in-process (the page query and the counts, apart).
+READS = {
+    "all": {},
+    "reason_common": {"reason": "TARIFF_RATE_UNKNOWN"},
+    "signal": {"signal": "UNDERVALUATION_SUSPECTED"},
+    "combined": {"destination": "VN", "reason": "MISSING_HS_CODE", "sort": "risk"},
+}
+
+
+async def _time_reads(database: str, filled: dict[str, Any]) -> dict[str, Any]:
+    """The queue's two reads timed apart (``ReadViews``, no HTTP): one page, and counting
+    afresh what the page's counts show (what the first view of a filter pays; paging then
+    reads them from the console's 15-second store)."""
+    from clearance.adapters.postgres import ReadViews, connect
+    from clearance.domain.views import QueueFilter
+
+    pool = await connect(database)
+    views = ReadViews(pool)
+    results: dict[str, Any] = {}
+    try:
+        for name, values in READS.items():
+            filters = QueueFilter(**values)  # type: ignore[arg-type]
+            for label, read in (
+                ("page", lambda f=filters: views.queue_page(f)),
+                ("counts", lambda f=filters: views.queue_counts(f)),
+            ):
+                timings = []
+                for attempt in range(REQUESTS + 2):
+                    started = time.perf_counter()
+                    await read()
+                    if attempt >= 2:
+                        timings.append((time.perf_counter() - started) * 1000)
+                results[f"read_{name}_{label}_ms_p50"] = round(statistics.median(timings), 1)
+    finally:
+        await pool.close()
+    return results
 
 
 def _time_pages(kafka: str, database: str, filled: dict[str, Any]) -> dict[str, Any]:

@@ -152,13 +152,18 @@ class BillTotal(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DashboardFigures(msgspec.Struct, frozen=True, kw_only=True):
-    """What the dashboard draws (every count from current decisions unless said otherwise)."""
+    """What the dashboard draws besides the queue's counts and the reports."""
 
     decided_per_hour: list[tuple[datetime, str, int]]
-    """(hour, channel, parcels) of current decisions in the last 24 hours."""
-    by_channel: dict[str, int]
-    """Current decisions in the period by channel (the share of green is from these)."""
-    hold_reasons: list[tuple[str, int]]
-    """Reason codes of the queued parcels decided in the period, most frequent first."""
+    """(hour, channel, decisions) of the decisions made in the last 24 hours (a parcel revised,
+    by an amendment or an inspection, is decided again)."""
     inspections: dict[str, int]
     """Inspection results in the period by outcome."""
+
+    @property
+    def by_channel(self) -> dict[str, int]:
+        """The decisions of the last 24 hours by channel (the share of green is from these)."""
+        counts: dict[str, int] = {}
+        for _, channel, count in self.decided_per_hour:
+            counts[channel] = counts.get(channel, 0) + count
+        return counts

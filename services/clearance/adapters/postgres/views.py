@@ -429,40 +429,23 @@ class ReadViews:
     async def dashboard(
         self, start: datetime, end: datetime, last_day_from: datetime, platform: str | None = None
     ) -> DashboardFigures:
-        """The dashboard's counts for current decisions decided in [start, end) (per hour: from
-        ``last_day_from``) and inspections recorded in it."""
-        scope = "" if platform is None else " AND o.platform = $3"
-        period = [start, end] if platform is None else [start, end, platform]
+        """Decisions per hour by channel from ``last_day_from`` to ``end`` (the index
+        ``decisions_decided`` alone), and inspection results recorded in [start, end)."""
+        scope = "" if platform is None else " AND platform = $3"
         async with self.pool.acquire() as connection:
             hours = await connection.fetch(
-                "SELECT date_trunc('hour', o.decided_at, 'UTC'), o.channel, count(*)"
-                f" FROM orders o WHERE o.decided_at >= $1 AND o.decided_at < $2{scope}"
+                "SELECT date_trunc('hour', decided_at, 'UTC'), channel, count(*) FROM decisions"
+                f" WHERE decided_at >= $1 AND decided_at < $2{scope}"
                 " GROUP BY 1, 2 ORDER BY 1, 2",
-                last_day_from,
-                end,
-                *period[2:],
-            )
-            channels = await connection.fetch(
-                "SELECT o.channel, count(*) FROM orders o"
-                f" WHERE o.decided_at >= $1 AND o.decided_at < $2{scope} GROUP BY 1",
-                *period,
-            )
-            reasons = await connection.fetch(
-                "SELECT code, count(*) FROM (SELECT unnest(o.reason_codes) AS code FROM orders o"
-                f" WHERE {_statuses_sql(QUEUE_STATUSES)} AND o.decided_at >= $1"
-                f" AND o.decided_at < $2{scope}) AS codes GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
-                *period,
+                *([last_day_from, end] if platform is None else [last_day_from, end, platform]),
             )
             outcomes = await connection.fetch(
-                "SELECT i.outcome, count(*) FROM inspections i"
-                " WHERE i.occurred_at >= $1 AND i.occurred_at < $2"
-                f"{'' if platform is None else ' AND i.platform = $3'} GROUP BY 1",
-                *period,
+                "SELECT outcome, count(*) FROM inspections"
+                f" WHERE occurred_at >= $1 AND occurred_at < $2{scope} GROUP BY 1",
+                *([start, end] if platform is None else [start, end, platform]),
             )
         return DashboardFigures(
             decided_per_hour=[(row[0], row[1], row[2]) for row in hours],
-            by_channel={row[0]: row[1] for row in channels},
-            hold_reasons=[(row[0], row[1]) for row in reasons],
             inspections={row[0]: row[1] for row in outcomes},
         )
 

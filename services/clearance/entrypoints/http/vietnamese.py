@@ -229,21 +229,28 @@ VIETNAMESE: Final[dict[str, str]] = {
     "To": "Đến ngày",
     "Show": "Xem",
     "Not a date: type it as {format}.": "Không phải ngày hợp lệ: nhập theo dạng {format}.",
-    "Period: {first} to {last} (UTC). Counts are of current decisions decided in it.": (
-        "Khoảng thời gian: {first} đến {last} (UTC). Số liệu tính trên các quyết định hiện "
-        "hành được ra trong khoảng này."
+    "Period: {first} to {last} (UTC), for inspections and revenue. Decisions per hour and the "
+    "share of green: the last 24 hours; reasons: the parcels waiting now. Figures of {time}, "
+    "kept up to a minute.": (
+        "Khoảng thời gian: {first} đến {last} (UTC), cho kết quả kiểm tra và số thu. Số quyết "
+        "định mỗi giờ và tỷ lệ luồng xanh: 24 giờ qua; lý do: các bưu kiện đang chờ. Số liệu "
+        "lúc {time}, lưu tối đa một phút."
     ),
-    "Parcels decided per hour by channel, last 24 hours": (
-        "Số bưu kiện được ra quyết định mỗi giờ theo luồng, 24 giờ qua"
+    "Decisions per hour by channel, last 24 hours": (
+        "Số quyết định mỗi giờ theo luồng, 24 giờ qua"
+    ),
+    "Decisions": "Số quyết định",
+    "Counted at {time}; the list below is live.": (
+        "Đếm lúc {time}; danh sách bên dưới là số liệu trực tiếp."
     ),
     "Hour (UTC)": "Giờ (UTC)",
     "Parcels": "Bưu kiện",
     "Share of green": "Tỷ lệ luồng xanh",
-    "{n} parcels decided in the period": "{n} bưu kiện được ra quyết định trong kỳ",
+    "{n} decisions in the last 24 hours": "{n} quyết định trong 24 giờ qua",
     "Share": "Tỷ lệ",
     "Top reasons for holds": "Lý do tạm giữ phổ biến nhất",
-    "Reasons of the held and needs-information parcels": (
-        "Lý do của các bưu kiện tạm giữ và cần bổ sung thông tin"
+    "Reasons of the parcels held or waiting for information now": (
+        "Lý do của các bưu kiện đang tạm giữ hoặc chờ bổ sung thông tin"
     ),
     "Relative": "Tương quan",
     "No parcel waits.": "Không có bưu kiện nào đang chờ.",

@@ -47,3 +47,5 @@ CREATE INDEX orders_queue_counts ON orders (status, channel, destination, platfo
 -- key: PostgreSQL skips over its few platforms).
 CREATE INDEX orders_master_bill ON orders (master_bill) WHERE master_bill IS NOT NULL;
 CREATE INDEX orders_tracking_number ON orders (tracking_number) WHERE tracking_number IS NOT NULL;
+-- The dashboard's decisions per hour by channel, read from this index alone over a day.
+CREATE INDEX decisions_decided ON decisions (decided_at) INCLUDE (channel);
