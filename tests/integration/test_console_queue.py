@@ -211,6 +211,13 @@ async def test_the_master_bill_view_has_every_parcel_and_the_totals_that_tie_the
         if parcel.status != "cancelled":
             assert mine == [f"VN:master_bill:{bill}:{parcel.consignee_ref}"]
         assert parcel.descriptions and parcel.currency
+    groups, amounts = await stored.views.bill_summary(bill)
+    assert sum(groups.values()) == count
+    live = [p for p in parcels if p.status != "cancelled"]
+    assert amounts["VND"]["due"] == sum((p.total_due for p in live), Decimal(0))
+    assert amounts["VND"]["customs_value"] == sum((p.customs_value for p in live), Decimal(0))
+    capped, capped_count = await stored.views.bill_parcels(bill, limit=3)
+    assert len(capped) == 3 and capped_count == count
     totals = {total.key: total for total in await stored.views.running_totals(sorted(keys))}
     for key in bill_keys:
         rows = await stored.db.fetch("SELECT value FROM consignee_totals WHERE key = $1", key)

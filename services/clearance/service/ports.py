@@ -143,8 +143,12 @@ class ReadViews(Protocol):
     ) -> list[tuple[ParcelKey, str]]: ...
 
     async def bill_parcels(
-        self, master_bill: str, platform: str | None = None, limit: int = 1000
+        self, master_bill: str, platform: str | None = None, limit: int = 500
     ) -> tuple[list[BillParcel], int]: ...
+
+    async def bill_summary(
+        self, master_bill: str
+    ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, Decimal]]]: ...
 
     async def running_totals(self, keys: Sequence[str]) -> list[BillTotal]: ...
 

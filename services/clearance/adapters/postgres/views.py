@@ -51,8 +51,12 @@ def _statuses_sql(statuses: Sequence[str]) -> str:
     return "o.status IN (" + ", ".join(f"'{status}'" for status in statuses) + ")"
 
 
-def queue_where(filters: QueueFilter) -> tuple[list[str], list[Any]]:
-    """SQL conditions and their values (numbered from $1) for the queue's ``filters``."""
+def queue_where(filters: QueueFilter, *, counting: bool = False) -> tuple[list[str], list[Any]]:
+    """SQL conditions and their values (numbered from $1) for the queue's ``filters``.
+
+    ``counting``: a reason or signal is tested as ``= ANY`` rather than with the GIN operator, so
+    the counts read the covering index alone: a reason half the queue has would otherwise visit
+    50,000 rows through the GIN index (0.56 s against 0.1 s at 100,000 queued parcels)."""
     clauses = [_statuses_sql(filters.statuses)]
     values: list[Any] = []
 
@@ -68,9 +72,15 @@ def queue_where(filters: QueueFilter) -> tuple[list[str], list[Any]]:
         if value is not None:
             add(f"o.{column} = $?", value)
     if filters.reason is not None:
-        add("o.reason_codes @> $?::text[]", [filters.reason])
+        if counting:
+            add("$? = ANY(o.reason_codes)", filters.reason)
+        else:
+            add("o.reason_codes @> $?::text[]", [filters.reason])
     if filters.signal is not None:
-        add("o.risk_signals @> $?::text[]", [filters.signal])
+        if counting:
+            add("$? = ANY(o.risk_signals)", filters.signal)
+        else:
+            add("o.risk_signals @> $?::text[]", [filters.signal])
     if filters.decided_before is not None:
         add("o.decided_at < $?", filters.decided_before)
     if filters.search is not None:
@@ -312,8 +322,9 @@ class ReadViews:
         return QueuePage(rows=page, has_next=more, has_previous=after is not None)
 
     async def queue_counts(self, filters: QueueFilter) -> QueueCounts:
-        """How many queued parcels match ``filters``, by status, channel and reason code."""
-        clauses, values = queue_where(filters)
+        """How many queued parcels match ``filters``, by status, channel and reason code (an
+        index-only scan of ``orders_queue_counts``)."""
+        clauses, values = queue_where(filters, counting=True)
         where = " AND ".join(clauses)
         async with self.pool.acquire() as connection:
             groups = await connection.fetch(
@@ -364,7 +375,7 @@ class ReadViews:
         return [((row[0], row[1], row[2]), row[3]) for row in rows]
 
     async def bill_parcels(
-        self, master_bill: str, platform: str | None = None, limit: int = 1000
+        self, master_bill: str, platform: str | None = None, limit: int = 500
     ) -> tuple[list[BillParcel], int]:
         """The parcels under a master air waybill (by consignee, then order), at most ``limit``
         of them, and how many there are."""
@@ -414,6 +425,30 @@ class ReadViews:
             for row in rows
         ]
         return parcels, int(count)
+
+    async def bill_summary(
+        self, master_bill: str
+    ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, Decimal]]]:
+        """Every parcel under a master air waybill counted by (status, channel), and their
+        customs value, duty, tax and total due per currency (cancelled parcels left out)."""
+        async with self.pool.acquire() as connection:
+            groups = await connection.fetch(
+                "SELECT status, channel, count(*) FROM orders WHERE master_bill = $1 GROUP BY 1, 2",
+                master_bill,
+            )
+            sums = await connection.fetch(
+                "SELECT d.currency, sum(d.customs_value), sum(d.duty), sum(d.tax),"
+                " sum(d.total_due) FROM orders o JOIN decisions d USING (decision_id)"
+                " WHERE o.master_bill = $1 AND o.status <> 'cancelled' GROUP BY 1 ORDER BY 1",
+                master_bill,
+            )
+        return (
+            {(row[0], row[1]): row[2] for row in groups},
+            {
+                row[0]: {"customs_value": row[1], "duty": row[2], "tax": row[3], "due": row[4]}
+                for row in sums
+            },
+        )
 
     async def running_totals(self, keys: Sequence[str]) -> list[BillTotal]:
         """Each running total under ``keys``: its value and how many parcels it sums."""

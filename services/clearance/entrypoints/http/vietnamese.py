@@ -216,8 +216,10 @@ VIETNAMESE: Final[dict[str, str]] = {
     "Goods": "Hàng hóa",
     "Value tested": "Trị giá xét ngưỡng",
     "{n} parcels": "{n} bưu kiện",
-    "Showing the first 1,000 parcels of {count}.": (
-        "Hiển thị 1.000 bưu kiện đầu tiên trong số {count}."
+    "Listed: the first {shown} parcels of {count}, by consignee; the counts and amounts "
+    "above cover them all.": (
+        "Danh sách: {shown} bưu kiện đầu tiên trong số {count}, theo người nhận; số lượng và "
+        "số tiền ở trên tính cho tất cả."
     ),
     "Not found": "Không tìm thấy",
     "There is no such parcel or master bill for this key.": (

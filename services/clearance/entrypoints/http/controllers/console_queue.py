@@ -49,6 +49,8 @@ __all__ = ["QueueController", "decode_cursor", "encode_cursor", "read_period"]
 
 SIGN_IN: Final = "/console/sign-in"
 PAGE_SIZE: Final = 50
+#: Parcels a master-bill page lists (its counts and amounts cover every parcel of the bag).
+BILL_PARCELS: Final = 500
 #: A period's ends as typed (``dd/mm/yyyy`` or ``yyyy-mm-dd``: ``i18n.parse_day``).
 From = Annotated[str | None, QueryParameter(name="from")]
 To = Annotated[str | None, QueryParameter(name="to")]
@@ -247,7 +249,9 @@ class QueueController(Controller):
         (anti-splitting) that tie them together, and the amounts of the whole bag."""
         if signed_in is None or signed_in.role != "officer":
             return Redirect(path=SIGN_IN)
-        parcels, count = await views.bill_parcels(bill)
+        (parcels, count), (groups, amounts) = await asyncio.gather(
+            views.bill_parcels(bill, limit=BILL_PARCELS), views.bill_summary(bill)
+        )
         if not parcels:
             return page("not_found.html", signed_in, ui, 404)
         totals = await views.running_totals([k for p in parcels for k in p.totals_keys])
@@ -259,10 +263,11 @@ class QueueController(Controller):
             bill=bill,
             count=count,
             groups=_by_consignee(parcels),
+            shown=len(parcels),
             ties=_ties(parcels, totals),
-            amounts=_amounts(parcels),
-            by_status=_tally(p.status for p in parcels),
-            by_channel=_tally(p.channel for p in parcels),
+            amounts=amounts,
+            by_status=_tally(groups, 0),
+            by_channel=_tally(groups, 1),
         )
 
     @get("/dashboard")
@@ -332,10 +337,11 @@ def _counts_key(query: _Query, caller: ApiKey) -> tuple[tuple[str, str], ...]:
     return (("scope", caller.platform or ""), *sorted(values.items()))
 
 
-def _tally(values: Any) -> dict[str, int]:
+def _tally(groups: dict[tuple[str, str], int], by: int) -> dict[str, int]:
+    """Counts by (status, channel) added up by status (``by`` 0) or channel (1)."""
     counts: dict[str, int] = defaultdict(int)
-    for value in values:
-        counts[value] += 1
+    for key, count in groups.items():
+        counts[key[by]] += count
     return dict(counts)
 
 
@@ -384,22 +390,6 @@ def _ties(parcels: list[BillParcel], totals: list[BillTotal]) -> list[Tie]:
     ]
     ties.sort(key=lambda tie: (-len(tie.parcels), -tie.total.value, tie.total.key))
     return ties
-
-
-def _amounts(parcels: list[BillParcel]) -> dict[str, dict[str, Decimal]]:
-    """Customs value, duty, tax and total due of the bag, per currency (cancelled excluded)."""
-    sums: dict[str, dict[str, Decimal]] = {}
-    for parcel in parcels:
-        if parcel.status == "cancelled":
-            continue
-        row = sums.setdefault(
-            parcel.currency, {k: Decimal(0) for k in ("customs_value", "duty", "tax", "due")}
-        )
-        row["customs_value"] += parcel.customs_value
-        row["duty"] += parcel.duty
-        row["tax"] += parcel.tax
-        row["due"] += parcel.total_due
-    return sums
 
 
 def _hours_chart(ui: Ui, hours: list[datetime], rows: list[tuple[datetime, str, int]]) -> Any:
