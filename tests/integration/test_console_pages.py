@@ -215,6 +215,20 @@ async def test_a_platform_sees_its_own_queue_and_no_master_bill_or_dashboard(
     page = await _get(console, "/console/queue?platform=bazaarly", console.platform, EN)
     assert _parcels(page.text) and all("/shopmart/" in link for link in _parcels(page.text))
     assert "/console/master-bills/" not in page.text
+    # Without the risk detail (issue #20): no score, signal, channel or risk reason, and a risk
+    # filter or sort asked for in the URL is ignored.
+    for officers_only in ("Risk score in the yellow or red band", "New seller", 'id="signal"'):
+        assert officers_only not in page.text
+    assert ">Risk<" not in page.text and 'class="chan-' not in page.text
+    risky = await _get(console, "/console/queue?reason=RISK_SCORE&sort=risk", console.platform, EN)
+    assert 'value="RISK_SCORE"' not in risky.text and "Waiting longest first" in risky.text
+    held = await console.db.fetchval(
+        "SELECT order_id FROM orders WHERE platform = 'shopmart' AND status = 'hold'"
+        " AND 'RISK_SCORE' = ANY(reason_codes) LIMIT 1"
+    )
+    found = await console.client.get(f"/console/queue?q={held}", headers=EN)
+    assert held in found.text
+    assert "Customs will examine this parcel before it is released" in found.text
     bill = await console.db.fetchval("SELECT master_bill FROM orders LIMIT 1")
     for path in (f"/console/master-bills/{bill}", "/console/dashboard"):
         answer = await console.client.get(path, follow_redirects=False)

@@ -38,6 +38,7 @@ REASON_CODES: frozenset[str] = frozenset(
         "COMPLIANCE_SAMPLE",
         "CONSIGNEE_AGGREGATE_EXCEEDS_THRESHOLD",
         "CONSIGNEE_ANNUAL_CAP_EXCEEDED",
+        "CUSTOMS_CONTROL",  # what a platform reads in place of the risk reasons (issue #20)
         "DE_MINIMIS_NOT_ELIGIBLE",
         "DUTY_DE_MINIMIS",
         "EXCHANGE_RATE_UNAVAILABLE",

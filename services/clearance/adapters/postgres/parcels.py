@@ -38,10 +38,11 @@ def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
 
 
 def _queue_columns(state: ParcelState) -> tuple[Any, ...]:
-    """What the officers' queue filters, sorts and searches on (migration 0010)."""
+    """What the officers' queue filters, sorts and searches on (migration 0010): each reason
+    code once (two lines held for the same reason are one reason to count and filter on)."""
     decision, transport = state.decision, state.order.transport
     return (
-        [reason.code for reason in decision.reasons],
+        list(dict.fromkeys(reason.code for reason in decision.reasons)),
         list(decision.risk.signals),
         decision.risk.score,
         None if transport is None else transport.master_bill,

@@ -33,9 +33,9 @@ VIETNAMESE: Final[dict[str, str]] = {
     "Refused": "Không cho nhập khẩu",
     "Formal entry required": "Phải khai tờ khai đầy đủ",
     "Cancelled": "Đã hủy",
-    "Green": "Luồng xanh",
-    "Yellow": "Luồng vàng",
-    "Red": "Luồng đỏ",
+    "Green channel": "Luồng xanh",
+    "Yellow channel": "Luồng vàng",
+    "Red channel": "Luồng đỏ",
     "Documents": "Chứng từ",
     "Low value, exempt": "Trị giá thấp, miễn thuế",
     "Low value, dutiable": "Trị giá thấp, chịu thuế",
@@ -112,7 +112,6 @@ VIETNAMESE: Final[dict[str, str]] = {
         "Đã ghi nhận kết quả kiểm tra. Phiên bản quyết định mới sẽ hiện ở đây khi hệ thống "
         "xử lý xong (tải lại trang)."
     ),
-    "channel": "luồng",
     "revision {n}": "phiên bản {n}",
     "order revision {n}": "phiên bản đơn hàng {n}",
     "decided": "ra quyết định lúc",

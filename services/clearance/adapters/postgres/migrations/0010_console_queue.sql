@@ -2,7 +2,7 @@
 -- filters, sorts, counts and searches on, as columns of the parcel's current row, written by the
 -- worker with the decision (numbered 0010 to stay clear of other work's 0004-0009).
 
--- From the current decision: its reason codes, risk signals and score. From the order: the
+-- From the current decision: its reason codes (each once), risk signals and score. From the order: the
 -- master air waybill and the tracking number (search, and the master-bill view).
 ALTER TABLE orders
     ADD COLUMN reason_codes    text[]  NOT NULL DEFAULT '{}',
@@ -13,7 +13,9 @@ ALTER TABLE orders
 
 -- Parcels stored before this migration: the same values, read from the stored bodies.
 UPDATE orders o SET
-    reason_codes = ARRAY(SELECT r ->> 'code' FROM json_array_elements(d.body -> 'reasons') AS r),
+    reason_codes = ARRAY(  -- each code once, in the order of its first reason
+        SELECT r ->> 'code' FROM json_array_elements(d.body -> 'reasons') WITH ORDINALITY AS t(r, n)
+        GROUP BY 1 ORDER BY min(n)),
     risk_signals = ARRAY(SELECT json_array_elements_text(d.body -> 'risk' -> 'signals')),
     risk_score = d.risk_score,
     master_bill = o.body -> 'transport' ->> 'master_bill',

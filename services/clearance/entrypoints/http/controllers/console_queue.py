@@ -35,6 +35,7 @@ from clearance.domain.views import (
     QueueCounts,
     QueueCursor,
     QueueFilter,
+    QueueRow,
     QueueSort,
 )
 from clearance.entrypoints.http.charts import CHANNEL_COLOURS, Series, bar_chart
@@ -76,6 +77,13 @@ SORT_LABELS: Final[dict[QueueSort, str]] = {
     "destination": "By destination",
     "platform": "By platform",
 }
+
+#: Reasons that tell how risk is scored: the officers' business. A platform key reads the queue
+#: without them, without the score, the signals or the channel, and with ``CUSTOMS_CONTROL`` on
+#: a hold instead (issue #20; the same set as ``domain.access.RISK_REASONS`` there).
+RISK_REASONS: Final = frozenset({"RISK_SCORE", "COMPLIANCE_SAMPLE", "HS_CODE_MISMATCH"})
+#: The sorts and filters that would show a platform the risk detail.
+RISK_SORTS: Final = frozenset({"risk", "channel"})
 
 #: The queue's counts, kept per filter for 15 s: paging keeps the filters, so each page after the
 #: first reads the counts from here (counting 100,000 parcels takes about 100 ms); rows are live.
@@ -175,15 +183,18 @@ class QueueController(Controller):
         if signed_in is None:
             return Redirect(path=SIGN_IN)
         now = datetime.now(UTC)
-        chosen_sort: QueueSort = sort if sort in QUEUE_SORTS else "oldest"  # type: ignore[assignment]
+        officer = signed_in.role == "officer"
+        sorts = QUEUE_SORTS if officer else tuple(s for s in QUEUE_SORTS if s not in RISK_SORTS)
+        chosen_sort: QueueSort = sort if sort in sorts else "oldest"  # type: ignore[assignment]
         search = (q or "").strip()[:64] or None
         country = (destination or "").strip().upper()[:2] or None
+        reasons = REASON_CODES if officer else REASON_CODES - RISK_REASONS - {"CUSTOMS_CONTROL"}
         filters = QueueFilter(
             status=_choice(status, ("hold", "needs_information")),  # type: ignore[arg-type]
-            channel=_choice(channel, CHANNEL_COLOURS),
+            channel=_choice(channel, CHANNEL_COLOURS) if officer else None,
             destination=country,
-            reason=_choice(reason, REASON_CODES),
-            signal=_choice(signal, RISK_SIGNALS),
+            reason=_choice(reason, reasons),
+            signal=_choice(signal, RISK_SIGNALS) if officer else None,
             platform=platform_scope(signed_in) or ((platform or "").strip() or None),
             decided_before=now - AGES[age] if age in AGES else None,
             search=search,
@@ -211,6 +222,9 @@ class QueueController(Controller):
         elsewhere = []
         if search and not rows.rows:
             elsewhere = await views.find_parcels(search, platform_scope(signed_in))
+        if not officer:
+            rows = msgspec.structs.replace(rows, rows=[_platform_row(r) for r in rows.rows])
+            counts = _platform_counts(counts)
         return page(
             "queue.html",
             signed_in,
@@ -231,9 +245,9 @@ class QueueController(Controller):
             if rows.has_previous and rows.rows
             else None,
             first_url=query.url() if rows.has_previous else None,
-            reason_options=sorted(REASON_CODES, key=ui.reason),
+            reason_options=sorted(reasons - {"CUSTOMS_CONTROL"}, key=ui.reason),
             signal_options=sorted(RISK_SIGNALS, key=ui.reason),
-            sort_labels=SORT_LABELS,
+            sort_labels={value: SORT_LABELS[value] for value in sorts},
             age_labels=AGE_LABELS,
         )
 
@@ -328,6 +342,23 @@ class QueueController(Controller):
             revenue=revenue,
             revenue_charts=revenue_charts(ui, revenue),
         )
+
+
+def _platform_row(row: QueueRow) -> QueueRow:
+    """A queued parcel as a platform reads it: no risk score, signals or channel, and the
+    neutral ``CUSTOMS_CONTROL`` in place of the risk reasons of a hold."""
+    codes = [code for code in row.reason_codes if code not in RISK_REASONS]
+    if len(codes) < len(row.reason_codes) and row.status == "hold":
+        codes.append("CUSTOMS_CONTROL")
+    return msgspec.structs.replace(
+        row, reason_codes=codes, risk_signals=[], risk_score=0, channel="yellow"
+    )
+
+
+def _platform_counts(counts: QueueCounts) -> QueueCounts:
+    """The counts a platform reads: by status and reason, without the risk reasons."""
+    by_reason = {code: n for code, n in counts.by_reason.items() if code not in RISK_REASONS}
+    return msgspec.structs.replace(counts, by_channel={}, by_reason=by_reason)
 
 
 def _counts_key(query: _Query, caller: ApiKey) -> tuple[tuple[str, str], ...]:
