@@ -58,7 +58,8 @@ def run_console_bench(held: int = 100_000, seed: int = 7) -> dict[str, Any]:
         write = asyncio.run(_write_cost(database, seed))
         reads = asyncio.run(_time_reads(database, filled))
         pages = _time_pages(kafka, database, filled)
-    return {"benchmark": "console", **filled["counts"], **write, **reads, **pages}
+    sizes = {"bill_parcels": filled["bill_parcels"], "middle_position": filled["middle_position"]}
+    return {"benchmark": "console", **filled["counts"], **sizes, **write, **reads, **pages}
 
 
 async def _fill(database: str, held: int, seed: int) -> dict[str, Any]:
@@ -136,11 +137,11 @@ async def _probes(connection: asyncpg.Connection) -> dict[str, Any]:
         " ORDER BY decided_at, platform, order_id, shipment_id OFFSET $1 LIMIT 1",
         middle,
     )
-    bill = await connection.fetchval(
-        "SELECT master_bill FROM orders WHERE destination = 'VN' GROUP BY 1"
+    bill, size = await connection.fetchrow(
+        "SELECT master_bill, count(*) FROM orders WHERE destination = 'VN' GROUP BY 1"
         " ORDER BY count(*) DESC LIMIT 1"
     )
-    return {"middle": row, "bill": bill}
+    return {"middle": row, "middle_position": middle + 1, "bill": bill, "bill_parcels": size}
 
 
 async def _write_cost(database: str, seed: int, orders: int = 10_000) -> dict[str, Any]:
