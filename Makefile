@@ -44,10 +44,14 @@ security: tools ## checkov on the rendered Kubernetes manifests (in a virtualenv
 		$(KUBECTL) kustomize deploy/k8s/overlays/$$overlay > .rendered/$$overlay.yaml || exit 1; done
 	$(CHECKOV)/bin/checkov -d .rendered --framework kubernetes --compact --quiet --skip-download
 
-browser: ## Debian's Chromium for the console's browser tests (when absent)
+browser: ## Debian's Chromium and the pinned axe-core (tests/e2e/tools) for the browser tests
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
 		|| ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q \
 		&& $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium )
+	@test -f tests/e2e/tools/node_modules/axe-core/axe.min.js \
+		|| ( ( command -v npm >/dev/null || ( $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q \
+		&& $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q npm ) ) \
+		&& npm ci --prefix tests/e2e/tools --no-audit --no-fund --loglevel=error )
 
 test: lint security browser ## lint, type-check, security check, alert rules, then the whole test suite
 	$(BIN)/pytest --cov --cov-report=term $(ARGS)

@@ -16,7 +16,10 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clearance.adapters.kafka import send_records
+from clearance.adapters.postgres import KeyStore, connect
+from clearance.domain.access import NewKey
 from clearance.messages import ClearanceDecision, decode_decision
+from clearance.service.access import open_session
 from clearance.settings import Settings, load_settings, to_environment
 
 
@@ -120,3 +123,16 @@ def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[byte
             stdout=stream,
             stderr=subprocess.STDOUT,
         )
+
+
+async def console_session(settings: Settings, key: NewKey) -> str:
+    """Make ``key`` (stored with its token) and open a console session of it, as signing in
+    would; returns the session's token, for the console's cookie."""
+    pool = await connect(settings.database_url, schema=settings.database_schema)
+    try:
+        keys = KeyStore(pool)
+        await keys.create_api_key(key)
+        token, _ = await open_session(keys, key.key)
+        return token
+    finally:
+        await pool.close()

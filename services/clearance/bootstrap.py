@@ -26,6 +26,7 @@ from clearance.service.ports import (
     ParcelStore,
     Publisher,
     ReadViews,
+    SessionStore,
 )
 from clearance.settings import Settings
 
@@ -63,6 +64,7 @@ class Database:
     outbox: Outbox
     views: ReadViews
     keys: KeyStore
+    sessions: SessionStore
     aeo: AeoRegistry
 
     async def ping(self) -> bool:
@@ -96,6 +98,7 @@ async def open_database(settings: Settings, *, max_size: int = 4) -> Database:
         outbox=postgres.Outbox(pool),
         views=postgres.ReadViews(pool),
         keys=postgres.KeyStore(pool),
+        sessions=postgres.KeyStore(pool),
         aeo=postgres.AeoRegistry(pool),
     )
 

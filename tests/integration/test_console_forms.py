@@ -18,14 +18,15 @@ from markupsafe import escape
 
 from clearance import messages as m
 from clearance.adapters.kafka import ensure_topics
-from clearance.adapters.postgres import KeyStore, connect, migrate
+from clearance.adapters.postgres import migrate
 from clearance.entrypoints.http.app import create_app
+from clearance.entrypoints.http.dependencies import CONSOLE_COOKIE
 from clearance.entrypoints.http.forms import InspectionForm
 from clearance.entrypoints.worker import run_worker
 from clearance.service.access import new_key
 from clearance.settings import Settings
 from factories import encoded, key_of, order
-from streams import produce, read_topic, settings_for, wait_for
+from streams import console_session, produce, read_topic, settings_for, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -61,11 +62,7 @@ async def _held_parcel(settings: Settings, n: int) -> str:
 
 
 async def _officer_on(settings: Settings, client: AsyncTestClient[Any], path: str) -> Console:
-    officer = new_key("officer")
-    pool = await connect(settings.database_url, schema=settings.database_schema)
-    await KeyStore(pool).create_api_key(officer)
-    await pool.close()
-    client.cookies.set("clearance_key", officer.token)
+    client.cookies.set(CONSOLE_COOKIE, await console_session(settings, new_key("officer")))
     page = await client.get(path)
     assert page.status_code == 200 and "Record the result" in page.text
     hidden = dict(re.findall(r'name="(_csrf_token|decision_id)" value="([^"]+)"', page.text))

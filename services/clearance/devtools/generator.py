@@ -196,7 +196,8 @@ class _Stream:
         transport = {
             "mode": self.rng.choice(("express", "express", "post")),
             "carrier": "EXAMPLE-EXPRESS",
-            "master_bill": f"784-{self.rng.randint(1000, 1099)}",
+            "master_bill": _master_bill(place.country, self.rng.randint(1000, 1099)),
+            "tracking_number": f"EX{index:09d}{place.country}",
         }
         order = build_order(
             index,
@@ -227,7 +228,11 @@ class _Stream:
             currency=order["currency"],
             consignee=order["consignee"],
             platform=order["platform"],
-            transport=order["transport"],
+            # the same bag (master bill) as the first parcel, its own tracking number
+            transport={
+                **order["transport"],
+                "tracking_number": split["transport"]["tracking_number"],
+            },
         )
         split["event_id"] = f"{order['platform']}-{index}"
         split["items"] = self._items(order["currency"])  # priced in the order's currency
@@ -281,6 +286,13 @@ class _Stream:
         else:
             return json.dumps(order).encode().replace(b"Street", b"Str\xe4\xdfe")  # latin-1 bytes
         return json.dumps(order).encode()
+
+
+def _master_bill(country: str, bag: int) -> str:
+    """A master air waybill number (airline prefix, 7-digit serial, its check digit: the serial
+    modulo 7): one of 100 bags a day per destination, since a bag flies to one country."""
+    serial = 1_000_000 * (1 + list(DESTINATIONS).index(country)) + bag
+    return f"784-{serial:07d}{serial % 7}"
 
 
 def _key(event: dict[str, Any]) -> str:

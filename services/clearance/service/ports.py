@@ -25,7 +25,16 @@ from clearance.domain.parcels import (
     Publication,
     RiskHistory,
 )
-from clearance.domain.views import DecisionFilter
+from clearance.domain.views import (
+    BillParcel,
+    BillTotal,
+    DashboardFigures,
+    DecisionFilter,
+    QueueCounts,
+    QueueCursor,
+    QueueFilter,
+    QueuePage,
+)
 from clearance.messages import ClearanceDecision, DeadLetter, InspectionResult, OrderEvent
 
 __all__ = [
@@ -152,3 +161,36 @@ class ReadViews(Protocol):
     def stored_orders(
         self, filters: DecisionFilter, page: int = 500
     ) -> AsyncIterator[tuple[Order, str, ClearanceDecision]]: ...
+
+    # The officers' work queue, the master-bill view and the dashboard (the console).
+
+    async def queue_page(
+        self,
+        filters: QueueFilter,
+        *,
+        after: QueueCursor | None = None,
+        before: QueueCursor | None = None,
+        limit: int = 50,
+    ) -> QueuePage: ...
+
+    async def queue_counts(self, filters: QueueFilter) -> QueueCounts: ...
+
+    async def transport_of(self, parcel: ParcelKey) -> tuple[str | None, str | None] | None: ...
+
+    async def find_parcels(
+        self, term: str, platform: str | None = None, limit: int = 20
+    ) -> list[tuple[ParcelKey, str]]: ...
+
+    async def bill_parcels(
+        self, master_bill: str, platform: str | None = None, limit: int = 500
+    ) -> tuple[list[BillParcel], int]: ...
+
+    async def bill_summary(
+        self, master_bill: str
+    ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, Decimal]]]: ...
+
+    async def running_totals(self, keys: Sequence[str]) -> list[BillTotal]: ...
+
+    async def dashboard(
+        self, start: datetime, end: datetime, last_day_from: datetime, platform: str | None = None
+    ) -> DashboardFigures: ...

@@ -43,6 +43,20 @@ def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
         decision.channel,
         decision.decided_at,
         state.control_decision,
+        *_queue_columns(state),
+    )
+
+
+def _queue_columns(state: ParcelState) -> tuple[Any, ...]:
+    """What the officers' queue filters, sorts and searches on (migration 0006): each reason
+    code once (two lines held for the same reason are one reason to count and filter on)."""
+    decision, transport = state.decision, state.order.transport
+    return (
+        list(dict.fromkeys(reason.code for reason in decision.reasons)),
+        list(decision.risk.signals),
+        decision.risk.score,
+        None if transport is None else transport.master_bill,
+        None if transport is None else transport.tracking_number,
     )
 
 
@@ -64,6 +78,11 @@ _ORDER_COLUMNS = [
     "channel",
     "decided_at",
     "control_decision",
+    "reason_codes",
+    "risk_signals",
+    "risk_score",
+    "master_bill",
+    "tracking_number",
 ]
 
 _DECISION_COLUMNS = [
@@ -312,12 +331,17 @@ class ParcelStore:
             " consignee_ref = n.consignee_ref, body = n.body, decision_id = n.decision_id,"
             " decision_revision = n.decision_revision, status = n.status,"
             " channel = n.channel, decided_at = n.decided_at,"
-            " control_decision = n.control_decision"
+            " control_decision = n.control_decision,"
+            " reason_codes = n.reason_codes::text[], risk_signals = n.risk_signals::text[],"
+            " risk_score = n.risk_score, master_bill = n.master_bill,"
+            " tracking_number = n.tracking_number"
             " FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
             " $5::text[], $6::text[], $7::json[], $8::uuid[], $9::int[], $10::text[],"
-            " $11::text[], $12::timestamptz[], $13::uuid[])) AS n(platform, order_id,"
-            " shipment_id, revision, event_ids, consignee_ref, body, decision_id,"
-            " decision_revision, status, channel, decided_at, control_decision)"
+            " $11::text[], $12::timestamptz[], $13::uuid[], $14::text[], $15::text[],"
+            " $16::int[], $17::text[], $18::text[])) AS n(platform, order_id, shipment_id,"
+            " revision, event_ids, consignee_ref, body, decision_id, decision_revision, status,"
+            " channel, decided_at, control_decision, reason_codes, risk_signals, risk_score,"
+            " master_bill, tracking_number)"
             " WHERE o.platform = n.platform AND o.order_id = n.order_id"
             " AND o.shipment_id = n.shipment_id AND o.decision_revision <= n.decision_revision",
             columns[0],
@@ -325,7 +349,7 @@ class ParcelStore:
             columns[2],
             columns[3],
             # text[] inside an array of arrays needs a literal: join the ids per row.
-            ["{" + ",".join(_quote(e) for e in ids) + "}" for ids in columns[4]],
+            [_array_literal(ids) for ids in columns[4]],
             columns[6],
             columns[10],
             columns[11],
@@ -334,6 +358,11 @@ class ParcelStore:
             columns[14],
             columns[15],
             columns[16],
+            [_array_literal(codes) for codes in columns[17]],
+            [_array_literal(signals) for signals in columns[18]],
+            columns[19],
+            columns[20],
+            columns[21],
         )
 
     async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
@@ -387,3 +416,7 @@ def columns_of_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[list[str], list[
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _array_literal(texts: list[str]) -> str:
+    return "{" + ",".join(_quote(text) for text in texts) + "}"

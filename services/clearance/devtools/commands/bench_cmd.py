@@ -31,6 +31,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--risk", action="store_true", help="risk signals: precision and recall, labelled set"
     )
     parser.add_argument(
+        "--console",
+        action="store_true",
+        help="the officer console's pages over HTTP with --held parcels in the queue",
+    )
+    parser.add_argument(
+        "--held", type=int, default=100_000, help="console: parcels in the queue to fill"
+    )
+    parser.add_argument(
         "--without-codes",
         action="store_true",
         help="engine: items carry no HS code (the classifier suggests them)",
@@ -141,7 +149,11 @@ def run(args: argparse.Namespace) -> int:
         from clearance.devtools.risk_eval import evaluate
 
         results.append(evaluate(seed=args.seed if args.seed != 7 else 20261125))
-    if args.pipeline or not (args.engine or args.api or args.risk):
+    if args.console:
+        from clearance.devtools.bench_console import run_console_bench
+
+        results.append(run_console_bench(args.held, args.seed))
+    if args.pipeline or not (args.engine or args.api or args.risk or args.console):
         from clearance.devtools.bench_pipeline import run_pipeline_bench
 
         results.append(

@@ -22,12 +22,14 @@ from litestar.params import SkipValidation
 from clearance import messages as m
 from clearance.domain.access import ApiKey
 from clearance.entrypoints.http.auth import Authenticator, caller_of
+from clearance.entrypoints.http.i18n import Ui
+from clearance.entrypoints.http.pages import ui_of
 from clearance.entrypoints.http.state import parts_of, running_of
 from clearance.health import Health
 from clearance.metrics import Metrics
-from clearance.service import quotes
+from clearance.service import access, quotes
 from clearance.service.assessing import Assessor
-from clearance.service.ports import KeyStore, Publisher, ReadViews
+from clearance.service.ports import KeyStore, Publisher, ReadViews, SessionStore
 from clearance.settings import Settings
 
 __all__ = ["CONSOLE_COOKIE", "Injected", "Quoter", "console_key", "dependencies"]
@@ -39,8 +41,9 @@ T = TypeVar("T")
 #: checkout path a conversion per dependency.
 Injected: TypeAlias = NamedDependency[SkipValidation[T]]
 
-#: The console keeps the signed-in key in this cookie (secure, HTTP-only, same-site).
-CONSOLE_COOKIE = "clearance_key"
+#: The console's session token (never the API key) is kept in this cookie: secure, HTTP-only,
+#: same-site strict, and ``__Host-`` so no subdomain can set or read it.
+CONSOLE_COOKIE = "__Host-clearance_session"
 
 
 def provide_settings(state: State) -> Settings:
@@ -66,6 +69,11 @@ def provide_views(state: State) -> ReadViews:
 def provide_keys(state: State) -> KeyStore:
     """API keys (hashes only)."""
     return running_of(state).db.keys
+
+
+def provide_sessions(state: State) -> SessionStore:
+    """The console's sessions (token hashes only)."""
+    return running_of(state).db.sessions
 
 
 def provide_publisher(state: State) -> Publisher:
@@ -120,11 +128,17 @@ async def console_key(authenticator: Authenticator, token: str) -> ApiKey | None
 
 
 async def provide_signed_in(
-    request: Request[Any, Any, Any], authenticator: Injected[Authenticator]
+    request: Request[Any, Any, Any], sessions: Injected[SessionStore]
 ) -> ApiKey | None:
-    """The console's signed-in key from its cookie; None when signed out."""
+    """The key of the console's session in the cookie; None when signed out, or when the
+    session has expired, been idle too long, or its key was revoked."""
     token = request.cookies.get(CONSOLE_COOKIE)
-    return await console_key(authenticator, token) if token else None
+    return await access.session_key(sessions, token) if token else None
+
+
+def provide_ui(request: Request[Any, Any, Any]) -> Ui:
+    """The console's texts and formats in the language of this request."""
+    return ui_of(request)
 
 
 def dependencies() -> dict[str, Provide]:
@@ -135,10 +149,12 @@ def dependencies() -> dict[str, Provide]:
         "health": provide_health,
         "views": provide_views,
         "keys": provide_keys,
+        "sessions": provide_sessions,
         "publisher": provide_publisher,
         "authenticator": provide_authenticator,
         "caller": provide_caller,
         "quoter": provide_quoter,
+        "ui": provide_ui,
     }
     # The synchronous providers only read attributes: no thread for them.
     provided = {

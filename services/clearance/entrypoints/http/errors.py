@@ -13,11 +13,11 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from clearance import messages as m
 from clearance.domain.packs import UnknownPack
+from clearance.entrypoints.http.pages import page, ui_of
 from clearance.service.errors import NotAllowed, NotFound, Refused, Stale
 
 __all__ = ["CONSOLE_PATH", "EXCEPTION_HANDLERS", "error_response"]
@@ -42,8 +42,8 @@ def _answer(
 ) -> Response[Any]:
     path = request.scope["path"]
     if path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/"):
-        context = {"caller": None, "status_code": status_code, "detail": detail}
-        return Template(template_name="error.html", context=context, status_code=status_code)
+        ui = ui_of(request)
+        return page("error.html", None, ui, status_code, code=status_code, detail=detail)
     return error_response(status_code, detail, extra)
 
 

@@ -1,55 +1,74 @@
-"""``/console``: the officer console. Held parcels, a decision in readable form, inspections,
-revenue.
+"""``/console``: the officer console. Sign-in, the language switch, a decision in readable form,
+inspections, revenue (the work queue, master bills and the dashboard: ``console_queue.py``).
 
-Server-rendered HTML (Jinja templates in ``clearance/templates``), no JavaScript needed. Sign-in
-takes an API key and keeps it in a secure, HTTP-only, same-site cookie; forms carry a CSRF token
-and are decoded by ``forms.py`` (a bad field is shown on the page, nothing is sent). Officers see
-every parcel and record inspections; a platform key sees its own platform's parcels, read-only
-(``service.access`` decides, as for the API). Identity numbers are never stored, so never shown.
+Server-rendered HTML (Jinja templates in ``clearance/templates``), no JavaScript needed (a small
+script adds keys to move through the queue). Every page is in the officer's language
+(``i18n.py``: Vietnamese or English). Sign-in takes an API key and opens a session
+(``service.access``: 8 hours at most, 30 minutes idle, ended by sign-out or by revoking the key)
+whose token, never the key, is kept in a secure, HTTP-only, same-site cookie. Forms carry a CSRF
+token and are decoded by ``forms.py`` (a bad field is shown on the page, nothing is sent).
+Officers see every parcel and record inspections; a platform key sees its own platform's
+parcels, read-only (``service.access`` decides, as for the API). Identity numbers are never
+stored, so never shown.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import io
-from collections import defaultdict
 from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode, urlsplit
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from clearance import messages as m
 from clearance.domain.access import ApiKey
 from clearance.domain.parcels import ParcelKey
 from clearance.domain.views import DecisionFilter
 from clearance.entrypoints.http.auth import Authenticator
+from clearance.entrypoints.http.controllers.console_queue import (
+    From,
+    To,
+    read_period,
+    revenue_charts,
+)
 from clearance.entrypoints.http.dependencies import CONSOLE_COOKIE, Injected, console_key
 from clearance.entrypoints.http.forms import InspectionForm, SignInForm, decode_form
+from clearance.entrypoints.http.i18n import LANGUAGE_COOKIE, Ui
+from clearance.entrypoints.http.pages import page
 from clearance.service import intake
-from clearance.service.access import may_see, platform_scope
-from clearance.service.ports import Publisher, ReadViews
+from clearance.service.access import close_session, may_see, open_session
+from clearance.service.ports import Publisher, ReadViews, SessionStore
 from clearance.settings import Settings
 
 __all__ = ["ConsoleController"]
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-From = Annotated[date | None, QueryParameter(name="from")]
-To = Annotated[date | None, QueryParameter(name="to")]
 SIGN_IN = "/console/sign-in"
+QUEUE: Final = "/console/queue"
 
 #: The statuses an officer may inspect from the decision page.
 INSPECTABLE = ("hold", "refuse", "needs_information")
 
+#: The console's own stylesheet and script (``templates/static``), by name and type.
+STATIC: Final = {"console.css": "text/css", "console.js": "text/javascript"}
 
-def _page(name: str, caller: ApiKey | None, status_code: int = 200, **context: Any) -> Template:
-    return Template(
-        template_name=name, context={"caller": caller, **context}, status_code=status_code
-    )
+#: Where the language switch never goes back to: forms that only take a POST.
+_POST_ONLY: Final = frozenset({"/console/inspections", "/console/sign-out", "/console/language"})
+
+
+def _back_to(next_url: str | None) -> str:
+    """A console page to return to after switching language (never another site)."""
+    parts = urlsplit(next_url or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
+        return QUEUE
+    if "//" in parts.path or "\\" in parts.path or parts.path in _POST_ONLY:
+        return QUEUE
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class ConsoleController(Controller):
@@ -60,64 +79,87 @@ class ConsoleController(Controller):
 
     @get()
     async def console_home(self) -> Redirect:
-        """The console starts at the holds queue."""
-        return Redirect(path="/console/holds")
+        """The console starts at the work queue."""
+        return Redirect(path=QUEUE)
+
+    @get("/holds")
+    async def holds(self, request: Request[Any, Any, Any]) -> Redirect:
+        """The held parcels' former address: the work queue, with the same filters."""
+        query = request.url.query
+        return Redirect(path=f"{QUEUE}?{query}" if query else QUEUE)
+
+    @get("/static/{name:str}")
+    async def static(self, name: FromPath[str]) -> Response[Any]:
+        """The console's stylesheet and script (served here: nothing comes from elsewhere)."""
+        if name not in STATIC:
+            return Response("not found", status_code=404, media_type="text/plain")
+        folder = importlib.resources.files("clearance") / "templates" / "static"
+        return Response(
+            (folder / name).read_bytes(),
+            media_type=STATIC[name],
+            headers={"cache-control": "max-age=3600"},
+        )
+
+    @post("/language", status_code=303)
+    async def choose_language(self, data: Form) -> Response[Any]:
+        """Keep the officer's language in a cookie for a year, and go back to the page."""
+        response = Redirect(path=_back_to(data.get("next")), status_code=303)
+        language = data.get("language", "")
+        if language in ("en", "vi"):
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                language,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                secure=True,
+                samesite="lax",
+                path="/",
+            )
+        return response
 
     @get("/sign-in")
-    async def sign_in_page(self) -> Template:
+    async def sign_in_page(self, ui: Injected[Ui]) -> Template:
         """The sign-in form."""
-        return _page("sign_in.html", None)
+        return page("sign_in.html", None, ui)
 
     @post("/sign-in", status_code=303)
-    async def sign_in(self, data: Form, authenticator: Injected[Authenticator]) -> Response[Any]:
-        """Check the key; keep it in a secure, HTTP-only cookie for the session."""
+    async def sign_in(
+        self,
+        data: Form,
+        authenticator: Injected[Authenticator],
+        sessions: Injected[SessionStore],
+        ui: Injected[Ui],
+    ) -> Response[Any]:
+        """Check the key and open a session; the cookie holds the session's token only."""
         form = decode_form(SignInForm, data)
-        if not isinstance(form, SignInForm) or await console_key(authenticator, form.key) is None:
-            message = "This key is not an officer or platform key."
-            return _page("sign_in.html", None, 401, error=message)
-        response = Redirect(path="/console/holds")
+        key = await console_key(authenticator, form.key) if isinstance(form, SignInForm) else None
+        if key is None:
+            message = ui.t("This key is not an officer or platform key.")
+            return page("sign_in.html", None, ui, 401, error=message)
+        token, expires_at = await open_session(sessions, key)
+        response = Redirect(path=QUEUE, status_code=303)
         response.set_cookie(
-            CONSOLE_COOKIE, form.key, httponly=True, secure=True, samesite="strict", path="/"
+            CONSOLE_COOKIE,
+            token,
+            expires=int(expires_at.timestamp()),
+            httponly=True,
+            secure=True,
+            samesite="strict",
+            path="/",
         )
         return response
 
     @post("/sign-out", status_code=303)
-    async def sign_out(self) -> Response[Any]:
-        """Forget the key."""
-        response = Redirect(path=SIGN_IN)
+    async def sign_out(
+        self, request: Request[Any, Any, Any], sessions: Injected[SessionStore]
+    ) -> Response[Any]:
+        """End the session (its token stops working wherever it was copied) and forget it."""
+        token = request.cookies.get(CONSOLE_COOKIE)
+        if token:
+            await close_session(sessions, token)
+        response = Redirect(path=SIGN_IN, status_code=303)
         response.delete_cookie(CONSOLE_COOKIE, path="/")
         return response
-
-    @get("/holds")
-    async def holds(
-        self,
-        signed_in: Injected[ApiKey | None],
-        views: Injected[ReadViews],
-        destination: FromQuery[str | None] = None,
-        channel: FromQuery[str | None] = None,
-        reason: FromQuery[str | None] = None,
-    ) -> Response[Any]:
-        """Held parcels, newest first; a platform sees only its own."""
-        if signed_in is None:
-            return Redirect(path=SIGN_IN)
-        filters = DecisionFilter(
-            status="hold",
-            destination=destination or None,
-            channel=channel or None,
-            platform=platform_scope(signed_in),
-        )
-        rows = await views.current_decisions(filters, None, 200)
-        decisions = [m.decode_decision(body) for _, body in rows]
-        if reason:
-            decisions = [d for d in decisions if any(r.code == reason for r in d.reasons)]
-        return _page(
-            "holds.html",
-            signed_in,
-            decisions=decisions,
-            destination=destination,
-            channel=channel,
-            reason=reason,
-        )
 
     @get("/decisions/{platform:str}/{order_id:str}/{shipment_id:str}")
     async def decision_page(
@@ -128,15 +170,17 @@ class ConsoleController(Controller):
         signed_in: Injected[ApiKey | None],
         views: Injected[ReadViews],
         settings: Injected[Settings],
+        ui: Injected[Ui],
         recorded: FromQuery[int] = 0,
     ) -> Response[Any]:
         """The whole decision, its revisions, and (officers) the inspection form."""
         if signed_in is None:
             return Redirect(path=SIGN_IN)
-        page = await _decision_page(
-            signed_in, (platform, order_id, shipment_id), views, settings, recorded=bool(recorded)
+        parcel = (platform, order_id, shipment_id)
+        answer = await _decision_page(
+            signed_in, parcel, views, settings, ui, recorded=bool(recorded)
         )
-        return page or _page("not_found.html", signed_in, 404)
+        return answer or page("not_found.html", signed_in, ui, 404)
 
     @post("/inspections", status_code=303)
     async def record_inspection(
@@ -146,6 +190,7 @@ class ConsoleController(Controller):
         views: Injected[ReadViews],
         publisher: Injected[Publisher],
         settings: Injected[Settings],
+        ui: Injected[Ui],
     ) -> Response[Any]:
         """An officer's result from the decision page, sent to ``inspections.v1`` like the API's.
 
@@ -155,10 +200,10 @@ class ConsoleController(Controller):
             return Redirect(path=SIGN_IN)
         form = decode_form(InspectionForm, data)
         if not isinstance(form, InspectionForm):
-            return await _refused(form, data, signed_in, views, settings)
+            return await _refused(form, data, signed_in, views, settings, ui)
         parcel = form.parcel
         if await views.consignee_of(parcel) is None:
-            return _page("not_found.html", signed_in, 404)
+            return page("not_found.html", signed_in, ui, 404)
         now = datetime.now(UTC)
         await intake.submit_inspection(
             form.inspection(signed_in, now), signed_in, views, publisher, now
@@ -170,6 +215,7 @@ class ConsoleController(Controller):
         self,
         signed_in: Injected[ApiKey | None],
         views: Injected[ReadViews],
+        ui: Injected[Ui],
         day_from: From = None,
         day_to: To = None,
         destination: FromQuery[str | None] = None,
@@ -177,19 +223,20 @@ class ConsoleController(Controller):
         """Duty and tax per day and currency: a chart per currency, a table, a CSV link."""
         if signed_in is None or signed_in.role != "officer":
             return Redirect(path=SIGN_IN)
-        rows = await _revenue_rows(views, day_from, day_to, destination)
-        by_currency: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            by_currency[row["currency"]].append(row)
-        filters = (("from", day_from), ("to", day_to), ("destination", destination))
+        first, last, problem = read_period(ui, day_from, day_to)
+        rows = await _revenue_rows(views, first, last, destination)
+        filters = (("from", first), ("to", last), ("destination", destination))
         query = urlencode({name: value for name, value in filters if value})
-        return _page(
+        return page(
             "revenue.html",
             signed_in,
+            ui,
+            here="revenue",
             rows=rows,
-            charts={currency: _svg_chart(items) for currency, items in by_currency.items()},
-            day_from=day_from,
-            day_to=day_to,
+            charts=revenue_charts(ui, rows),
+            day_from=first,
+            day_to=last,
+            problem=problem,
             destination=destination,
             query=query,
         )
@@ -199,6 +246,7 @@ class ConsoleController(Controller):
         self,
         signed_in: Injected[ApiKey | None],
         views: Injected[ReadViews],
+        ui: Injected[Ui],
         day_from: From = None,
         day_to: To = None,
         destination: FromQuery[str | None] = None,
@@ -206,7 +254,8 @@ class ConsoleController(Controller):
         """The revenue table as CSV."""
         if signed_in is None or signed_in.role != "officer":
             return Redirect(path=SIGN_IN)
-        rows = await _revenue_rows(views, day_from, day_to, destination)
+        first, last, _ = read_period(ui, day_from, day_to)
+        rows = await _revenue_rows(views, first, last, destination)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["day", "currency", "parcels", "duty", "tax"])
@@ -224,6 +273,7 @@ async def _decision_page(
     parcel: ParcelKey,
     views: ReadViews,
     settings: Settings,
+    ui: Ui,
     *,
     recorded: bool = False,
     problems: dict[str, str] | None = None,
@@ -241,10 +291,15 @@ async def _decision_page(
     trace_url = (
         template.format(trace_id=current.trace_id) if template and current.trace_id else None
     )
-    return _page(
+    master_bill, tracking_number = await views.transport_of(parcel) or (None, None)
+    return page(
         "decision.html",
         caller,
+        ui,
         422 if problems else 200,
+        here="queue",
+        master_bill=master_bill,
+        tracking_number=tracking_number,
         d=current,
         history=history,
         trace_url=trace_url,
@@ -265,17 +320,18 @@ async def _refused(
     caller: ApiKey,
     views: ReadViews,
     settings: Settings,
+    ui: Ui,
 ) -> Template:
     """422: the decision page again with a message next to each bad field (what the officer
     typed kept), or a page listing the problems when the form names no parcel to show."""
     if not any(field in problems for field in _PARCEL_FIELDS):
         parcel = (sent["platform"].strip(), sent["order_id"].strip(), sent["shipment_id"].strip())
-        page = await _decision_page(
-            caller, parcel, views, settings, problems=problems, entered=sent
+        shown = await _decision_page(
+            caller, parcel, views, settings, ui, problems=problems, entered=sent
         )
-        if page is not None:
-            return page
-    return _page("form_refused.html", caller, 422, problems=problems)
+        if shown is not None:
+            return shown
+    return page("form_refused.html", caller, ui, 422, problems=problems)
 
 
 async def _revenue_rows(
@@ -283,27 +339,3 @@ async def _revenue_rows(
 ) -> list[dict[str, Any]]:
     filters = DecisionFilter(destination=destination or None, day_from=day_from, day_to=day_to)
     return await views.revenue_by_day(filters)
-
-
-def _svg_chart(rows: list[dict[str, Any]]) -> str:
-    """A bar chart of duty + tax per day, drawn on the server (no script)."""
-    width, height, pad = 640, 220, 30
-    totals = [(str(r["day"]), Decimal(r["duty"]) + Decimal(r["tax"])) for r in rows]
-    top = max((value for _, value in totals), default=Decimal(1)) or Decimal(1)
-    step = (width - 2 * pad) / max(1, len(totals))
-    bars = []
-    for index, (day, value) in enumerate(totals):
-        bar = float(value / top) * (height - 2 * pad)
-        x = pad + index * step
-        bars.append(
-            f'<rect x="{x:.1f}" y="{height - pad - bar:.1f}" width="{max(1.0, step - 4):.1f}" '
-            f'height="{bar:.1f}" fill="#0b4f9c"><title>{day}: {value}</title></rect>'
-        )
-    labels = (
-        f'<text x="{pad}" y="{height - 8}" font-size="12">{totals[0][0] if totals else ""}</text>'
-    )
-    return (
-        f'<svg role="img" aria-label="Duty and tax per day" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><line x1="{pad}" y1="{height - pad}" '
-        f'x2="{width - pad}" y2="{height - pad}" stroke="#1a1a1a"/>{"".join(bars)}{labels}</svg>'
-    )
