@@ -67,7 +67,7 @@ async def _fill(database: str, held: int, seed: int) -> dict[str, Any]:
     from clearance.devtools.generator import generate_events
     from clearance.devtools.stored_stream import store_events
     from clearance.domain.packs import PackRegistry
-    from clearance.service.access import new_key
+    from clearance.service.access import new_key, open_session
     from clearance.service.assessing import Assessor
     from clearance.settings import DEV_IDENTITY_KEY
 
@@ -105,8 +105,9 @@ async def _fill(database: str, held: int, seed: int) -> dict[str, Any]:
         probes = await _probes(connection)
     officer = new_key("officer")
     await KeyStore(pool).create_api_key(officer)
+    session, _ = await open_session(KeyStore(pool), officer.key)
     await pool.close()
-    return {"counts": counts, "token": officer.token, **probes}
+    return {"counts": counts, "session": session, **probes}
 
 
 class _TimedStore(ParcelStore):
@@ -217,6 +218,7 @@ async def _time_reads(database: str, filled: dict[str, Any]) -> dict[str, Any]:
 def _time_pages(kafka: str, database: str, filled: dict[str, Any]) -> dict[str, Any]:
     from clearance.devtools.bench_api import running_api
     from clearance.entrypoints.http.controllers.console_queue import encode_cursor
+    from clearance.entrypoints.http.dependencies import CONSOLE_COOKIE
 
     middle = filled["middle"]
     cursor = encode_cursor(
@@ -248,7 +250,7 @@ def _time_pages(kafka: str, database: str, filled: dict[str, Any]) -> dict[str, 
     }
     results: dict[str, Any] = {}
     with running_api(env) as base, httpx.Client(base_url=base) as client:
-        client.cookies.set("clearance_key", filled["token"])
+        client.cookies.set(CONSOLE_COOKIE, filled["session"])
         for name, path in pages.items():
             timings = []
             for attempt in range(REQUESTS + 2):
