@@ -30,7 +30,7 @@ from clearance.domain.views import DecisionFilter
 from clearance.service import intake
 from clearance.service.ports import ReadViews
 
-__all__ = ["CONSOLE_ROUTES", "csrf_secret"]
+__all__ = ["CONSOLE_ROUTES", "csrf_secret", "trace_link"]
 
 COOKIE = "clearance_key"
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -129,6 +129,15 @@ async def holds(
     )
 
 
+def trace_link(template: str, trace_id: str | None) -> str | None:
+    """The decision's trace in Jaeger or Tempo (``CLEARANCE_TRACE_URL_TEMPLATE``): the template
+    with ``{trace_id}`` replaced, whatever other braces it holds (Grafana Explore URLs hold JSON).
+    """
+    if not template or not trace_id:
+        return None
+    return template.replace("{trace_id}", trace_id)
+
+
 @get("/console/decisions/{platform:str}/{order_id:str}/{shipment_id:str}", include_in_schema=False)
 async def decision_page(
     request: Request[Any, Any, Any],
@@ -148,9 +157,7 @@ async def decision_page(
         return _page("not_found.html", caller, 404)
     current = history[-1]
     template = request.app.state.services.settings.trace_url_template
-    trace_url = (
-        template.format(trace_id=current.trace_id) if template and current.trace_id else None
-    )
+    trace_url = trace_link(template, current.trace_id)
     return _page(
         "decision.html",
         caller,
