@@ -16,12 +16,17 @@ from pathlib import Path
 import asyncpg
 import pytest
 from hypothesis import settings as hypothesis_settings
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clearance.adapters.kafka import ensure_topics
 from clearance.adapters.postgres import migrate
 from clearance.devtools.devstack import embedded_kafka, embedded_postgres
 from clearance.entrypoints.worker import run_worker
 from clearance.settings import Settings
+from clearance.telemetry import JsonLinesSpanExporter, setup_tracing
 from streams import settings_for
 
 # Property tests explore the same examples on every run: CI stays reproducible, and speed is
@@ -31,6 +36,37 @@ hypothesis_settings.load_profile("clearance")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def tracer_provider() -> TracerProvider:
+    """The process's tracer provider (a process has one): the service's sampler with a ratio of
+    0, so roots are never sampled here and only what arrives sampled (a platform's choice) or
+    must be kept (a hold, a slow parcel) is recorded."""
+    found = trace.get_tracer_provider()
+    if isinstance(found, TracerProvider):
+        return found
+    provider = setup_tracing("clearance-test", sample_ratio=0.0)
+    assert isinstance(provider, TracerProvider)
+    return provider
+
+
+@pytest.fixture(scope="session")
+def span_file(tracer_provider: TracerProvider, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The JSON-lines file the process's spans are written to as each ends (``clearance dev``'s
+    format); tests find theirs by trace id."""
+    path = tmp_path_factory.mktemp("traces") / "spans.jsonl"
+    tracer_provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(str(path))))
+    return path
+
+
+@pytest.fixture(scope="session")
+def span_memory(tracer_provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
+    """Every span the process finishes, in memory (call ``clear()`` first)."""
+    memory = InMemorySpanExporter()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
+    yield memory
+    memory.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from clearance.metrics import CONTENT_TYPE, Metrics
+from clearance.metrics import Metrics
 
 __all__ = ["Health", "serve_ops"]
 
@@ -151,6 +151,26 @@ async def _answer(
     writer.close()
 
 
+#: Request headers read at most (a scraper sends a handful).
+_MAX_HEADERS = 64
+
+
+async def _accept_header(reader: asyncio.StreamReader) -> str | None:
+    """The request's ``Accept`` header (how a scraper says it wants OpenMetrics), if any."""
+    accept = None
+    try:
+        for _ in range(_MAX_HEADERS):
+            line = await asyncio.wait_for(reader.readline(), timeout=5.0)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "accept":
+                accept = value.strip()
+    except (TimeoutError, ConnectionError, ValueError):
+        return accept
+    return accept
+
+
 async def serve_ops(health: Health, metrics: Metrics, host: str, port: int) -> asyncio.Server:
     """Start the ops listener (``/metrics``, ``/health/{startup,live,ready}``) of a process."""
 
@@ -163,7 +183,9 @@ async def serve_ops(health: Health, metrics: Metrics, host: str, port: int) -> a
         parts = request_line.decode("latin-1").split()
         path = parts[1] if len(parts) >= 2 else ""
         if path == "/metrics":
-            await _answer(writer, 200, metrics.render(), CONTENT_TYPE)
+            accept = await _accept_header(reader)
+            body, content_type = metrics.exposition(accept)
+            await _answer(writer, 200, body, content_type)
             return
         if path == "/health/live":
             ok, detail = health.live()

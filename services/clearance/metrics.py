@@ -6,6 +6,11 @@ partition); never an order id, a platform's buyer id or anything personal. Each 
 
 Money totals are exported as floats because Prometheus only has floats: they are for dashboards,
 never for accounting (the decisions in PostgreSQL are the record).
+
+The latency histograms carry exemplars (the trace id of a recorded parcel), which only the
+OpenMetrics exposition can show: ``exposition`` serves it to a scraper that asks for it
+(Prometheus does, and keeps exemplars with ``--enable-feature=exemplar-storage``), and the
+classic text format to anyone else.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import choose_encoder
 
 from clearance.messages import ClearanceDecision
 
@@ -26,6 +32,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+#: Waits in a partition: milliseconds when the workers keep up, minutes to hours after an outage.
+_WAIT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
 
 class Metrics:
@@ -74,6 +82,21 @@ class Metrics:
             "clearance_end_to_end_seconds",
             "From the order record's timestamp to its decision being published and committed.",
             buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.decision_latency_seconds = Histogram(
+            "clearance_decision_latency_seconds",
+            "From the order record's timestamp (when the platform sent it) to its decision "
+            "acknowledged on decisions.v1: what a platform waits. Exemplars: recorded traces.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.record_wait_seconds = Histogram(
+            "clearance_record_wait_seconds",
+            "Freshness: how long a record waited in its partition (its timestamp to a worker "
+            "receiving it), by topic and partition. Exemplars: recorded traces.",
+            ["topic", "partition"],
+            buckets=_WAIT_BUCKETS,
             registry=registry,
         )
         self.batch_size = Histogram(
@@ -154,3 +177,10 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
+
+    def exposition(self, accept: str | None) -> tuple[bytes, str]:
+        """The exposition a scraper's ``Accept`` header asks for, and its content type:
+        OpenMetrics (with exemplars) when it lists ``application/openmetrics-text``, otherwise
+        the Prometheus text format."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type

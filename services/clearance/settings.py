@@ -112,9 +112,10 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_API_PORT``: port the HTTP API listens on."""
     api_rate_per_key: Annotated[float, Meta(gt=0, le=100_000)] = 1000.0
     """``CLEARANCE_API_RATE_PER_KEY``: requests per second one API key may make (burst: twice)."""
-    trace_url_template: str = ""
-    """``CLEARANCE_TRACE_URL_TEMPLATE``: link from a decision to its trace in the console, e.g.
-    ``http://localhost:16686/trace/{trace_id}`` (Jaeger); empty: no link."""
+    trace_url_template: Annotated[str, Meta(pattern=r"^$|^https?://.*\{trace_id\}")] = ""
+    """``CLEARANCE_TRACE_URL_TEMPLATE``: link from a decision to its trace in the console, an
+    http(s) URL with ``{trace_id}``, e.g. ``http://localhost:16686/trace/{trace_id}`` (Jaeger);
+    empty: no link."""
     ops_host: str = "127.0.0.1"
     """``CLEARANCE_OPS_HOST``: address of the worker's ``/metrics`` and ``/health/*`` listener."""
     ops_port: Annotated[int, Meta(ge=0, le=65535)] = 9102

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import Getter, Setter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
@@ -48,6 +48,7 @@ __all__ = [
     "JsonLinesSpanExporter",
     "JsonLogFormatter",
     "LinkedOrParentBased",
+    "configured_exporter",
     "extract_context",
     "http_tracing",
     "inject_headers",
@@ -81,7 +82,9 @@ _SETTER = _HeaderSetter()
 
 def extract_context(headers: Headers | None) -> otel_context.Context:
     """The trace context a Kafka record carries (``traceparent``, ``tracestate``), or none."""
-    return propagate.extract(list(headers or ()), getter=_GETTER)
+    if not headers:
+        return otel_context.Context()
+    return propagate.extract(list(headers), getter=_GETTER)
 
 
 def inject_headers(ctx: otel_context.Context | None = None) -> list[tuple[str, bytes]]:
@@ -105,30 +108,45 @@ ALWAYS_RECORD = "clearance.always_record"
 _attention_tracer = trace.get_tracer("clearance.attention")
 
 
-def record_attention(name: str, about: trace.SpanContext, attributes: Attributes) -> None:
+def record_attention(
+    name: str,
+    about: trace.SpanContext,
+    attributes: Attributes,
+    *,
+    links: Sequence[trace.Link] = (),
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+) -> None:
     """Record a span for something an operator must be able to find even when its parcel's trace
-    was not sampled (a hold, a refusal, a dead letter): a root span always sampled, linked to the
-    parcel's trace, carrying that trace's id as an attribute."""
+    was not sampled (a hold, a refusal, a dead letter, a slow decision).
+
+    The span goes into the parcel's own trace (a child of ``about``, recorded whatever the
+    sampling), so the trace id a decision carries, and the console links to, always opens
+    something; it also carries that id as ``clearance.trace_id`` for searches by attribute. A
+    record with no trace context gets a trace of its own. Nothing is added when the parcel's trace
+    is recorded anyway: its spans already say it.
+    """
     if about.is_valid and about.trace_flags.sampled:
-        return  # the parcel's own trace is recorded: nothing more to do
+        return
     values = dict(attributes or {})
     values[ALWAYS_RECORD] = True
-    links = []
+    parent = otel_context.Context()
     if about.is_valid:
         values["clearance.trace_id"] = format(about.trace_id, "032x")
-        links.append(trace.Link(about))
+        parent = trace.set_span_in_context(trace.NonRecordingSpan(about), parent)
     span = _attention_tracer.start_span(
-        name, context=otel_context.Context(), links=links, attributes=values
+        name, context=parent, links=links, attributes=values, start_time=start_ns
     )
-    span.end()
+    span.end(end_time=end_ns)
 
 
 class LinkedOrParentBased(Sampler):
     """Parent-based ratio sampling, and a root span linked to a sampled trace is sampled too.
 
     An order that arrives sampled stays sampled (the platform decided); a worker batch span is a
-    root with a link to each of its orders, and is recorded when any of them is, so a sampled
-    parcel's trace always reaches the batch's store and publish spans.
+    root with a link to each of its parcels' spans, and is recorded when any of them is, so a
+    sampled parcel's trace always reaches the batch's store and publish spans. A span marked
+    ``ALWAYS_RECORD`` is recorded whatever its parent says (``record_attention``).
     """
 
     def __init__(self, ratio: float) -> None:
@@ -218,7 +236,9 @@ def _span_line(span: ReadableSpan) -> dict[str, Any]:
     }
 
 
-def _configured_exporter() -> SpanExporter | None:
+def configured_exporter() -> SpanExporter | None:
+    """The exporter the environment configures (``OTEL_TRACES_EXPORTER``, ``CLEARANCE_TRACES_FILE``,
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``), or None."""
     choice = os.environ.get("OTEL_TRACES_EXPORTER", "").lower()
     if choice == "none":
         return None
@@ -231,6 +251,18 @@ def _configured_exporter() -> SpanExporter | None:
 
         return OTLPSpanExporter()
     return None
+
+
+#: Links a span may carry: a batch's spans link to every sampled parcel of the batch (at most
+#: ``CLEARANCE_BATCH_SIZE``, 10,000), where the SDK's default keeps 128.
+MAX_LINKS = 10_000
+
+
+def _span_limits() -> SpanLimits:
+    """The SDK's limits (``OTEL_SPAN_*_LIMIT``), with room for a batch's links unless set."""
+    if "OTEL_SPAN_LINK_COUNT_LIMIT" in os.environ:
+        return SpanLimits()
+    return SpanLimits(max_links=MAX_LINKS)
 
 
 def setup_tracing(
@@ -251,9 +283,11 @@ def setup_tracing(
     if sample_ratio is None:
         sample_ratio = float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", DEFAULT_SAMPLE_RATIO))
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
-    provider = TracerProvider(resource=resource, sampler=LinkedOrParentBased(sample_ratio))
+    provider = TracerProvider(
+        resource=resource, sampler=LinkedOrParentBased(sample_ratio), span_limits=_span_limits()
+    )
     if exporter is None:
-        exporter = _configured_exporter()
+        exporter = configured_exporter()
     if instrument_asyncpg:
         from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
@@ -330,18 +364,3 @@ def http_tracing() -> Any:
         exclude=[r"^/health", r"^/metrics"], exclude_spans=["receive", "send"]
     )
     return OpenTelemetryPlugin(config)
-
-
-def span_links(contexts: Iterable[otel_context.Context]) -> list[trace.Link]:
-    """Links from a batch span to the traces of its records that are recorded (sampled).
-
-    An unsampled trace has no spans to follow a link to, and a batch span linked to all of its
-    1,000 records cost more to export than the rest of the batch's telemetry together. A record
-    that needs attention is recorded on its own (``record_attention``) whatever its flag.
-    """
-    links = []
-    for ctx in contexts:
-        span_context = trace.get_current_span(ctx).get_span_context()
-        if span_context.is_valid and span_context.trace_flags.sampled:
-            links.append(trace.Link(span_context))
-    return links

@@ -59,10 +59,10 @@ def _children_of(pid: int) -> list[int]:
     return children
 
 
-def _dev(*args: str) -> subprocess.Popen[str]:
+def _dev(*args: str, **environment: str) -> subprocess.Popen[str]:
     env = {
         k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
-    }
+    } | environment
     return subprocess.Popen(
         [sys.executable, "-m", "clearance", "dev", *args],
         stdout=subprocess.PIPE,
@@ -87,6 +87,26 @@ def test_dev_exit_replays_a_stream_and_summarises_it(tmp_path: Path) -> None:
     for port in summary["ports"].values():
         assert not _listening(port), f"port {port} still open after exit"
     assert not _database_running(summary["database"])
+
+
+def test_dev_plays_the_platforms_and_shows_a_held_parcels_trace(tmp_path: Path) -> None:
+    spans = tmp_path / "spans.jsonl"
+    process = _dev(
+        "--exit",
+        "--stream",
+        str(_stream(tmp_path / "s.jsonl", 5)),
+        OTEL_TRACES_SAMPLER_ARG="1.0",
+        CLEARANCE_TRACES_FILE=str(spans),
+    )
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-3000:]
+    shown = out.split("one held parcel's trace (clearance traces show ", 1)[1].splitlines()
+    trace_id = shown[0].split()[0]
+    assert shown[1].startswith(f"trace {trace_id}: 3 spans from ")
+    rows = "\n".join(shown[2:])
+    for step in ("shopmart-platform", "send ", "process ", "clearance.assess", "hold/"):
+        assert step in rows, step
+    assert "linked (batch trace" in rows and "clearance.store" in rows
 
 
 def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:

@@ -17,11 +17,13 @@ async def test_the_pipeline_bench_decides_every_order_once_and_reports_the_passt
         rate=100,
         processes=2,
         latency_seconds=2.0,
+        batch_size=100,  # many batches: the CPU per order is measured after the first tenth
     )
     assert result["stored"] == result["published"] == 1500  # one decision each, all published
     assert result["outbox_left"] == 0
     assert result["orders_per_second"] > 0
     assert result["passthrough_per_second"] > 0
+    assert result["worker_cpu_us_per_order"] > 0  # read from /proc (Linux, as CI)
     ratio = result["orders_per_second"] / result["passthrough_per_second"]
     assert abs(result["ratio_to_passthrough"] - ratio) <= 0.01
     latency = result["latency"]

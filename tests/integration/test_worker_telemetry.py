@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,8 +11,6 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clearance.devtools.devstack import free_port
@@ -22,7 +19,6 @@ from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_decision
 from clearance.metrics import Metrics
 from clearance.settings import Settings
-from clearance.telemetry import setup_tracing
 from factories import encoded, key_of, order
 from streams import produce, read_topic
 
@@ -33,19 +29,12 @@ UNSAMPLED = "0af7651916cd43dd8448eb211c80319c"
 PLATFORM_SPAN = "00f067aa0ba902b7"
 
 
-@pytest.fixture(scope="module")
-def exporter() -> Iterator[InMemorySpanExporter]:
-    """The process's tracer provider records into memory; roots are never sampled here (ratio
-    0), so only what a platform sent sampled is recorded."""
-    memory = InMemorySpanExporter()
-    found = trace.get_tracer_provider()
-    provider = found if isinstance(found, TracerProvider) else None
-    if provider is None:
-        provider = setup_tracing("clearance-test", sample_ratio=0.0)
-    assert isinstance(provider, TracerProvider)
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    yield memory
-    memory.shutdown()
+@pytest.fixture
+def exporter(span_memory: InMemorySpanExporter) -> InMemorySpanExporter:
+    """The process's spans; roots are never sampled here (ratio 0), so only what a platform
+    sent sampled, and what must be kept whatever the ratio, is recorded."""
+    span_memory.clear()
+    return span_memory
 
 
 @pytest.mark.usefixtures("running_worker")
@@ -89,9 +78,11 @@ async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
 
     spans = exporter.get_finished_spans()
     ours = [s for s in spans if format(s.context.trace_id, "032x") == SAMPLED]
+    [consumed] = [s for s in ours if s.kind == trace.SpanKind.CONSUMER]
+    assert consumed.parent is not None
+    assert format(consumed.parent.span_id, "016x") == PLATFORM_SPAN  # the platform's send
     [assess] = [s for s in ours if s.name == "clearance.assess"]
-    assert assess.parent is not None
-    assert format(assess.parent.span_id, "016x") == PLATFORM_SPAN
+    assert assess.parent is not None and assess.parent.span_id == consumed.context.span_id
     attributes: dict[str, Any] = dict(assess.attributes or {})
     assert attributes["clearance.destination"] == "VN"
     assert attributes["clearance.status"] == decisions["ORD-1"][1].status
@@ -107,13 +98,16 @@ async def test_a_sampled_order_is_one_trace_from_the_platform_to_the_decision(
     for span in spans:
         for value in (span.attributes or {}).values():
             assert not any(p in str(value) for p in personal), (span.name, value)
-    # the platform's unsampled choice is honoured: nothing recorded for that trace
-    assert not [s for s in spans if format(s.context.trace_id, "032x") == UNSAMPLED]
-    # ... but a hold and a dead letter are always recorded, linked to their unsampled trace
+    # the platform's unsampled choice is honoured: nothing of that trace is recorded but what
+    # must be kept whatever the ratio (here, a decision slower than the objective: the worker
+    # may still be joining its group when the order is sent)
+    unsampled = [s for s in spans if format(s.context.trace_id, "032x") == UNSAMPLED]
+    assert {s.name for s in unsampled} <= {"clearance.slow"}
+    # ... but a hold and a dead letter are always recorded, in their unsampled trace
     attention = {s.name: s for s in spans if (s.attributes or {}).get("clearance.always_record")}
-    hold = dict(attention["clearance.hold"].attributes or {})
-    assert hold["clearance.trace_id"] == held_trace
-    assert format(attention["clearance.hold"].links[0].context.trace_id, "032x") == held_trace
+    hold = attention["clearance.hold"]
+    assert format(hold.context.trace_id, "032x") == held_trace  # what the console links to
+    assert dict(hold.attributes or {})["clearance.trace_id"] == held_trace
     dead = dict(attention["clearance.dead_letter"].attributes or {})
     assert dead["clearance.dead_letter.code"] == "MALFORMED_JSON"
     assert dead["clearance.trace_id"] == held_trace

@@ -693,3 +693,29 @@ def test_each_process_logs_in_to_postgresql_as_its_own_role(
     owner = _env(migrate)["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"]
     assert owner == f"{cluster['metadata']['name']}-app"
     assert cluster["spec"]["bootstrap"]["initdb"]["owner"] not in roles
+
+
+def test_the_dev_collector_keeps_what_the_services_mark_whatever_the_ratio() -> None:
+    from clearance.service.journeys import ATTENTION, SLOW_DECISION_SECONDS
+    from clearance.telemetry import ALWAYS_RECORD
+
+    docs = render("dev")
+    config = yaml.safe_load(_named(docs, "ConfigMap", "otel-collector")["data"]["config.yaml"])
+    [pipeline] = config["service"]["pipelines"].values()
+    assert pipeline["processors"] == ["memory_limiter", "tail_sampling", "batch"]
+    policies = {p["name"]: p for p in config["processors"]["tail_sampling"]["policies"]}
+    # tail sampling sees whole traces only if the services send every span
+    settings = _named(docs, "ConfigMap", "clearance-config")["data"]
+    assert settings["OTEL_TRACES_SAMPLER_ARG"] == "1.0"
+    assert policies["holds"]["string_attribute"]["values"] == sorted(ATTENTION)
+    assert policies["slow"]["numeric_attribute"]["min_value"] == SLOW_DECISION_SECONDS * 1000
+    assert policies["attention"]["boolean_attribute"] == {"key": ALWAYS_RECORD, "value": True}
+    assert policies["errors"]["status_code"] == {"status_codes": ["ERROR"]}
+    # every attribute a policy reads is one the services write
+    source = "\n".join(p.read_text() for p in (ROOT / "services/clearance").rglob("*.py"))
+    for policy in policies.values():
+        for kind in ("string_attribute", "numeric_attribute", "boolean_attribute"):
+            if kind in policy:
+                assert f'"{policy[kind]["key"]}"' in source, policy["name"]
+    assert '"clearance.outcome": "dead_letter"' in source
+    assert policies["dead-letters"]["string_attribute"]["values"] == ["dead_letter"]

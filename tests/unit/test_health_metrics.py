@@ -204,3 +204,43 @@ def test_request_metrics_are_defined_with_bounded_labels() -> None:
         "clearance_rebalances_total 1.0",
     ):
         assert name in text
+
+
+async def test_metrics_are_openmetrics_with_exemplars_when_the_scraper_asks() -> None:
+    metrics = Metrics()
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    metrics.decision_latency_seconds.observe(0.3, {"trace_id": trace_id})
+    metrics.record_wait_seconds.labels("orders.v1", "3").observe(0.2, {"trace_id": trace_id})
+    server = await serve_ops(Health(), metrics, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    prometheus = (
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+        "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+    )  # what Prometheus sends
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: {prometheus}\r\n\r\n".encode())
+        await writer.drain()
+        head, _, body = (await reader.read()).partition(b"\r\n\r\n")
+        writer.close()
+        plain_status, plain = await _get(port, "/metrics")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert b"Content-Type: application/openmetrics-text; version=1.0.0" in head
+    text = body.decode()
+    assert text.endswith("# EOF\n")
+    exemplar = f'# {{trace_id="{trace_id}"}} 0.3'
+    assert any(
+        line.startswith('clearance_decision_latency_seconds_bucket{le="0.5"}') and exemplar in line
+        for line in text.splitlines()
+    )
+    assert any(
+        line.startswith("clearance_record_wait_seconds_bucket")
+        and 'partition="3"' in line
+        and f'trace_id="{trace_id}"' in line
+        for line in text.splitlines()
+    )
+    # a scraper that does not ask gets the classic text format, without exemplars
+    assert plain_status == 200 and b"trace_id" not in plain
+    assert b"clearance_decision_latency_seconds_count 1.0" in plain

@@ -12,6 +12,7 @@ import pytest
 
 from clearance.adapters import kafka
 from clearance.adapters.kafka import security_options
+from clearance.entrypoints.http.controllers.console import trace_link
 from clearance.settings import (
     DEV_IDENTITY_KEY,
     DEV_SAMPLE_KEY,
@@ -42,6 +43,8 @@ def test_production_refuses_to_start_without_an_identity_key() -> None:
         ("CLEARANCE_BATCH_SIZE", "0"),
         ("CLEARANCE_ENABLE_IDEMPOTENCE", "maybe"),
         ("CLEARANCE_ENV", "staging"),
+        ("CLEARANCE_TRACE_URL_TEMPLATE", "http://localhost:16686/trace/"),  # no {trace_id}
+        ("CLEARANCE_TRACE_URL_TEMPLATE", "javascript:alert('{trace_id}')"),
     ],
 )
 def test_invalid_values_name_the_variable(variable: str, value: str) -> None:
@@ -195,3 +198,15 @@ def test_every_client_the_service_makes_logs_in_as_configured(
     assert "sasl_mechanism" not in security_options(mutual)
     plain = security_options(load_settings(PROD))
     assert plain == {"security_protocol": "PLAINTEXT"}
+
+
+def test_the_console_links_a_decision_to_its_trace_in_jaeger_or_tempo() -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    jaeger = "http://localhost:16686/trace/{trace_id}"
+    # Grafana's Explore URL for Tempo holds JSON: braces other than {trace_id} stay as they are
+    tempo = 'https://grafana.example/explore?left={"datasource":"tempo","queries":[{"query":"{trace_id}"}]}'
+    for template in (jaeger, tempo):
+        settings = load_settings({"CLEARANCE_ENV": "dev", "CLEARANCE_TRACE_URL_TEMPLATE": template})
+        link = trace_link(settings.trace_url_template, trace_id)
+        assert link == template.replace("{trace_id}", trace_id)
+    assert trace_link("", trace_id) is None and trace_link(jaeger, None) is None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from clearance.telemetry import (
@@ -16,7 +17,7 @@ from clearance.telemetry import (
     JsonLogFormatter,
     extract_context,
     inject_headers,
-    span_links,
+    record_attention,
     trace_id_of,
 )
 
@@ -35,18 +36,9 @@ def test_a_records_traceparent_becomes_the_parent_of_the_next_span() -> None:
     assert value.decode().split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
-def test_no_traceparent_gives_no_trace_id_and_no_links() -> None:
-    ctx = extract_context(None)
-    assert trace_id_of(trace.get_current_span(ctx)) is None
-    assert span_links([ctx]) == []
-    assert len(span_links([extract_context([("traceparent", PARENT.encode())])])) == 1
-
-
-def test_a_batch_links_only_the_records_whose_traces_are_recorded() -> None:
-    unsampled = PARENT[:-2] + "00"
-    contexts = [extract_context([("traceparent", value.encode())]) for value in (PARENT, unsampled)]
-    links = span_links(contexts)
-    assert [format(link.context.trace_id, "032x") for link in links] == [PARENT.split("-")[1]]
+def test_no_traceparent_gives_no_trace_id() -> None:
+    for headers in (None, [], [("content-type", b"application/json")]):
+        assert trace_id_of(trace.get_current_span(extract_context(headers))) is None
 
 
 def test_the_json_lines_exporter_writes_one_compact_object_per_span(tmp_path: Path) -> None:
@@ -93,3 +85,30 @@ def test_json_logs_carry_the_active_trace_and_the_extra_fields() -> None:
     assert entry["orders"] == 3
     assert entry["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert entry["level"] == "warning"
+
+
+def _context(flags: str) -> trace.SpanContext:
+    ctx = extract_context([("traceparent", (PARENT[:-2] + flags).encode())])
+    return trace.get_current_span(ctx).get_span_context()
+
+
+def test_what_needs_attention_is_recorded_in_the_parcels_own_trace_whatever_the_sampling(
+    span_memory: InMemorySpanExporter,
+) -> None:
+    span_memory.clear()
+    trace_id, parent = PARENT.split("-")[1:3]
+    record_attention("clearance.hold", _context("00"), {"clearance.status": "hold"})
+    record_attention("clearance.hold", _context("01"), {"clearance.status": "hold"})  # sampled
+    record_attention("clearance.dead_letter", trace.INVALID_SPAN_CONTEXT, {"code": "X"})
+    hold, dead = span_memory.get_finished_spans()
+    # the unsampled parcel's trace has this span: the trace id its decision names opens it
+    assert format(hold.context.trace_id, "032x") == trace_id
+    assert hold.parent is not None and format(hold.parent.span_id, "016x") == parent
+    assert dict(hold.attributes or {}) == {
+        "clearance.status": "hold",
+        "clearance.always_record": True,
+        "clearance.trace_id": trace_id,
+    }
+    # a sampled parcel's trace says it already (nothing more); a record without a trace gets one
+    assert dead.name == "clearance.dead_letter" and dead.parent is None
+    assert "clearance.trace_id" not in dict(dead.attributes or {})

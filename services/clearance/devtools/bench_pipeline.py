@@ -8,7 +8,9 @@ messages:
    in one group (decode, assess, one transaction per batch, publish, commit); orders per second
    over the middle 80% of the decisions by publish time (the steady rate, without the start-up).
    The publish times are read from the decisions topic after the run, so measuring costs the
-   workers and the database nothing while they run.
+   workers and the database nothing while they run. Also the workers' own CPU time per order
+   (user + system, from ``/proc``, after the first tenth is stored): on a machine shared with
+   others the rate moves with the neighbours' load, the CPU a worker spends per order much less.
 2. *passthrough*: the same N records consumed and produced again by a bare loop (consume, produce,
    await acks, commit per batch): the ceiling the broker and client allow on this machine.
 3. *latency*: orders produced at a steady rate while the workers run; order sent -> decision
@@ -74,11 +76,13 @@ async def _stored(connection: asyncpg.Connection) -> tuple[int, int]:
 
 
 @contextlib.asynccontextmanager
-async def _workers(settings: Settings, processes: int) -> AsyncIterator[None]:
+async def _workers(
+    settings: Settings, processes: int
+) -> AsyncIterator[list[asyncio.subprocess.Process]]:
     """``processes`` ``clearance worker`` processes in one group, stopped with SIGTERM."""
     children = [await start_clearance("worker", settings) for _ in range(max(1, processes))]
     try:
-        yield
+        yield children
     finally:
         for child in children:
             child.terminate()
@@ -115,15 +119,31 @@ async def _publish_times(settings: Settings, expected: int) -> list[int]:
     return sorted(stamps)
 
 
+def _cpu_seconds(children: list[asyncio.subprocess.Process]) -> float | None:
+    """User + system CPU seconds the ``children`` have used so far (None where /proc is absent)."""
+    total = 0.0
+    try:
+        for child in children:
+            with open(f"/proc/{child.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 async def _pipeline(
     settings: Settings, connection: asyncpg.Connection, count: int, processes: int
 ) -> dict[str, Any]:
-    async with _workers(settings, processes):
+    async with _workers(settings, processes) as children:
         stored, pending = 0, 1
         progress = (stored, pending, time.monotonic())
+        mark: tuple[int, float | None] | None = None  # decisions stored, CPU used, at a tenth
         while stored < count or pending:
             await asyncio.sleep(0.25)  # rare enough to cost the database nothing measurable
             stored, pending = await _stored(connection)
+            if mark is None and stored >= count // 10:  # the start-up is over
+                mark = (stored, _cpu_seconds(children))
             if (stored, pending) != progress[:2]:
                 progress = (stored, pending, time.monotonic())
             elif time.monotonic() - progress[2] > STALL_SECONDS:
@@ -131,6 +151,7 @@ async def _pipeline(
                     f"the workers made no progress for {STALL_SECONDS:.0f} s:"
                     f" {stored} of {count} decisions stored, {pending} not yet published"
                 )
+        cpu = _cpu_seconds(children)
     stamps = await _publish_times(settings, stored)
     # The steady rate: the middle 80% of the decisions, so the workers' start (joining the group,
     # the first fetch) and the last partial batches do not count.
@@ -141,7 +162,17 @@ async def _pipeline(
         "stored": stored,
         "published": len(stamps),
         "outbox_left": pending,
+        "worker_cpu_us_per_order": _per_order_us(mark, stored, cpu),
     }
+
+
+def _per_order_us(
+    mark: tuple[int, float | None] | None, stored: int, cpu: float | None
+) -> float | None:
+    """Worker CPU microseconds per decision stored after the mark."""
+    if mark is None or mark[1] is None or cpu is None or stored <= mark[0]:
+        return None
+    return round((cpu - mark[1]) / (stored - mark[0]) * 1e6, 1)
 
 
 async def _group_stable(settings: Settings, members: int) -> None:
@@ -274,6 +305,7 @@ async def _run(
     rate: int,
     processes: int,
     latency_seconds: float = 5.0,
+    batch_size: int = 1000,
 ) -> dict[str, Any]:
     name = f"bench_{uuid.uuid4().hex[:8]}"
     settings = load_settings(
@@ -289,7 +321,7 @@ async def _run(
         fetch_max_wait_ms=20,
         session_timeout_ms=1000,
         heartbeat_interval_ms=200,
-        batch_size=1000,
+        batch_size=batch_size,
         ops_port=0,
     )
     await migrate(database, schema=name)
@@ -316,6 +348,7 @@ async def _run(
         "stored": pipeline["stored"],
         "published": pipeline["published"],
         "outbox_left": pipeline["outbox_left"],
+        "worker_cpu_us_per_order": pipeline["worker_cpu_us_per_order"],
         "passthrough_per_second": round(bare_rate),
         "ratio_to_passthrough": round(pipeline_rate / bare_rate, 2),
         "target_per_second": PIPELINE_TARGET_PER_SECOND,

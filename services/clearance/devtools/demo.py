@@ -29,10 +29,10 @@ from clearance.adapters.kafka import (
     ORDERS,
     ensure_topics,
     read_until_idle,
-    send_records,
 )
 from clearance.adapters.postgres import KeyStore, Outbox, ReadViews, connect, migrate
 from clearance.devtools.devstack import free_port, servers, start_clearance
+from clearance.devtools.platform import Platforms, send_as_platforms
 from clearance.entrypoints.worker import run_worker
 from clearance.messages import decode_dead_letter
 from clearance.metrics import Metrics
@@ -197,7 +197,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -> dict[str, Any]:
+async def _demo(
+    settings: Settings, options: DemoOptions, stop: asyncio.Event, platforms: Platforms
+) -> dict[str, Any]:
     schema = settings.database_schema or None
     await migrate(settings.database_url, schema=schema)
     await ensure_topics(settings)
@@ -212,8 +214,10 @@ async def _demo(settings: Settings, options: DemoOptions, stop: asyncio.Event) -
     worker = asyncio.create_task(run_worker(settings, worker_stop, metrics=metrics))
     try:
         async with _api_process(settings):
-            producing = asyncio.create_task(
-                send_records(settings.kafka_bootstrap_servers, settings.topic(ORDERS), records)
+            producing = asyncio.create_task(  # as the platforms would, each starting its traces
+                send_as_platforms(
+                    settings.kafka_bootstrap_servers, settings.topic(ORDERS), records, platforms
+                )
             )
             with _progress(len(records), quiet=options.json) as show:
                 seconds = await _follow(metrics, Outbox(pool), len(records), show)
@@ -370,15 +374,46 @@ def run_demo(options: DemoOptions) -> int:
             loop.add_signal_handler(signum, stop.set)
         with servers() as (kafka, database):
             settings = _settings(kafka, database)
-            await _demo(settings, options, stop)
+            await _demo(settings, options, stop, platforms)
 
     traces = _trace_to_file()
-    asyncio.run(main())
+    platforms = Platforms()
+    try:
+        asyncio.run(main())
+    finally:
+        platforms.shutdown()
+        _flush_traces()
     if not options.json:
         print("stopped: worker, API, broker and database are down")
         if traces:
             print(f"traces of this run (JSON lines, one span each): {traces}")
+            _show_a_held_parcel(Path(traces))
     return 0
+
+
+def _flush_traces() -> None:
+    """Export the worker's pending spans (the file is read right after)."""
+    from opentelemetry import trace
+
+    provider = trace.get_tracer_provider()
+    flush = getattr(provider, "force_flush", None)
+    if flush is not None:
+        flush()
+
+
+def _show_a_held_parcel(path: Path) -> None:
+    """Print the trace of one held parcel whose journey was sampled, platform side included."""
+    from clearance.entrypoints.traces_cmd import read_trace, waterfall
+
+    if not path.exists():
+        return
+    trace_id = _a_held_parcel_trace(path)
+    if trace_id is None:
+        print("no held parcel's trace was sampled (OTEL_TRACES_SAMPLER_ARG=1.0 samples every one)")
+        return
+    spans, linked = read_trace(path, trace_id)
+    print(f"\none held parcel's trace (clearance traces show {trace_id} --file {path}):")
+    print(waterfall(spans, linked))
 
 
 def _trace_to_file() -> str | None:
@@ -395,3 +430,19 @@ def _trace_to_file() -> str | None:
 
     setup_tracing("clearance-dev")
     return os.environ.get("CLEARANCE_TRACES_FILE")
+
+
+def _a_held_parcel_trace(path: Path) -> str | None:
+    """The trace of a held parcel recorded from its platform's send (a PRODUCER span) to its
+    publication: of those, the one with the median end-to-end latency (a typical journey)."""
+    from clearance.entrypoints.traces_cmd import spans_of
+
+    held: list[tuple[int, str]] = []
+    platform: set[str] = set()
+    for span in spans_of(path):
+        if span.kind == "PRODUCER" and span.service and span.service.endswith("-platform"):
+            platform.add(span.trace_id)
+        elif span.kind == "CONSUMER" and span.attributes.get("clearance.status") == "hold":
+            held.append((int(span.attributes.get("clearance.end_to_end_ms", 0)), span.trace_id))
+    journeys = sorted(item for item in held if item[1] in platform)
+    return journeys[len(journeys) // 2][1] if journeys else None

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "packs": ("clearance.entrypoints.packs_cmd", "list rule packs and show what is in force"),
     "assess": ("clearance.entrypoints.assess_cmd", "assess order events (JSON lines) offline"),
     "replay": ("clearance.entrypoints.replay_cmd", "what-if: stored orders under another pack"),
+    "traces": ("clearance.entrypoints.traces_cmd", "draw a trace of a span file as a waterfall"),
 }
 
 #: The development commands (``clearance.devtools``), listed only where the tooling is installed:

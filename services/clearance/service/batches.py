@@ -11,6 +11,7 @@ left (an amendment right behind its order, two parcels of one consignee in one b
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,6 +54,7 @@ from clearance.messages import (
 )
 from clearance.service.assessing import Assessor, consignee_ref
 from clearance.service.dead_letters import make_dead_letter
+from clearance.service.journeys import ATTENTION, Journeys
 from clearance.telemetry import extract_context, inject_headers, record_attention, trace_id_of
 
 __all__ = [
@@ -69,9 +71,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("clearance.entrypoints.worker")
-
-#: Decisions an officer must act on: always traced (``record_attention``), sampled or not.
-ATTENTION = frozenset({"hold", "refuse"})
 
 #: Records larger than this are dead-lettered as PAYLOAD_TOO_LARGE (an order is a few KB).
 MAX_RECORD_BYTES = 1024 * 1024
@@ -207,8 +206,11 @@ class BatchPlanner:
         states: Mapping[ParcelKey, ParcelState],
         totals: Iterable[tuple[str, ParcelKey, Decimal]] = (),
         now: datetime,
+        journeys: Journeys | None = None,
     ) -> None:
         self.assessor = assessor
+        self.journeys = journeys
+        """The parcels' spans (the worker starts them before the batch span, to link it)."""
         self.states: dict[ParcelKey, ParcelState] = dict(states)
         self.known = set(states)
         self.totals = RunningTotals(totals)
@@ -312,25 +314,24 @@ class BatchPlanner:
     def apply(self, items: Sequence[Decoded]) -> BatchPlan:
         """Apply every event in order; returns the plan."""
         self.plan.totals_seen = self.totals.sums(dict.fromkeys(self._needed))
+        if self.journeys is None:
+            self.journeys = Journeys(item.record for item in items)
         for item in items:
-            self._apply_one(item)
+            self._apply_one(item, self.journeys.span_of(item.record))
         return self.plan
 
     def _skip(self, why: str) -> None:
         self.plan.skipped[why] = self.plan.skipped.get(why, 0) + 1
 
-    def _apply_one(self, item: Decoded) -> None:
+    def _apply_one(self, item: Decoded, parcel: trace.Span) -> None:
         event = item.event
         key = parcel_key(event)
         state = self.states.get(key)
         if state is not None and event.event_id in state.event_ids:
             self._skip("duplicate")
             return
-        parent = extract_context(item.record.headers)
-        with tracer.start_as_current_span(
-            "clearance.assess", context=parent, kind=trace.SpanKind.CONSUMER
-        ) as span:
-            span.set_attribute("messaging.kafka.offset", item.record.offset)
+        # Under the parcel's span (its trace); the assessment is a span of its own when recorded.
+        with trace.use_span(parcel, end_on_exit=False), _assessment(parcel) as span:
             try:
                 if isinstance(event, OrderPlaced | OrderAmended):
                     self._order(item, event, key, state)
@@ -526,6 +527,7 @@ class BatchPlanner:
                     "clearance.duty": str(decision.duty),
                     "clearance.tax": str(decision.tax),
                     "clearance.total_due": str(decision.total_due),
+                    "clearance.reasons": [reason.code for reason in decision.reasons],
                 }
             )
         return decision
@@ -571,12 +573,26 @@ class BatchPlanner:
                 body=encode(decision),
                 payload=encode(platform_view(decision)),
                 key=f"{state.order.platform}:{state.order.consignee.id}",
-                headers=inject_headers(),
+                headers=self._trace_headers(item),
                 source_timestamp_ms=item.record.timestamp_ms,
             )
         )
+
+    def _trace_headers(self, item: Decoded) -> list[tuple[str, bytes]]:
+        """The decision's ``traceparent``: the parcel's span (``Journeys`` finds it by it)."""
+        if self.journeys is None:
+            return inject_headers()
+        return inject_headers(self.journeys.context_of(item.record))
 
     def _dead(self, item: Decoded, code: DeadLetterCode, message: str, path: str | None) -> None:
         self.plan.dead_letters.append(
             (item.record, dead_letter(item.record, code, message, path, self.now))
         )
+
+
+def _assessment(parcel: trace.Span) -> contextlib.AbstractContextManager[trace.Span]:
+    """``clearance.assess`` under a recorded parcel span; the parcel span itself otherwise (an
+    unrecorded span costs nothing, a child of it would cost a sampling decision)."""
+    if parcel.is_recording():
+        return tracer.start_as_current_span("clearance.assess")
+    return contextlib.nullcontext(parcel)

@@ -60,9 +60,10 @@ from clearance.service.batches import (
     decode_record,
     parcel_key,
 )
+from clearance.service.journeys import Journeys
 from clearance.service.ports import Outbox, ParcelStore, Publisher
 from clearance.settings import Settings
-from clearance.telemetry import extract_context, record_attention, span_links
+from clearance.telemetry import extract_context, record_attention
 
 __all__ = ["Faults", "Worker"]
 
@@ -157,11 +158,20 @@ class _InFlight:
 class _Planned:
     """A planned batch waiting for the write stage."""
 
-    def __init__(self, sequence: int, batches: Batches, plan: BatchPlan, ctx: object) -> None:
+    def __init__(
+        self,
+        sequence: int,
+        batches: Batches,
+        plan: BatchPlan,
+        ctx: object,
+        journeys: Journeys | None = None,
+    ) -> None:
         self.sequence = sequence
         self.batches = batches
         self.plan = plan
         self.context = ctx
+        self.journeys = journeys or Journeys(())
+        """The parcels' spans, ended when the batch is published (or given up)."""
 
     @property
     def records(self) -> list[ConsumerRecord[bytes, bytes]]:
@@ -410,18 +420,26 @@ class Worker:
         for topic, count in collections.Counter(record.topic for record in records).items():
             self.metrics.orders_consumed.labels(topic).inc(count)
         self.metrics.batch_size.observe(len(records))
-        links = span_links(extract_context(record.headers) for record in records)
-        async with self.batch_lock:
-            with tracer.start_as_current_span("clearance.batch", links=links) as span:
-                span.set_attribute("messaging.batch.message_count", len(records))
-                plan = await self._plan(records)
-                ctx = otel_context.get_current()
-            self.sequence += 1
-            self.in_flight.add(self.sequence, plan)
-            planned = _Planned(self.sequence, batches, plan, ctx)
+        # Each parcel's span first, so the batch span can link to the recorded ones (and is
+        # recorded when any of them is).
+        journeys = Journeys(records, group=self.settings.consumer_group)
+        try:
+            async with self.batch_lock:
+                with tracer.start_as_current_span(
+                    "clearance.batch", links=journeys.links()
+                ) as span:
+                    span.set_attribute("messaging.batch.message_count", len(records))
+                    plan = await self._plan(records, journeys)
+                    ctx = otel_context.get_current()
+                self.sequence += 1
+                self.in_flight.add(self.sequence, plan)
+                planned = _Planned(self.sequence, batches, plan, ctx, journeys)
+        except BaseException as error:
+            journeys.abandon(f"not planned: {type(error).__name__}")
+            raise
         await self.writes.put(planned)
 
-    async def _plan(self, records: Sequence[Record]) -> BatchPlan:
+    async def _plan(self, records: Sequence[Record], journeys: Journeys) -> BatchPlan:
         now = datetime.now(UTC)
         decoded: list[Decoded] = []
         dead: list[tuple[Record, DeadLetter]] = []
@@ -440,7 +458,7 @@ class Worker:
         }
         states = await self.parcels.load_parcels(keys - recent.keys())
         states.update(recent)
-        planner = BatchPlanner(self.assessor, states=states, now=now)
+        planner = BatchPlanner(self.assessor, states=states, now=now, journeys=journeys)
         planner.add_totals(await self.parcels.load_totals(planner.totals_needed(decoded)))
         sellers, consignees = planner.history_needed(decoded)
         if sellers:
@@ -475,6 +493,7 @@ class Worker:
                     if len(planned.records) == 1:  # found: dead-lettered when read again
                         self.refused[self._single_offset(planned)] = (code, error)
             finally:
+                planned.journeys.abandon("batch not stored: its records are read again")
                 self.in_flight.stored(planned.sequence)
                 self.writes.task_done()
 
@@ -483,14 +502,23 @@ class Worker:
         if refused is not None:  # this record was refused before: dead-letter it instead
             planned = self._as_dead_letter(planned, *refused)
         token = otel_context.attach(planned.context)  # type: ignore[arg-type]
+        parcels = planned.journeys.links()  # the batch's spans link to every recorded parcel
         try:
-            with tracer.start_as_current_span("clearance.store"):
+            with tracer.start_as_current_span("clearance.store", links=parcels) as store:
                 await self.parcels.write(planned.plan, self.decisions_topic)
-            await self._publish(planned.plan)
+            publish = await self._publish(planned.plan, parcels)
+            published_ns = time.time_ns()
         finally:
             otel_context.detach(token)
         await self._commit(planned.batches)
         self._observe(planned.plan)
+        planned.journeys.finish(
+            planned.plan.outgoing,
+            ((record, letter.error.code) for record, letter in planned.plan.dead_letters),
+            self.metrics,
+            published_ns=published_ns,
+            batch_spans=[store.get_span_context(), publish],
+        )
 
     # --- faults ---------------------------------------------------------------------------------
 
@@ -553,7 +581,7 @@ class Worker:
             why += f", SQLSTATE {sqlstate})" if sqlstate else ")"
         plan = BatchPlan()
         plan.dead_letters.append((record, dead_letter(record, code, why, None, datetime.now(UTC))))
-        return _Planned(planned.sequence, planned.batches, plan, planned.context)
+        return _Planned(planned.sequence, planned.batches, plan, planned.context, planned.journeys)
 
     async def _dead_letter_alone(
         self, batches: Batches, code: DeadLetterCode, error: BaseException
@@ -595,8 +623,11 @@ class Worker:
             return False
         return True
 
-    async def _publish(self, plan: BatchPlan) -> None:
-        with tracer.start_as_current_span("clearance.publish", kind=trace.SpanKind.PRODUCER):
+    async def _publish(self, plan: BatchPlan, parcels: list[trace.Link]) -> trace.SpanContext:
+        """Publish the batch's decisions and dead letters; returns the publish span's context."""
+        with tracer.start_as_current_span(
+            "clearance.publish", kind=trace.SpanKind.PRODUCER, links=parcels
+        ) as span:
             sends = []
             ids = [out.decision.decision_id for out in plan.outgoing]
             async with self.outbox.claim(ids) as owned:
@@ -620,6 +651,7 @@ class Worker:
                         await self.publisher.dead_letter(record.key, letter, record_trace(record))
                     )
                 await asyncio.gather(*sends)
+        return span.get_span_context()
 
     async def _commit(self, batches: Batches) -> None:
         offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
@@ -633,11 +665,8 @@ class Worker:
         self.partitions.committed(offsets)
 
     def _observe(self, plan: BatchPlan) -> None:
-        now_ms = time.time() * 1000
+        """Count what the batch published (its latencies: ``Journeys.finish``)."""
         self.metrics.record_decisions(out.decision for out in plan.outgoing)
-        for out in plan.outgoing:
-            latency = max(0.0, now_ms - out.source_timestamp_ms) / 1000
-            self.metrics.end_to_end_seconds.observe(latency)
         for _, letter in plan.dead_letters:
             self.metrics.dead_letters.labels(letter.error.code).inc()
 

@@ -45,7 +45,7 @@ from clearance.service.access import close_session, may_see, open_session
 from clearance.service.ports import Publisher, ReadViews, SessionStore
 from clearance.settings import Settings
 
-__all__ = ["ConsoleController"]
+__all__ = ["ConsoleController", "trace_link"]
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SIGN_IN = "/console/sign-in"
@@ -69,6 +69,15 @@ def _back_to(next_url: str | None) -> str:
     if "//" in parts.path or "\\" in parts.path or parts.path in _POST_ONLY:
         return QUEUE
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def trace_link(template: str, trace_id: str | None) -> str | None:
+    """The decision's trace in Jaeger or Tempo (``CLEARANCE_TRACE_URL_TEMPLATE``): the template
+    with ``{trace_id}`` replaced, whatever other braces it holds (Grafana Explore URLs hold JSON).
+    """
+    if not template or not trace_id:
+        return None
+    return template.replace("{trace_id}", trace_id)
 
 
 class ConsoleController(Controller):
@@ -288,9 +297,7 @@ async def _decision_page(
         return None
     current = history[-1]
     template = settings.trace_url_template
-    trace_url = (
-        template.format(trace_id=current.trace_id) if template and current.trace_id else None
-    )
+    trace_url = trace_link(template, current.trace_id)
     master_bill, tracking_number = await views.transport_of(parcel) or (None, None)
     return page(
         "decision.html",
