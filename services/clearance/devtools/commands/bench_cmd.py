@@ -60,6 +60,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated order mix")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every figure of the README: engine (with and without codes), quotes, the pipeline "
+        "with tracing off, sampled and all, the console at --held",
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the README's table (date, machine, commit)"
+    )
 
 
 def run_engine_bench(
@@ -138,9 +147,13 @@ def _classify_uncached_us(descriptions: int = 5_000) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected benchmarks and print what was measured."""
+    if args.all:
+        args.engine = args.api = args.console = True
     results = []
     if args.engine:
         results.append(run_engine_bench(args.count, args.seed, without_codes=args.without_codes))
+        if args.all:
+            results.append(run_engine_bench(args.count, args.seed, without_codes=True))
     if args.api:
         from clearance.devtools.bench_api import run_quote_bench
 
@@ -149,18 +162,24 @@ def run(args: argparse.Namespace) -> int:
         from clearance.devtools.risk_eval import evaluate
 
         results.append(evaluate(seed=args.seed if args.seed != 7 else 20261125))
-    if args.console:
+    if args.console:  # before the pipeline, which sets this process's tracing
         from clearance.devtools.bench_console import run_console_bench
 
         results.append(run_console_bench(args.held, args.seed))
-    if args.pipeline or not (args.engine or args.api or args.risk or args.console):
+    if args.pipeline or args.all or not (args.engine or args.api or args.risk or args.console):
         from clearance.devtools.bench_pipeline import run_pipeline_bench
 
-        results.append(
-            run_pipeline_bench(
-                args.count, args.seed, args.partitions, args.rate, args.workers, args.tracing
+        for tracing in ("off", "sampled", "all") if args.all else (args.tracing,):
+            results.append(
+                run_pipeline_bench(
+                    args.count, args.seed, args.partitions, args.rate, args.workers, tracing
+                )
             )
-        )
+    if args.markdown:
+        from clearance.devtools.bench_report import markdown
+
+        print(markdown(results))
+        return 0
     for result in results:
         if args.json:
             print(json.dumps(result))

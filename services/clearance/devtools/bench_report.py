@@ -1,0 +1,143 @@
+"""``clearance bench --all --markdown``: the README's performance table, from one command.
+
+Each benchmark returns a flat ``dict`` (``--json`` prints them whole); this module picks the
+figures a reader needs, one row each, and heads the table with when, where and on what commit it
+was measured, so a number in the README always says which run made it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["machine", "markdown"]
+
+Row = tuple[str, str, str]
+"""(what, measured, target or note)"""
+
+
+def machine() -> str:
+    """This machine in a line: CPU model, cores, memory, Python, and the commit measured."""
+    model = "unknown CPU"
+    with_cpuinfo = Path("/proc/cpuinfo")
+    if with_cpuinfo.is_file():
+        for line in with_cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    if Path("/proc/meminfo").is_file():
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    return (
+        f"{model}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}, "
+        f"commit {_commit()}"
+    )
+
+
+def _commit() -> str:
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return found.stdout.strip()
+
+
+def _engine(result: dict[str, Any]) -> Iterable[Row]:
+    what = "engine, items without HS codes" if "without" in result["benchmark"] else "engine"
+    yield (
+        f"{what}: assessments per second (one core)",
+        f"{result['assessments_per_second']:,}",
+        f">= {result['target_per_second']:,}",
+    )
+    if "classify_uncached_us" in result:
+        yield (
+            "classifying a description not in the cache",
+            f"{result['classify_uncached_us']} us",
+            "",
+        )
+
+
+def _api(result: dict[str, Any]) -> Iterable[Row]:
+    rate = result["rate_per_second"]
+    failed = sum(n for status, n in result["statuses"].items() if status != "200")
+    yield (f"checkout quotes at {rate:g}/s: p50", f"{result['p50_ms']} ms", "")
+    yield (f"checkout quotes at {rate:g}/s: p99", f"{result['p99_ms']} ms", "< 20 ms")
+    yield (
+        f"checkout quotes at {rate:g}/s: answers other than 200",
+        f"{failed} of {result['requests']:,}",
+        "0",
+    )
+
+
+def _pipeline(result: dict[str, Any]) -> Iterable[Row]:
+    how = f"{result['worker_processes']} workers, tracing {result['tracing']}"
+    latency = result["latency"]
+    yield (f"pipeline ({how}): orders per second", f"{result['orders_per_second']:,}", ">= 8,000")
+    yield (
+        f"pipeline ({how}): worker CPU per order",
+        f"{result['worker_cpu_us_per_order']} us",
+        "",
+    )
+    yield (
+        f"pipeline ({how}): ratio to the bare passthrough",
+        f"{result['ratio_to_passthrough']} (passthrough {result['passthrough_per_second']:,}/s)",
+        "",
+    )
+    yield (
+        f"pipeline ({how}): order to decision at {latency['rate_per_second']:,}/s, p50 / p99",
+        f"{latency['p50_ms']} / {latency['p99_ms']} ms",
+        "p99 < 100 ms",
+    )
+
+
+def _console(result: dict[str, Any]) -> Iterable[Row]:
+    queued = f"{result['queued']:,} queued"
+    for name, what in (
+        ("first_page", "the queue's first page"),
+        ("deep_page", "a page in the middle of the queue"),
+        ("reason_common", "the queue filtered by a common reason"),
+        ("master_bill", f"a master bill of {result['bill_parcels']} parcels"),
+        ("dashboard", "the dashboard"),
+    ):
+        yield (f"console ({queued}): {what}, p50", f"{result[f'{name}_ms_p50']} ms", "")
+
+
+def _none(result: dict[str, Any]) -> Iterable[Row]:
+    return ()
+
+
+ROWS: dict[str, Callable[[dict[str, Any]], Iterable[Row]]] = {
+    "engine": _engine,
+    "engine (items without HS codes)": _engine,
+    "api_quotes": _api,
+    "pipeline": _pipeline,
+    "console": _console,
+}
+
+
+def markdown(results: list[dict[str, Any]], now: datetime | None = None) -> str:
+    """The results as the README's table, headed by the date, the machine and the command."""
+    when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"Measured {when} on {machine()}, by `clearance bench --all --markdown`:",
+        "",
+        "| measurement | result | target |",
+        "|---|---|---|",
+    ]
+    for result in results:
+        rows = ROWS.get(result["benchmark"], _none)  # --risk has its own report
+        for what, measured, target in rows(result):
+            lines.append(f"| {what} | {measured} | {target} |")
+    return "\n".join(lines)
