@@ -16,6 +16,7 @@ def run(args: argparse.Namespace) -> int:
     interrupted."""
     import uvicorn
 
+    from clearance import bootstrap
     from clearance.entrypoints.http.app import create_app
     from clearance.settings import load_settings
     from clearance.telemetry import setup_logging, setup_tracing
@@ -24,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     setup_logging("clearance-api")
     setup_tracing("clearance-api")
     app = create_app(settings)
+    bootstrap.settle_memory()
     uvicorn.run(
         app,
         host=args.host or settings.api_host,

@@ -85,12 +85,14 @@ async def run_worker(
     await producer.start()
     await consumer.start()
     health.add_check("database", db.ping)
+    engine = Assessor(settings.identity_key, sample_key=settings.sample_key)
+    bootstrap.settle_memory()
     worker = Worker(
         settings,
         parcels=db.parcels,
         outbox=db.outbox,
         publisher=bootstrap.publisher(producer, settings),
-        assessor=Assessor(settings.identity_key, sample_key=settings.sample_key),
+        assessor=engine,
         consumer=consumer,
         metrics=metrics,
         health=health,
