@@ -283,10 +283,12 @@ VIETNAMESE: Final[dict[str, str]] = {
     # --- signing in, errors ---
     "Sign in": "Đăng nhập",
     "API key": "Khóa API",
-    "An officer key or a platform key (made with clearance keys create). It is kept in a "
-    "secure, HTTP-only cookie for this session.": (
-        "Khóa của cán bộ hải quan hoặc của sàn (tạo bằng lệnh clearance keys create). Khóa "
-        "được lưu trong cookie bảo mật, chỉ dùng qua HTTP, cho phiên làm việc này."
+    "An officer key or a platform key (made with clearance keys create). Signing in opens a "
+    "session of at most 8 hours, ended after 30 minutes without use or by signing out; the "
+    "browser keeps the session, never the key.": (
+        "Khóa của cán bộ hải quan hoặc của sàn (tạo bằng lệnh clearance keys create). Đăng nhập "
+        "mở một phiên làm việc tối đa 8 giờ, tự kết thúc sau 30 phút không sử dụng hoặc khi đăng "
+        "xuất; trình duyệt chỉ lưu phiên, không lưu khóa."
     ),
     "This key is not an officer or platform key.": (
         "Khóa này không phải khóa của cán bộ hải quan hoặc của sàn."
