@@ -60,6 +60,13 @@ def test_empty_unknown_and_one_word_descriptions() -> None:
     assert 0 < first.confidence < 1
 
 
+def test_colours_and_sizes_alone_say_nothing_about_the_goods() -> None:
+    assert CLASSIFIER.suggest("red") == ()
+    assert CLASSIFIER.suggest("RED SPOTTY WASHBAG") == ()  # was lead oxides (28), from "red"
+    assert best("LARGE CAKE TOWEL")[:4] == "6302"
+    assert best("black tea")[:4] == "0902"  # beside a noun a colour still tells
+
+
 def test_confidence_is_calibrated_against_hand_labelled_stream_lines() -> None:
     # 46 lines of the UCI stream labelled at chapter level by hand (tests/data): measured 23 of
     # 46 (50%) in the right chapter; the old word search's best had 14 (30%).
