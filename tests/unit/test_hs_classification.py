@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from clearance.assessor import bundled_rates
+from clearance.devtools.hs_labelled import LabelledRow, short_titles
 from clearance.domain.assess import assess
 from clearance.domain.classification import national_line
 from clearance.domain.context import AssessmentContext
@@ -189,6 +190,13 @@ def test_suggest_json_lines_in_and_out(tmp_path: Path, capsys: pytest.CaptureFix
     assert out[0]["suggestions"][0]["hs"].startswith("8518")
     assert set(out[0]["suggestions"][0]) == {"hs", "confidence", "description"}
     assert out[1]["suggestions"][0]["hs"][:2] == "71" and out[2]["suggestions"] == []
+
+
+def test_short_titles_keep_the_first_words_of_the_title_only() -> None:
+    title = "Wireless Bluetooth Earphone with Mic | Plastic"
+    listing = LabelledRow("r1", title, "Audio", ("851830",))
+    [row] = short_titles([listing], 3)
+    assert (row.text, row.category, row.codes) == ("Wireless Bluetooth Earphone", None, ("851830",))
 
 
 def test_eval_reads_the_three_labelled_formats(
