@@ -10,7 +10,7 @@ see ``clearance.devtools.hs_build``): four TF-IDF spaces over the same terms
 - ``vocabulary``: the words shoppers use for the goods of a heading ("pendant", "ốp lưng");
 - ``examples``: labelled descriptions (expert and customs classifications); their nearest
   neighbours vote for their codes;
-- ``chapter_model``: a linear classifier of the chapter (an averaged perceptron trained on the
+- ``chapter_model``: a linear classifier of the chapter (a softmax regression trained on the
   tariff texts and the labelled descriptions); its probability of a subheading's chapter is added
   to the subheading's score (``chapter_folds``: the same trained without one fold of the labelled
   rows each, so that cross-validation scores a row with a model that never saw it).
