@@ -287,6 +287,8 @@ def cross_validated(
     ``top_p`` is the uncalibrated softmax probability of the best candidate (what the
     calibration maps to an accuracy).
     """
+    if folds != len(classifier.model.chapter_folds):
+        raise ValueError(f"the model's chapter models are for {FOLDS} folds, not {folds}")
     p = params or classifier.model.params
     raw = msgspec.structs.replace(p, calibration_slope=1.0, calibration_intercept=0.0)
     held_out: defaultdict[int, set[str]] = defaultdict(set)
