@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from clearance.devtools.hs_labelled import LabelledRow, short_titles
 from clearance.domain.assess import assess
 from clearance.domain.classification import national_line
 from clearance.domain.context import AssessmentContext
@@ -58,6 +59,13 @@ def test_empty_unknown_and_one_word_descriptions() -> None:
     assert first.hs_code == "851713" and "smartphones" in first.description
     assert all(other.confidence <= first.confidence for other in others)
     assert 0 < first.confidence < 1
+
+
+def test_colours_and_sizes_alone_say_nothing_about_the_goods() -> None:
+    assert CLASSIFIER.suggest("red") == ()
+    assert CLASSIFIER.suggest("RED SPOTTY WASHBAG") == ()  # was lead oxides (28), from "red"
+    assert best("LARGE CAKE TOWEL")[:4] == "6302"
+    assert best("black tea")[:4] == "0902"  # beside a noun a colour still tells
 
 
 def test_confidence_is_calibrated_against_hand_labelled_stream_lines() -> None:
@@ -182,6 +190,13 @@ def test_suggest_json_lines_in_and_out(tmp_path: Path, capsys: pytest.CaptureFix
     assert out[0]["suggestions"][0]["hs"].startswith("8518")
     assert set(out[0]["suggestions"][0]) == {"hs", "confidence", "description"}
     assert out[1]["suggestions"][0]["hs"][:2] == "71" and out[2]["suggestions"] == []
+
+
+def test_short_titles_keep_the_first_words_of_the_title_only() -> None:
+    title = "Wireless Bluetooth Earphone with Mic | Plastic"
+    listing = LabelledRow("r1", title, "Audio", ("851830",))
+    [row] = short_titles([listing], 3)
+    assert (row.text, row.category, row.codes) == ("Wireless Bluetooth Earphone", None, ("851830",))
 
 
 def test_eval_reads_the_three_labelled_formats(

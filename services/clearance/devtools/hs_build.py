@@ -27,9 +27,10 @@ from pathlib import Path
 import msgspec
 
 from clearance.devtools.hs_labelled import LabelledRow, read_labelled
+from clearance.devtools.hs_linear import Example, train_linear
 from clearance.devtools.hs_sources import nomenclature, passages
 from clearance.domain.hs.classifier import HsClassifier
-from clearance.domain.hs.model import HsModel, Params, Space
+from clearance.domain.hs.model import HsModel, Linear, Params, Space, linear_features
 from clearance.domain.hs.text import query_terms, terms
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
     "write_model",
 ]
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 FOLDS = 5
 CONTEXT_WEIGHT = 0.3
 """A heading's or chapter's text counts this much in each of its subheadings' documents."""
@@ -52,6 +53,13 @@ PRUNE_BELOW = 3
 MOST_TERMS = (100, 200, 400)
 """The heaviest terms kept per subheading, heading and chapter (the model stays small)."""
 
+CHAPTER_EPOCHS = 2
+CHAPTER_DOCUMENT_TERMS = 60
+"""The chapter model reads each subheading's 60 heaviest terms (the rest is its parents' echo)."""
+LABELLED_WEIGHT = 1.0
+"""A labelled description's loss counts as much as a tariff text's (twice overfitted the
+listings' attributes: "Material: Plastic" pulled earphones into chapter 39)."""
+
 VOCABULARY = Path(__file__).resolve().parent / "data" / "hs_retail_vocabulary.csv"
 MODEL_PATH = Path(__file__).resolve().parent.parent / "domain" / "hs" / "hs_model.json.gz"
 LABELLED_SETS = (
@@ -60,7 +68,9 @@ LABELLED_SETS = (
     "hs_labelled/vn-tbtchq/vn_tbtchq_eval.csv",
 )
 
-#: Found by ``clearance hs build --tune`` (5-fold cross-validation over the three labelled halves).
+#: Found by ``clearance hs build --tune`` (5-fold cross-validation over the three labelled halves);
+#: ``chapter_prior`` by the same cross-validation over 0.5, 1 and 2 (the chapter model's
+#: probabilities are a softmax regression's, so their temperature stays 1).
 TUNED = Params(
     heading=0.6,
     chapter=0.5,
@@ -70,6 +80,8 @@ TUNED = Params(
     neighbours=10,
     neighbour_power=2.0,
     temperature=0.05,
+    chapter_prior=2.0,
+    chapter_temperature=1.0,
 )
 
 
@@ -166,7 +178,8 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
     """The whole model from ``data`` (``../shared/data``)."""
     names = nomenclature(data)
     codes = sorted(code for code in names if len(code) == 6 and code.isdigit())
-    idf, vectors = _unit_vectors(subheading_documents(data, codes))
+    documents = subheading_documents(data, codes)
+    idf, vectors = _unit_vectors(documents)
     heading_keys, heading_vectors = _grouped(codes, vectors, 4)
     chapter_keys, chapter_vectors = _grouped(codes, vectors, 2)
     vocabulary_keys, vocabulary_docs = vocabulary_documents(VOCABULARY)
@@ -174,17 +187,23 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
     rows = [row for row in labelled_rows(data) if any(c in names for c in row.codes)]
     example_idf, example_vectors = _unit_vectors([_example(row) for row in rows])
     position = {code: i for i, code in enumerate(codes)}
+    subheading = _space(codes, idf, vectors, MOST_TERMS[0])
+    chapter_model, chapter_folds = chapter_models(
+        documents, codes, chapter_keys, rows, subheading.idf
+    )
     model = HsModel(
         version=MODEL_VERSION,
         built_from=_provenance(data),
         codes=codes,
         descriptions=[names[code][0] for code in codes],
-        subheading=_space(codes, idf, vectors, MOST_TERMS[0]),
+        subheading=subheading,
         heading=_space(heading_keys, idf, heading_vectors, MOST_TERMS[1]),
         chapter=_space(chapter_keys, idf, chapter_vectors, MOST_TERMS[2]),
         vocabulary=_space(vocabulary_keys, vocabulary_idf, vocabulary_vectors),
         examples=_space([row.id for row in rows], example_idf, example_vectors),
         example_codes=[[position[c] for c in row.codes if c in position] for row in rows],
+        chapter_model=chapter_model,
+        chapter_folds=chapter_folds,
         params=params,
     )
     if not calibrate:
@@ -194,6 +213,42 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
         params, calibration_slope=slope, calibration_intercept=intercept
     )
     return msgspec.structs.replace(model, params=calibrated)
+
+
+def chapter_models(
+    documents: Sequence[Counter[str]],
+    codes: Sequence[str],
+    chapter_keys: Sequence[str],
+    rows: Sequence[LabelledRow],
+    idf: dict[str, float],
+) -> tuple[Linear, list[Linear]]:
+    """The chapter model on the tariff texts and every labelled row, and one per fold trained
+    without that fold's rows (what cross-validation scores the fold's rows with)."""
+    chapter = {key: i for i, key in enumerate(chapter_keys)}
+    unknown = max(idf.values(), default=1.0)
+    tariff = [
+        Example(linear_features(document, idf, unknown, CHAPTER_DOCUMENT_TERMS), chapter[code[:2]])
+        for code, document in zip(codes, documents, strict=True)
+        if document
+    ]
+    labelled = [
+        (
+            fold_of(row.id),
+            Example(
+                linear_features(_query(row), idf, unknown),
+                chapter[next(c for c in row.codes if c[:2] in chapter)[:2]],
+                LABELLED_WEIGHT,
+            ),
+        )
+        for row in rows
+    ]
+
+    def trained(without: int | None) -> Linear:
+        examples = tariff + [example for fold, example in labelled if fold != without]
+        seed = FOLDS if without is None else without
+        return train_linear(examples, len(chapter_keys), CHAPTER_EPOCHS, seed)
+
+    return trained(None), [trained(fold) for fold in range(FOLDS)]
 
 
 def _provenance(data: Path) -> list[str]:
@@ -226,11 +281,14 @@ def cross_validated(
     folds: int = FOLDS,
     limit: int = 3,
 ) -> list[tuple[LabelledRow, list[tuple[str, float]], float]]:
-    """Each row ranked without the labelled examples of its fold: ``(row, ranked, top_p)``.
+    """Each row ranked without the labelled examples of its fold, and with the chapter model
+    trained without them: ``(row, ranked, top_p)`` (``folds`` must be the model's ``FOLDS``).
 
     ``top_p`` is the uncalibrated softmax probability of the best candidate (what the
     calibration maps to an accuracy).
     """
+    if folds != len(classifier.model.chapter_folds):
+        raise ValueError(f"the model's chapter models are for {FOLDS} folds, not {folds}")
     p = params or classifier.model.params
     raw = msgspec.structs.replace(p, calibration_slope=1.0, calibration_intercept=0.0)
     held_out: defaultdict[int, set[str]] = defaultdict(set)
@@ -238,8 +296,10 @@ def cross_validated(
         held_out[fold_of(row.id, folds)].add(row.id)
     out = []
     for row in rows:
-        skip = frozenset(held_out[fold_of(row.id, folds)])
-        ranked = classifier.rank(_query(row), limit, params=raw, skip_examples=skip)
+        fold = fold_of(row.id, folds)
+        ranked = classifier.rank(
+            _query(row), limit, params=raw, skip_examples=frozenset(held_out[fold]), fold=fold
+        )
         top = ranked[0][1] if ranked else 0.0
         out.append((row, ranked, top))
     return out

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LabelledRow", "read_labelled"]
+__all__ = ["LabelledRow", "read_labelled", "short_titles"]
 
 #: Attribute names that say nothing about the goods (logistics, identifiers, provenance).
 _UNINFORMATIVE = (
@@ -92,3 +92,17 @@ def read_labelled(path: Path) -> list[LabelledRow]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = [_row(row) for row in csv.DictReader(handle)]
     return [row for row in rows if row.codes]
+
+
+def short_titles(rows: list[LabelledRow], count: int) -> list[LabelledRow]:
+    """Each row cut to the first ``count`` words of its title (the text before the first
+    ``|``), without its category: how the classifier does on a short listing title."""
+    return [
+        LabelledRow(
+            id=row.id,
+            text=" ".join(row.text.split("|")[0].split()[:count]),
+            category=None,
+            codes=row.codes,
+        )
+        for row in rows
+    ]

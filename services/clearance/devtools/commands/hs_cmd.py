@@ -4,7 +4,8 @@
   the package, where the engine loads it);
 - ``suggest TEXT [--category C]`` or ``suggest --json --file FILE``: JSON lines
   ``{"id", "text"[, "category"]}`` in, one ``{"id", "suggestions": [...]}`` line out per input;
-- ``eval FILE.csv [--json]``: top-1/top-3 at six digits, heading and chapter, calibration table.
+- ``eval FILE.csv [--json] [--title-words N]``: top-1/top-3 at six digits, heading and chapter,
+  calibration table (``--title-words``: each row cut to its title's first N words).
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     evaluate.add_argument("file", type=Path, help="a labelled CSV (../shared/data/hs_labelled)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--model", type=Path, help="a model file (default: the bundled one)")
+    evaluate.add_argument(
+        "--title-words",
+        type=int,
+        default=0,
+        help="score only the first N words of each row's title, no category (a short listing)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,6 +124,10 @@ def _eval(args: argparse.Namespace) -> int:
     if not rows:
         print(f"clearance hs eval: no labelled rows in {args.file}", file=sys.stderr)
         return 1
+    if args.title_words:
+        from clearance.devtools.hs_labelled import short_titles
+
+        rows = short_titles(rows, args.title_words)
     reports = evaluate(_classifier(args.model), rows)
     if args.json:
         sys.stdout.buffer.write(encode(reports) + b"\n")

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import msgspec
 from msgspec import Struct
 
-from clearance.domain.hs.model import HsModel, Params
+from clearance.domain.hs.model import HsModel, Linear, Params, linear_features
 from clearance.domain.hs.text import query_terms, words
 
 __all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier"]
@@ -44,6 +44,7 @@ class HsClassifier:
         "_heading_of",
         "_index",
         "_under_vocabulary",
+        "_unknown_idf",
         "model",
     )
 
@@ -58,6 +59,7 @@ class HsClassifier:
             [i for i, code in enumerate(model.codes) if code.startswith(prefix)]
             for prefix in model.vocabulary.keys
         ]
+        self._unknown_idf = max(model.subheading.idf.values(), default=1.0)
         self._cache: OrderedDict[str, tuple[HsSuggestion, ...]] = OrderedDict()
         self._cache_size = cache_size
 
@@ -110,15 +112,18 @@ class HsClassifier:
         *,
         params: Params | None = None,
         skip_examples: frozenset[str] = frozenset(),
+        fold: int | None = None,
     ) -> list[tuple[str, float]]:
         """``(hs6, confidence)`` for the query's term counts, best first.
 
-        ``skip_examples`` leaves labelled examples out by id (cross-validation scores a row
-        without its own example); ``params`` replaces the model's (tuning).
+        ``skip_examples`` leaves labelled examples out by id and ``fold`` takes the chapter
+        model trained without that fold (cross-validation scores a row without its own
+        example); ``params`` replaces the model's (tuning).
         """
         p = params or self.model.params
         scores = self._tariff_scores(query, p)
         self._add_example_votes(scores, query, p, skip_examples)
+        self._add_chapter_prior(scores, query, p, fold)
         if not scores:
             return []
         ranked = sorted(scores.items(), key=lambda item: (-item[1], self.model.codes[item[0]]))
@@ -165,6 +170,28 @@ class HsClassifier:
             scores[code] = scores.get(code, 0.0) + p.examples * vote
         for code in scores:
             scores[code] += p.example_heading * heading_votes.get(self._heading_of[code], 0.0)
+
+    def chapter_probabilities(
+        self, query: Mapping[str, int], p: Params, fold: int | None = None
+    ) -> list[float]:
+        """The chapter model's probability of each chapter (``model.chapter.keys`` order)."""
+        model = self.model
+        linear: Linear = model.chapter_model if fold is None else model.chapter_folds[fold]
+        features = linear_features(query, model.subheading.idf, self._unknown_idf)
+        scores = linear.scores(features, len(model.chapter.keys))
+        top = max(scores)
+        exponents = [math.exp((score - top) / p.chapter_temperature) for score in scores]
+        total = sum(exponents)
+        return [value / total for value in exponents]
+
+    def _add_chapter_prior(
+        self, scores: dict[int, float], query: Mapping[str, int], p: Params, fold: int | None
+    ) -> None:
+        if not p.chapter_prior or not scores:
+            return
+        chapters = self.chapter_probabilities(query, p, fold)
+        for code in scores:
+            scores[code] += p.chapter_prior * chapters[self._chapter_of[code]]
 
 
 def calibrated(probability: float, p: Params) -> float:

@@ -9,7 +9,11 @@ see ``clearance.devtools.hs_build``): four TF-IDF spaces over the same terms
   that names the heading's goods but none of its subheading's words still finds the heading;
 - ``vocabulary``: the words shoppers use for the goods of a heading ("pendant", "ốp lưng");
 - ``examples``: labelled descriptions (expert and customs classifications); their nearest
-  neighbours vote for their codes.
+  neighbours vote for their codes;
+- ``chapter_model``: a linear classifier of the chapter (a softmax regression trained on the
+  tariff texts and the labelled descriptions); its probability of a subheading's chapter is added
+  to the subheading's score (``chapter_folds``: the same trained without one fold of the labelled
+  rows each, so that cross-validation scores a row with a model that never saw it).
 
 A subheading's score is a weighted sum of its cosine similarities in each space (the weights are
 tuned by cross-validation at build time). The confidence is the softmax of the scores, mapped to
@@ -25,7 +29,7 @@ from collections.abc import Mapping
 
 from msgspec import Struct
 
-__all__ = ["HsModel", "Params", "Space"]
+__all__ = ["HsModel", "Linear", "Params", "Space", "linear_features"]
 
 
 class Space(Struct, frozen=True, kw_only=True):
@@ -50,6 +54,41 @@ class Space(Struct, frozen=True, kw_only=True):
         return found
 
 
+class Linear(Struct, frozen=True, kw_only=True):
+    """A linear classifier: ``weights[term]`` is a flat list ``[class, weight x 1000, ...]``."""
+
+    weights: dict[str, list[int]]
+
+    def scores(self, features: Mapping[str, float], classes: int) -> list[float]:
+        """Each class's score for the features (``linear_features``)."""
+        found = [0.0] * classes
+        for term, value in features.items():
+            flat = self.weights.get(term)
+            if flat is None:
+                continue
+            scale = value / 1000.0
+            for position in range(0, len(flat), 2):
+                found[flat[position]] += scale * flat[position + 1]
+        return found
+
+
+def linear_features(
+    counts: Mapping[str, float], idf: Mapping[str, float], unknown: float, most: int = 0
+) -> dict[str, float]:
+    """Sublinear TF-IDF of term counts (``most``: only the heaviest terms), unit length; a term
+    without an IDF gets ``unknown`` (the rarest term's: a word only listings use is telling)."""
+    weighted = {
+        term: (1.0 + math.log(count) if count >= 1 else count) * idf.get(term, unknown)
+        for term, count in counts.items()
+        if count > 0
+    }
+    kept = sorted(weighted.items(), key=lambda item: (-item[1], item[0]))
+    if most:
+        kept = kept[:most]
+    norm = math.sqrt(sum(weight * weight for _, weight in kept)) or 1.0
+    return {term: weight / norm for term, weight in sorted(kept)}
+
+
 class Params(Struct, frozen=True, kw_only=True):
     """The weights of the spaces and the calibration, tuned at build time."""
 
@@ -61,6 +100,8 @@ class Params(Struct, frozen=True, kw_only=True):
     neighbours: int = 10
     neighbour_power: float = 2.0
     temperature: float = 0.05
+    chapter_prior: float = 0.0
+    chapter_temperature: float = 0.1
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
 
@@ -78,4 +119,6 @@ class HsModel(Struct, frozen=True, kw_only=True):
     vocabulary: Space
     examples: Space
     example_codes: list[list[int]]
+    chapter_model: Linear
+    chapter_folds: list[Linear]
     params: Params

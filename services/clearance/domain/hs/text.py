@@ -39,6 +39,20 @@ VIETNAMESE_STOPWORDS: Final = frozenset(
     """.split()  # noqa: SIM905 (a list of words reads better as text)
 )
 
+#: Words that describe how goods look, not what they are: alone they mislead ("red" finds red
+#: lead, "giant" finds nothing useful); beside a noun they can still tell ("black_tea",
+#: "white_cement"), so they are kept in word pairs only. Colours that are also goods or
+#: materials (orange, cream, ivory, gold, silver) are not in the list.
+LOOKS: Final = frozenset(
+    """
+    red blue green yellow black white pink purple grey gray brown beige golden
+    multicolour multicolor multi colourful colorful pastel
+    large small mini medium big giant jumbo tiny little
+    spot spotty dotty polka dot dots retrospot stripe striped stripy floral design
+    vintage retro assorted fancy cute lovely beautiful luxury classic deluxe
+    """.split()  # noqa: SIM905 (a list of words reads better as text)
+)
+
 #: American spellings and variants -> the form the index uses.
 SPELLINGS: Final = {
     "jewelry": "jewellery",
@@ -100,10 +114,11 @@ def words(text: str) -> list[str]:
 
 
 def terms(text: str) -> list[str]:
-    """Words and adjacent word pairs (``mobile_phone``, ``thuc_pham``): what is indexed."""
+    """Words and adjacent word pairs (``mobile_phone``, ``thuc_pham``): what is indexed; a word
+    of ``LOOKS`` only in its pairs."""
     found = words(text)
     pairs = [f"{first}_{second}" for first, second in itertools.pairwise(found)]
-    return found + pairs
+    return [word for word in found if word not in LOOKS] + pairs
 
 
 _SEGMENT: Final = re.compile(r"[|,;/()\[\]]+|\s-\s")
@@ -120,7 +135,7 @@ def query_terms(text: str) -> dict[str, int]:
     for segment in _SEGMENT.split(text):
         if not segment.isascii():
             continue
-        found = words(segment)
+        found = [word for word in words(segment) if word not in LOOKS]
         if found:
             counts[found[-1]] = counts.get(found[-1], 0) + HEAD_WEIGHT - 1
     return counts
