@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from clearance.adapters.kafka import send_records
+from clearance.adapters.kafka import security_options, send_records
 from clearance.adapters.postgres import KeyStore, connect
 from clearance.domain.access import NewKey
 from clearance.messages import ClearanceDecision, decode_decision
@@ -64,6 +64,7 @@ async def read_topic(settings: Settings, topic: str, count: int, within: float =
         enable_auto_commit=False,
         fetch_max_wait_ms=20,
         max_partition_fetch_bytes=16 * 1024 * 1024,
+        **security_options(settings),  # TLS and SASL when the settings speak them
     )
     await consumer.start()
     try:

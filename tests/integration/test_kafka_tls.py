@@ -17,17 +17,17 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
 from clearance.adapters.kafka import ensure_topics, make_producer, security_options
 from clearance.adapters.postgres import migrate
 from clearance.devtools.devstack import free_port
 from clearance.entrypoints.worker import run_worker
-from clearance.messages import ClearanceDecision, decode_decision
+from clearance.messages import decode_decision
 from clearance.settings import Settings
 from factories import encoded, key_of, order
-from streams import settings_for
+from streams import read_topic, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -127,7 +127,9 @@ async def test_the_worker_and_its_clients_work_over_mutual_tls_and_nothing_gets_
                         )
                 finally:
                     await producer.stop()
-                decided = await read_over_tls(settings, "decisions.v1", 3)
+                decided = [
+                    decode_decision(r.value) for r in await read_topic(settings, "decisions.v1", 3)
+                ]
             finally:
                 stop.set()
                 await asyncio.wait_for(worker, timeout=25)
@@ -159,29 +161,3 @@ async def test_the_worker_and_its_clients_work_over_mutual_tls_and_nothing_gets_
             with pytest.raises(KafkaConnectionError):
                 await stranger.start()
             await stranger.stop()
-
-
-async def read_over_tls(settings: Settings, topic: str, count: int) -> list[ClearanceDecision]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        enable_auto_commit=False,
-        **security_options(settings),
-    )
-    await consumer.start()
-    try:
-        name = settings.topic(topic)
-        partitions = consumer.partitions_for_topic(name) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(name) or set()
-        assigned = [TopicPartition(name, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        found: list[ClearanceDecision] = []
-        deadline = asyncio.get_running_loop().time() + 30
-        while len(found) < count and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=200)
-            found += [decode_decision(m.value) for ms in batch.values() for m in ms if m.value]
-        return found
-    finally:
-        await consumer.stop()
