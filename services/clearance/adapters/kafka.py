@@ -49,6 +49,7 @@ __all__ = [
     "make_consumer",
     "make_producer",
     "message_headers",
+    "platform_producer",
     "read_until_idle",
     "security_options",
     "send_records",
@@ -229,6 +230,17 @@ def message_headers(
     ]
 
 
+def platform_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+    """A producer as a platform's (the demo, the benches, the tests) sends orders: batched
+    briefly, records up to the size the contract allows."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        linger_ms=10,
+        max_batch_size=256 * 1024,
+        max_request_size=MAX_MESSAGE_BYTES,
+    )
+
+
 async def send_records(
     bootstrap_servers: str,
     topic: str,
@@ -236,12 +248,7 @@ async def send_records(
     headers: list[tuple[str, bytes]] | None = None,
 ) -> None:
     """Send ``(key, value)`` records as a platform would and wait for every acknowledgement."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        linger_ms=10,
-        max_batch_size=256 * 1024,
-        max_request_size=MAX_MESSAGE_BYTES,
-    )
+    producer = platform_producer(bootstrap_servers)
     await producer.start()
     try:
         sent = [await producer.send(topic, value=v, key=k, headers=headers) for k, v in records]

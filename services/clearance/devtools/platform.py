@@ -15,14 +15,13 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
-from clearance.adapters.kafka import MAX_MESSAGE_BYTES
+from clearance.adapters.kafka import platform_producer
 from clearance.telemetry import DEFAULT_SAMPLE_RATIO, configured_exporter, inject_headers
 
 __all__ = ["Platforms", "send_as_platforms"]
@@ -82,12 +81,7 @@ async def send_as_platforms(
     """Send ``(key, value)`` records as their platforms would: each in a PRODUCER span of its
     platform, with the span's context in the record's headers; the span ends when the broker
     acknowledges the record. Waits for every acknowledgement."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        linger_ms=10,
-        max_batch_size=256 * 1024,
-        max_request_size=MAX_MESSAGE_BYTES,
-    )
+    producer = platform_producer(bootstrap_servers)
     await producer.start()
     try:
         sent = []
