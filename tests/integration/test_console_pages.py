@@ -195,6 +195,20 @@ async def test_the_dashboard_draws_its_charts_with_axes(console: Console) -> Non
     assert "Giờ (UTC)" in vi.text and "Tỷ lệ luồng xanh" in vi.text
 
 
+async def test_the_revenue_and_the_dashboard_cover_a_report_period_at_most(
+    console: Console,
+) -> None:
+    """An officer's revenue or dashboard over decades is refused as over HTTP (366 days at most):
+    the page says so and shows the default period instead of reading every decision."""
+    for path in ("/console/revenue", "/console/dashboard"):
+        long = await _get(console, f"{path}?from=2000-01-01&to=2026-12-31", console.officer, EN)
+        assert long.status_code == 200
+        assert "A period covers at most 366 days." in long.text
+        assert 'value="2000-01-01"' not in long.text  # the default period, not the one asked
+        year = await _get(console, f"{path}?from=2026-01-01&to=2026-12-31", console.officer, EN)
+        assert "A period covers at most" not in year.text
+
+
 async def test_a_decision_page_shows_the_reason_in_vietnamese_and_the_record_in_english(
     console: Console,
 ) -> None:

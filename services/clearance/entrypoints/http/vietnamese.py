@@ -230,6 +230,7 @@ VIETNAMESE: Final[dict[str, str]] = {
     "To": "Đến ngày",
     "Show": "Xem",
     "Not a date: type it as {format}.": "Không phải ngày hợp lệ: nhập theo dạng {format}.",
+    "A period covers at most {days} days.": "Một kỳ báo cáo tối đa {days} ngày.",
     "Period: {first} to {last} (UTC), for inspections and revenue. Decisions per hour and the "
     "share of green: the last 24 hours; reasons: the parcels waiting now. Figures of {time}, "
     "kept up to a minute.": (

@@ -28,7 +28,6 @@ from litestar.response import Redirect, Template
 
 from clearance.domain.access import ApiKey
 from clearance.domain.parcels import ParcelKey
-from clearance.domain.views import DecisionFilter
 from clearance.entrypoints.http.auth import Authenticator
 from clearance.entrypoints.http.controllers.console_queue import (
     From,
@@ -43,6 +42,7 @@ from clearance.entrypoints.http.pages import page
 from clearance.service import intake
 from clearance.service.access import close_session, may_see, open_session
 from clearance.service.ports import Publisher, ReadViews, SessionStore
+from clearance.service.reports import report_filter
 from clearance.settings import Settings
 
 __all__ = ["ConsoleController", "trace_link"]
@@ -344,5 +344,5 @@ async def _refused(
 async def _revenue_rows(
     views: ReadViews, day_from: date | None, day_to: date | None, destination: str | None
 ) -> list[dict[str, Any]]:
-    filters = DecisionFilter(destination=destination or None, day_from=day_from, day_to=day_to)
-    return await views.revenue_by_day(filters)
+    # the reports' period: the last 366 days when none is given, as over HTTP
+    return await views.revenue_by_day(report_filter(destination or None, day_from, day_to))

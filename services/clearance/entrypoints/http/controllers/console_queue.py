@@ -27,6 +27,7 @@ from litestar.response import Redirect
 from clearance.domain.access import ApiKey
 from clearance.domain.reasons import REASON_CODES, RISK_SIGNALS
 from clearance.domain.views import (
+    MAX_REPORT_DAYS,
     QUEUE_SORTS,
     BillParcel,
     BillTotal,
@@ -37,6 +38,7 @@ from clearance.domain.views import (
     QueueFilter,
     QueueRow,
     QueueSort,
+    report_period,
 )
 from clearance.entrypoints.http.charts import CHANNEL_COLOURS, Series, bar_chart
 from clearance.entrypoints.http.dependencies import Injected
@@ -125,8 +127,9 @@ def decode_cursor(sort: QueueSort, token: str | None) -> QueueCursor | None:
 def read_period(
     ui: Ui, typed_from: str | None, typed_to: str | None
 ) -> tuple[date | None, date | None, str | None]:
-    """The days a period form names, and a message when one is not a day (it is then left
-    out: the page shows the default period and says why)."""
+    """The days a period form names, and a message when one is not a day or the period is
+    longer than a report covers (it is then left out: the page shows the default period and
+    says why)."""
     days: list[date | None] = []
     for text in (typed_from, typed_to):
         try:
@@ -135,6 +138,11 @@ def read_period(
             days.append(None)
             problem = ui.t("Not a date: type it as {format}.", format=ui.date_format)
             return None, None, problem
+    try:  # the reports' own bound (officers' reports over HTTP have it too)
+        report_period(days[0], days[1], datetime.now(UTC).date())
+    except ValueError:
+        problem = ui.t("A period covers at most {days} days.", days=MAX_REPORT_DAYS)
+        return None, None, problem
     return days[0], days[1], None
 
 
