@@ -8,18 +8,24 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from clearance import bootstrap
 from clearance.adapters.kafka import security_options, send_records
 from clearance.adapters.postgres import KeyStore, connect
 from clearance.domain.access import NewKey
+from clearance.entrypoints.worker import Worker
+from clearance.health import Health
 from clearance.messages import ClearanceDecision, decode_decision
+from clearance.metrics import Metrics
 from clearance.service.access import open_session
+from clearance.service.assessing import Assessor
+from clearance.service.ports import ParcelStore, Publisher
 from clearance.settings import Settings, load_settings, to_environment
 
 
@@ -37,7 +43,6 @@ def settings_for(kafka: str, database_url: str, name: str, **overrides: Any) -> 
         "session_timeout_ms": 1000,
         "heartbeat_interval_ms": 200,
         "fetch_max_wait_ms": 20,
-        "outbox_grace_ms": 1000,
         "ops_port": 0,
     }
     values.update(overrides)
@@ -113,6 +118,43 @@ async def stored_decision(
     view, without the risk detail)."""
     query = "SELECT body FROM decisions WHERE decision_id = $1"
     return decode_decision(await connection.fetchval(query, decision_id))
+
+
+@contextlib.asynccontextmanager
+async def worker_in_process(
+    settings: Settings,
+    *,
+    parcels: Callable[[ParcelStore], ParcelStore] = lambda store: store,
+    publisher: Callable[[Publisher], Publisher] = lambda publisher: publisher,
+    metrics: Metrics | None = None,
+) -> AsyncIterator[None]:
+    """A worker in this process whose real parcel store or publisher a test wraps (to hold a
+    write at a barrier, to have the broker refuse a send); stopped as SIGTERM stops one."""
+    db = await bootstrap.open_database(settings)
+    producer = bootstrap.kafka_producer(settings)
+    consumer = bootstrap.kafka_consumer(settings)
+    await producer.start()
+    await consumer.start()
+    worker = Worker(
+        settings,
+        parcels=parcels(db.parcels),
+        publisher=publisher(bootstrap.publisher(producer, settings)),
+        assessor=Assessor(settings.identity_key),
+        consumer=consumer,
+        metrics=metrics or Metrics(),
+        health=Health(),
+        faults=bootstrap.faults,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=25)
+        await consumer.stop()
+        await producer.stop()
+        await db.close()
 
 
 def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:

@@ -23,7 +23,6 @@ from clearance.service.assessing import Assessor
 from clearance.service.ports import (
     AeoRegistry,
     KeyStore,
-    Outbox,
     ParcelStore,
     Publisher,
     ReadViews,
@@ -62,7 +61,6 @@ class Database:
 
     pool: asyncpg.Pool
     parcels: ParcelStore
-    outbox: Outbox
     views: ReadViews
     keys: KeyStore
     sessions: SessionStore
@@ -96,7 +94,6 @@ async def open_database(settings: Settings, *, max_size: int = 4) -> Database:
     return Database(
         pool=pool,
         parcels=postgres.ParcelStore(pool),
-        outbox=postgres.Outbox(pool),
         views=postgres.ReadViews(pool),
         keys=postgres.KeyStore(pool),
         sessions=postgres.KeyStore(pool),

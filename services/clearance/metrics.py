@@ -130,14 +130,15 @@ class Metrics:
             "Fetches that failed (an unreachable broker, a batch the client cannot decompress).",
             registry=registry,
         )
+        self.decisions_republished = Counter(
+            "clearance_decisions_republished",
+            "Stored decisions published again because the broker redelivered their events (after"
+            " a crash, a rebalance or a failed publish; consumers recognise the decision_id).",
+            registry=registry,
+        )
         self.rebalances = Counter(
             "clearance_rebalances",
             "Consumer-group rebalances this worker took part in (partitions assigned anew).",
-            registry=registry,
-        )
-        self.outbox_depth = Gauge(
-            "clearance_outbox_depth",
-            "Decisions stored but not yet confirmed by the broker.",
             registry=registry,
         )
         # The API's requests (RED): route is the route template, never the raw path.

@@ -90,9 +90,6 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_SESSION_TIMEOUT_MS``: a worker silent this long leaves the group."""
     heartbeat_interval_ms: Annotated[int, Meta(ge=100, le=100_000)] = 3_000
     """``CLEARANCE_HEARTBEAT_INTERVAL_MS``: consumer-group heartbeat period."""
-    outbox_grace_ms: Annotated[int, Meta(ge=0, le=3_600_000)] = 10_000
-    """``CLEARANCE_OUTBOX_GRACE_MS``: age after which a stored, unacknowledged decision is
-    published by the outbox drain (long enough for a live worker to publish its own batch)."""
     stuck_after_seconds: Annotated[int, Meta(ge=5, le=86_400)] = 120
     """``CLEARANCE_STUCK_AFTER_SECONDS``: a partition with records waiting and no commit for this
     long is stuck: logged with its offsets, and (when no database or broker fault explains it)
@@ -194,7 +191,6 @@ ENV: dict[str, str] = {
     "enable_idempotence": "CLEARANCE_ENABLE_IDEMPOTENCE",
     "session_timeout_ms": "CLEARANCE_SESSION_TIMEOUT_MS",
     "heartbeat_interval_ms": "CLEARANCE_HEARTBEAT_INTERVAL_MS",
-    "outbox_grace_ms": "CLEARANCE_OUTBOX_GRACE_MS",
     "stuck_after_seconds": "CLEARANCE_STUCK_AFTER_SECONDS",
     "database_schema": "CLEARANCE_DATABASE_SCHEMA",
     "database_statement_cache_size": "CLEARANCE_DB_STATEMENT_CACHE_SIZE",
@@ -213,7 +209,6 @@ _INTS = {
     "fetch_max_wait_ms",
     "session_timeout_ms",
     "heartbeat_interval_ms",
-    "outbox_grace_ms",
     "stuck_after_seconds",
     "database_statement_cache_size",
     "partitions",

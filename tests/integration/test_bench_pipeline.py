@@ -20,7 +20,6 @@ async def test_the_pipeline_bench_decides_every_order_once_and_reports_the_passt
         batch_size=100,  # many batches: the CPU per order is measured after the first tenth
     )
     assert result["stored"] == result["published"] == 1500  # one decision each, all published
-    assert result["outbox_left"] == 0
     assert result["orders_per_second"] > 0
     assert result["passthrough_per_second"] > 0
     assert result["worker_cpu_us_per_order"] > 0  # read from /proc (Linux, as CI)

@@ -58,7 +58,7 @@ async def test_each_process_runs_with_only_what_it_needs(
     settings: Settings, db: asyncpg.Connection
 ) -> None:
     async with login_roles(db, settings.database_schema) as (worker_role, api_role):
-        # The worker, as its role, decides, amends, cancels and stores the outbox's fate.
+        # The worker, as its role, decides, amends, cancels and publishes.
         worker_settings = as_user(settings, worker_role)
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(worker_settings, stop))

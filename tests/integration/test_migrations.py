@@ -35,7 +35,7 @@ async def test_concurrent_migrations_apply_each_file_once(
     finally:
         await connection.close()
     assert [row[0] for row in recorded] == applied[0]
-    assert {"orders", "decisions", "consignee_totals", "outbox", "inspections"} <= tables
+    assert {"orders", "decisions", "consignee_totals", "inspections"} <= tables
     assert await migrate(database_url, schema=unique_name) == []  # idempotent
 
 

@@ -16,18 +16,21 @@ from typing import Any
 import asyncpg
 import pytest
 
-from clearance import bootstrap
 from clearance.adapters.kafka import ensure_topics
 from clearance.adapters.postgres import migrate
 from clearance.domain.parcels import BatchChanges, ParcelKey, ParcelState
-from clearance.entrypoints.worker import Worker, run_worker
-from clearance.health import Health
+from clearance.entrypoints.worker import run_worker
 from clearance.messages import ClearanceDecision, decode_dead_letter, decode_decision
-from clearance.metrics import Metrics
-from clearance.service.assessing import Assessor
 from clearance.settings import Settings, to_environment
 from factories import encoded, key_of, order
-from streams import produce, read_topic, settings_for, stored_decision, wait_for
+from streams import (
+    produce,
+    read_topic,
+    settings_for,
+    stored_decision,
+    wait_for,
+    worker_in_process,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -219,41 +222,20 @@ class RacingStore:
     async def risk_history(self, *args: Any) -> Any:
         return await self.inner.risk_history(*args)
 
-    async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
+    async def stored_decisions(self, *args: Any) -> Any:
+        return await self.inner.stored_decisions(*args)
+
+    async def write(self, plan: BatchChanges) -> None:
         if plan.outgoing and not self.raced:
             self.raced = True
             await asyncio.wait_for(self.barrier.wait(), timeout=30)
-        await self.inner.write(plan, decisions_topic)
+        await self.inner.write(plan)
 
 
-@contextlib.asynccontextmanager
-async def racing_worker(settings: Settings, barrier: asyncio.Barrier) -> AsyncIterator[None]:
-    db = await bootstrap.open_database(settings)
-    producer = bootstrap.kafka_producer(settings)
-    consumer = bootstrap.kafka_consumer(settings)
-    await producer.start()
-    await consumer.start()
-    worker = Worker(
-        settings,
-        parcels=RacingStore(db.parcels, barrier),
-        outbox=db.outbox,
-        publisher=bootstrap.publisher(producer, settings),
-        assessor=Assessor(settings.identity_key),
-        consumer=consumer,
-        metrics=Metrics(),
-        health=Health(),
-        faults=bootstrap.faults,
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=25)
-        await consumer.stop()
-        await producer.stop()
-        await db.close()
+def racing_worker(
+    settings: Settings, barrier: asyncio.Barrier
+) -> contextlib.AbstractAsyncContextManager[None]:
+    return worker_in_process(settings, parcels=lambda store: RacingStore(store, barrier))
 
 
 def half_of_a_split_purchase(platform: str) -> dict[str, Any]:

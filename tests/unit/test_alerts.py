@@ -93,7 +93,6 @@ def test_rules_and_dashboard_use_only_metrics_the_code_defines() -> None:
         "clearance_consumer_lag",
         "clearance_partition_stalled_seconds",
         "clearance_dead_letters_total",
-        "clearance_outbox_depth",
         "clearance_rebalances_total",
         "clearance_batch_retries_total",
         "clearance_end_to_end_seconds_bucket",

@@ -54,6 +54,7 @@ def _published(journeys: Journeys, record: Record, status: str = "release") -> P
     decision = _decision(status)
     return Publication(
         decision=decision,
+        event_id="evt-1",
         body=b"{}",
         payload=b"{}",
         key="shopmart:buyer-1",

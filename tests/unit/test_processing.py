@@ -86,6 +86,33 @@ def test_a_redelivered_event_in_the_same_batch_is_skipped() -> None:
     assert result.skipped == {"duplicate": 1}
 
 
+def test_a_stored_event_delivered_again_publishes_its_stored_decisions_again() -> None:
+    # The batch that stored them crashed or failed before the broker acknowledged its decisions.
+    amended = order(1, type="order.amended", event_id="evt-1-r2", revision=2)
+    first = plan(order(1), amended)
+    key = ("shopmart", "ORD-1", "ORD-1-1")
+    stored = {(key, out.event_id): [out.decision] for out in first.outgoing}
+    planner = BatchPlanner(ASSESSOR, states={key: first.parcels[key]}, now=NOW)
+    items = decoded(order(1), amended, order(2))
+    assert planner.redelivered(items) == [(key, "evt-1"), (key, "evt-1-r2")]
+    planner.add_stored_decisions(stored)
+    again = planner.apply(items)
+    republished = [out for out in again.outgoing if out.republished]
+    assert [out.decision for out in republished] == [out.decision for out in first.outgoing]
+    assert [out.key for out in republished] == [out.key for out in first.outgoing]
+    assert again.skipped == {"duplicate": 2}
+    assert key not in again.parcels, "nothing about the parcel is stored again"
+    new = [out for out in again.outgoing if not out.republished]
+    assert [out.decision.order_id for out in new] == ["ORD-2"]
+
+
+def test_a_duplicate_within_a_batch_is_published_once() -> None:
+    planner = BatchPlanner(ASSESSOR, states={}, now=NOW)
+    items = decoded(order(1), order(1))
+    assert planner.redelivered(items) == []  # nothing stored yet: nothing to look up
+    assert len(planner.apply(items).outgoing) == 1
+
+
 def test_order_and_its_amendment_in_one_batch_make_two_revisions() -> None:
     amended = order(1, type="order.amended", event_id="evt-1-r2", revision=2)
     result = plan(order(1), amended)

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.helpers import create_ssl_context
 
-from clearance.domain.parcels import PendingPublication, Publication
+from clearance.domain.parcels import Publication
 from clearance.messages import (
     DEAD_LETTER_MAX_BYTES,
     DEAD_LETTERS,
@@ -316,18 +316,6 @@ class KafkaPublisher:
             value=encode(letter),
             key=key,
             headers=message_headers("dead-letter", trace_headers),
-        )
-        return future
-
-    async def again(self, pending: PendingPublication) -> asyncio.Future[Any]:
-        trace = []
-        if pending.traceparent is not None:
-            trace.append(("traceparent", pending.traceparent.encode()))
-        future: asyncio.Future[Any] = await self.producer.send(
-            pending.topic,
-            value=pending.payload,
-            key=None if pending.key is None else pending.key.encode(),
-            headers=message_headers("clearance.decision", trace),
         )
         return future
 

@@ -115,9 +115,9 @@ class _TimedStore(ParcelStore):
 
     seconds = 0.0
 
-    async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
+    async def write(self, plan: BatchChanges) -> None:
         started = time.perf_counter()
-        await super().write(plan, decisions_topic)
+        await super().write(plan)
         self.seconds += time.perf_counter() - started
 
 

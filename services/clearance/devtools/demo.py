@@ -30,7 +30,7 @@ from clearance.adapters.kafka import (
     ensure_topics,
     read_until_idle,
 )
-from clearance.adapters.postgres import KeyStore, Outbox, ReadViews, connect, migrate
+from clearance.adapters.postgres import KeyStore, ReadViews, connect, migrate
 from clearance.devtools.devstack import free_port, servers, start_clearance
 from clearance.devtools.platform import Platforms, send_as_platforms
 from clearance.entrypoints.worker import run_worker
@@ -91,7 +91,6 @@ DEV_DEFAULTS = {
     "CLEARANCE_FETCH_MAX_WAIT_MS": "20",  # the embedded broker does not wake parked fetches
     "CLEARANCE_SESSION_TIMEOUT_MS": "1000",
     "CLEARANCE_HEARTBEAT_INTERVAL_MS": "200",
-    "CLEARANCE_OUTBOX_GRACE_MS": "2000",
 }
 
 
@@ -158,9 +157,7 @@ async def _dead_letters(settings: Settings) -> dict[str, int]:
     return dict(collections.Counter(letter.error.code for letter in letters.values()))
 
 
-async def _follow(
-    metrics: Metrics, outbox: Outbox, total: int, show: Callable[[int], None]
-) -> float:
+async def _follow(metrics: Metrics, total: int, show: Callable[[int], None]) -> float:
     """Wait until every record is consumed and every decision published; returns the seconds."""
     started = time.perf_counter()
     while (consumed := int(_counter_total(metrics, "clearance_orders_consumed"))) < total:
@@ -169,12 +166,13 @@ async def _follow(
     show(total)
     # Consumed is not done: the last batches may still be stored, published and committed (and a
     # batch read again after a fault counts twice). Done is every partition committed up to its
-    # end (no lag) with nothing left in the outbox, seen twice in a row.
+    # end (no lag: a batch is committed once the broker acknowledged its decisions), seen twice
+    # in a row.
     settled = 0
     while settled < 2:
         await asyncio.sleep(0.2)
         lag = _gauge_total(metrics, "clearance_consumer_lag")
-        settled = settled + 1 if lag == 0 and not await outbox.depth() else 0
+        settled = settled + 1 if lag == 0 else 0
     return time.perf_counter() - started
 
 
@@ -220,7 +218,7 @@ async def _demo(
                 )
             )
             with _progress(len(records), quiet=options.json) as show:
-                seconds = await _follow(metrics, Outbox(pool), len(records), show)
+                seconds = await _follow(metrics, len(records), show)
             await producing
             summary = await views.stream_summary()
             result = _result(settings, summary, len(records), seconds)

@@ -4,7 +4,7 @@ and its measurement at 100,000 held parcels (``clearance bench --console``).
 Each batch goes through the worker's own steps (``service.batches``: decode, load the parcels'
 state, running totals and risk history, plan) and is written by the PostgreSQL parcel store in
 one transaction, so the rows are the ones a real run leaves, indexes and queue columns included.
-Nothing is published (the outbox rows stay: no broker drains them).
+Nothing is published.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ async def store_events(
                 await store.risk_history(sellers, consignees, now - timedelta(days=1))
             )
         plan = planner.apply(decoded)
-        await store.write(plan, "decisions.v1")
+        await store.write(plan)
         written += len(plan.outgoing)
     return written
 

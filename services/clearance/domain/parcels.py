@@ -22,7 +22,6 @@ __all__ = [
     "Order",
     "ParcelKey",
     "ParcelState",
-    "PendingPublication",
     "Publication",
     "RiskHistory",
     "remember_event",
@@ -68,9 +67,12 @@ class ParcelState(msgspec.Struct, kw_only=True):
 
 
 class Publication(msgspec.Struct, frozen=True, kw_only=True):
-    """A new decision to store and publish on ``decisions.v1``."""
+    """A decision to publish on ``decisions.v1``: a new one (stored with it), or one stored
+    before whose event the broker delivered again (``republished``)."""
 
     decision: ClearanceDecision
+    event_id: str
+    """The event that caused the decision: its redelivery publishes the decision again."""
     body: bytes
     """The whole decision, as stored: what officers read."""
     payload: bytes
@@ -79,16 +81,9 @@ class Publication(msgspec.Struct, frozen=True, kw_only=True):
     headers: list[tuple[str, bytes]]
     source_timestamp_ms: int
     """The Kafka timestamp of the record that caused it (end-to-end latency)."""
-
-
-class PendingPublication(msgspec.Struct, frozen=True, kw_only=True):
-    """A stored decision the broker has not acknowledged (in the outbox): published again."""
-
-    decision_id: uuid.UUID
-    topic: str
-    key: str | None
-    traceparent: str | None
-    payload: bytes
+    republished: bool = False
+    """Stored by an earlier delivery of its event, which crashed or failed before the broker
+    acknowledged it: published again (same ``decision_id``), not stored again."""
 
 
 class InspectionRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -220,6 +220,25 @@ class BatchPlanner:
         """Consignee hash and running-total keys per order event id, computed once."""
         self._needed: list[str] = []
         self._history: RiskHistory | None = None
+        self._stored: Mapping[tuple[ParcelKey, str], Sequence[ClearanceDecision]] = {}
+
+    def redelivered(self, items: Sequence[Decoded]) -> list[tuple[ParcelKey, str]]:
+        """The events (parcel, event id) already among their parcel's stored events: the broker
+        delivered them again, maybe before it acknowledged their decisions. Load the decisions
+        they made (``add_stored_decisions``) to publish them again."""
+        found = []
+        for item in items:
+            key = parcel_key(item.event)
+            state = self.states.get(key)
+            if state is not None and item.event.event_id in state.event_ids:
+                found.append((key, item.event.event_id))
+        return found
+
+    def add_stored_decisions(
+        self, decisions: Mapping[tuple[ParcelKey, str], Sequence[ClearanceDecision]]
+    ) -> None:
+        """The stored decisions of redelivered events (``redelivered`` says which), by event."""
+        self._stored = decisions
 
     def totals_needed(self, items: Sequence[Decoded]) -> list[str]:
         """The running-total keys this batch reads: load them, then ``add_totals``."""
@@ -329,6 +348,7 @@ class BatchPlanner:
         state = self.states.get(key)
         if state is not None and event.event_id in state.event_ids:
             self._skip("duplicate")
+            self._republish(item, key, state)
             return
         # Under the parcel's span (its trace); the assessment is a span of its own when recorded.
         with trace.use_span(parcel, end_on_exit=False), _assessment(parcel) as span:
@@ -567,15 +587,31 @@ class BatchPlanner:
                     "clearance.reasons": [reason.code for reason in decision.reasons],
                 },
             )
-        self.plan.outgoing.append(
-            Publication(
-                decision=decision,
-                body=encode(decision),
-                payload=encode(platform_view(decision)),
-                key=f"{state.order.platform}:{state.order.consignee.id}",
-                headers=self._trace_headers(item),
-                source_timestamp_ms=item.record.timestamp_ms,
-            )
+        self.plan.outgoing.append(self._publication(item, state, decision))
+
+    def _republish(self, item: Decoded, key: ParcelKey, state: ParcelState) -> None:
+        """Publish again what a redelivered event decided (stored, perhaps never acknowledged:
+        at-least-once, under the same ``decision_id``, which consumers recognise)."""
+        for decision in self._stored.get((key, item.event.event_id), ()):
+            self.plan.outgoing.append(self._publication(item, state, decision, republished=True))
+
+    def _publication(
+        self,
+        item: Decoded,
+        state: ParcelState,
+        decision: ClearanceDecision,
+        *,
+        republished: bool = False,
+    ) -> Publication:
+        return Publication(
+            decision=decision,
+            event_id=item.event.event_id,
+            body=encode(decision),
+            payload=encode(platform_view(decision)),
+            key=f"{state.order.platform}:{state.order.consignee.id}",
+            headers=self._trace_headers(item),
+            source_timestamp_ms=item.record.timestamp_ms,
+            republished=republished,
         )
 
     def _trace_headers(self, item: Decoded) -> list[tuple[str, bytes]]:

@@ -7,9 +7,7 @@ never imports an adapter, so its use cases run on anything that speaks these pro
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -21,7 +19,6 @@ from clearance.domain.parcels import (
     Order,
     ParcelKey,
     ParcelState,
-    PendingPublication,
     Publication,
     RiskHistory,
 )
@@ -40,7 +37,6 @@ from clearance.messages import ClearanceDecision, DeadLetter, InspectionResult, 
 __all__ = [
     "AeoRegistry",
     "KeyStore",
-    "Outbox",
     "ParcelStore",
     "Publisher",
     "ReadViews",
@@ -65,7 +61,14 @@ class ParcelStore(Protocol):
         (platform, consignee_ref) parcels on that platform first seen since ``since``."""
         ...
 
-    async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
+    async def stored_decisions(
+        self, events: Iterable[tuple[ParcelKey, str]]
+    ) -> dict[tuple[ParcelKey, str], list[ClearanceDecision]]:
+        """The decisions each (parcel, event id) made, oldest first: what a redelivered event
+        publishes again."""
+        ...
+
+    async def write(self, plan: BatchChanges) -> None:
         """One transaction; raises when another worker changed a running total the plan read
         (``BatchChanges.totals_seen``): the batch is planned again."""
         ...
@@ -79,20 +82,6 @@ class AeoRegistry(Protocol):
     async def registry(self) -> list[AeoRegistration]: ...
 
 
-class Outbox(Protocol):
-    """Decisions stored but not yet acknowledged by the broker."""
-
-    def claim(
-        self, decision_ids: Sequence[uuid.UUID]
-    ) -> AbstractAsyncContextManager[set[uuid.UUID]]: ...
-
-    def drain(
-        self, older_than: timedelta, limit: int = 1000
-    ) -> AbstractAsyncContextManager[list[PendingPublication]]: ...
-
-    async def depth(self) -> int: ...
-
-
 class Publisher(Protocol):
     """Sends to the service's topics (it knows their names and headers); each send returns what
     to await for the broker's acknowledgement."""
@@ -102,8 +91,6 @@ class Publisher(Protocol):
     async def dead_letter(
         self, key: bytes | None, letter: DeadLetter, trace_headers: Sequence[tuple[str, bytes]]
     ) -> asyncio.Future[Any]: ...
-
-    async def again(self, pending: PendingPublication) -> asyncio.Future[Any]: ...
 
     async def submit(
         self,

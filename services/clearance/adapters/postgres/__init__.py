@@ -3,7 +3,6 @@
 * ``pool`` -- the pool and the readiness ping;
 * ``migrations`` -- the schema, applied in order under an advisory lock;
 * ``parcels`` -- the worker's parcel store: reads a batch needs, one transaction per batch;
-* ``outbox`` -- decisions stored but not yet acknowledged by the broker;
 * ``views`` -- what officers, platforms, reports and the what-if replay read;
 * ``keys`` -- API keys (only their hashes);
 * ``registry`` -- the administration's AEO registry.
@@ -19,7 +18,6 @@ from clearance.adapters.postgres.migrations import (
     migrate,
     schema_is_current,
 )
-from clearance.adapters.postgres.outbox import Outbox
 from clearance.adapters.postgres.parcels import ParcelStore
 from clearance.adapters.postgres.pool import connect, ping
 from clearance.adapters.postgres.registry import AeoRegistry
@@ -29,7 +27,6 @@ __all__ = [
     "AeoRegistry",
     "KeyStore",
     "MigrationError",
-    "Outbox",
     "ParcelStore",
     "ReadViews",
     "StreamSummary",

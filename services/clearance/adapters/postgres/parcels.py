@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -110,10 +110,11 @@ _DECISION_COLUMNS = [
     "rule_pack",
     "trace_id",
     "body",
+    "event_id",
 ]
 
 
-def _decision_row(decision: ClearanceDecision, body: bytes) -> tuple[Any, ...]:
+def _decision_row(decision: ClearanceDecision, body: bytes, event_id: str) -> tuple[Any, ...]:
     return (
         decision.decision_id,
         decision.platform,
@@ -139,14 +140,8 @@ def _decision_row(decision: ClearanceDecision, body: bytes) -> tuple[Any, ...]:
         f"{decision.rule_pack.id}@{decision.rule_pack.version}",
         decision.trace_id,
         body.decode(),
+        event_id,
     )
-
-
-def _header(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:
-    for key, value in headers:
-        if key == name:
-            return value.decode("latin-1")
-    return None
 
 
 class ParcelStore:
@@ -252,8 +247,31 @@ class ParcelStore:
         history.aeo = {seller: tuple(found) for seller, found in aeo.items()}
         return history
 
-    async def write(self, plan: BatchChanges, decisions_topic: str) -> None:
-        """Store one batch in one transaction: parcels, decisions, outbox, totals, inspections.
+    async def stored_decisions(
+        self, events: Iterable[tuple[ParcelKey, str]]
+    ) -> dict[tuple[ParcelKey, str], list[ClearanceDecision]]:
+        """The decisions each (parcel, event id) made, oldest first (events redelivered)."""
+        wanted = list(events)
+        if not wanted:
+            return {}
+        columns = list(zip(*((*key, event_id) for key, event_id in wanted), strict=True))
+        async with self.pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT d.platform, d.order_id, d.shipment_id, d.event_id, d.body"
+                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
+                " AS e(platform, order_id, shipment_id, event_id)"
+                " JOIN decisions d USING (platform, order_id, shipment_id, event_id)"
+                " ORDER BY d.decision_revision",
+                *columns,
+            )
+        found: dict[tuple[ParcelKey, str], list[ClearanceDecision]] = {}
+        for row in rows:
+            key = (row["platform"], row["order_id"], row["shipment_id"])
+            found.setdefault((key, row["event_id"]), []).append(decode_decision(row["body"]))
+        return found
+
+    async def write(self, plan: BatchChanges) -> None:
+        """Store one batch in one transaction: parcels, decisions, totals, inspections.
 
         Raises ``asyncpg.UniqueViolationError`` when another worker stored the same parcel
         revision first (a zombie after a rebalance), and ``TotalsChanged`` when another worker
@@ -273,24 +291,14 @@ class ParcelStore:
                 )
             if changed_rows:
                 await self._update_orders(connection, changed_rows)
-            if plan.outgoing:
+            decisions = [
+                _decision_row(out.decision, out.body, out.event_id)
+                for out in plan.outgoing
+                if not out.republished
+            ]
+            if decisions:
                 await connection.copy_records_to_table(
-                    "decisions",
-                    records=[_decision_row(out.decision, out.body) for out in plan.outgoing],
-                    columns=_DECISION_COLUMNS,
-                )
-                await connection.copy_records_to_table(
-                    "outbox",
-                    records=[
-                        (
-                            out.decision.decision_id,
-                            decisions_topic,
-                            out.key,
-                            _header(out.headers, "traceparent"),
-                        )
-                        for out in plan.outgoing
-                    ],
-                    columns=["decision_id", "topic", "key", "traceparent"],
+                    "decisions", records=decisions, columns=_DECISION_COLUMNS
                 )
             if plan.contributions:
                 await self._replace_totals(connection, plan)

@@ -90,7 +90,6 @@ async def run_worker(
     worker = Worker(
         settings,
         parcels=db.parcels,
-        outbox=db.outbox,
         publisher=bootstrap.publisher(producer, settings),
         assessor=engine,
         consumer=consumer,

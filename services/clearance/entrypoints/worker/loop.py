@@ -2,7 +2,7 @@
 
 Each batch: fetch -> decode (bad input to the dead-letter topic) -> load the parcels' state ->
 plan (skip what was seen, assess, revise; ``clearance.service.batches``) -> store everything in one
-transaction, decisions into the outbox too -> publish -> delete from the outbox -> commit offsets.
+transaction -> publish -> commit offsets once the broker has acknowledged.
 
 Two stages overlap: while batch N is stored, published and committed (waiting on PostgreSQL and
 the broker), batch N+1 is planned (CPU). Batch N+1 sees batch N's parcels from an in-memory
@@ -10,9 +10,10 @@ the broker), batch N+1 is planned (CPU). Batch N+1 sees batch N's parcels from a
 Stores and commits stay strictly in batch order. If a store fails, the worker goes back to its
 last committed offsets and plans again from what is stored.
 
-A crash at any point repeats work, never a decision: a redelivered event is found among the
-parcel's stored ``event_ids`` and skipped; a stored decision the broker never acknowledged stays in
-the outbox and is published by the drain (at start-up and every few seconds, by any worker).
+A crash at any point repeats work, never a decision: offsets are committed only after the broker
+acknowledged the batch's decisions, so what was stored but not acknowledged is read again; a
+redelivered event is found among the parcel's stored ``event_ids``, is not assessed again, and the
+decision it made (stored with its event id) is published again under the same ``decision_id``.
 
 No record stops the stream (``clearance.adapters.faults``): a fault of the database or the broker
 is waited out (pauses that grow, readiness false meanwhile, the batch read again, a partition stuck
@@ -44,7 +45,6 @@ from clearance.entrypoints.worker.backoff import Backoff
 from clearance.entrypoints.worker.partitions import Partitions
 from clearance.health import Health
 from clearance.messages import (
-    DECISIONS,
     INSPECTIONS,
     DeadLetter,
     DeadLetterCode,
@@ -61,7 +61,7 @@ from clearance.service.batches import (
     parcel_key,
 )
 from clearance.service.journeys import Journeys
-from clearance.service.ports import Outbox, ParcelStore, Publisher
+from clearance.service.ports import ParcelStore, Publisher
 from clearance.settings import Settings
 from clearance.telemetry import extract_context, record_attention
 
@@ -85,8 +85,6 @@ class Faults(Protocol):
 
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 
-#: How often the outbox drain looks for decisions no worker has published.
-DRAIN_INTERVAL_SECONDS = 2.0
 #: Longest wait at SIGTERM for planned batches to be stored and committed (the whole stop must
 #: fit in Kubernetes' grace period; see deploy/).
 STOP_WRITES_SECONDS = 15.0
@@ -186,7 +184,6 @@ class Worker:
         settings: Settings,
         *,
         parcels: ParcelStore,
-        outbox: Outbox,
         publisher: Publisher,
         assessor: Assessor,
         consumer: AIOKafkaConsumer,
@@ -196,7 +193,6 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.parcels = parcels
-        self.outbox = outbox
         self.publisher = publisher
         self.assessor = assessor
         self.consumer = consumer
@@ -220,7 +216,6 @@ class Worker:
         self.sequence = 0
         self.joined = False
         self.inspections_topic = settings.topic(INSPECTIONS)
-        self.decisions_topic = settings.topic(DECISIONS)
         health.add_check("consumer_group", self._joined)
         health.add_check("processing", self._processing)
         health.add_live_check("no_stuck_partition", self._not_stuck)
@@ -249,7 +244,6 @@ class Worker:
             self.consumer.subscribe(topics, listener=_Rebalance(self))
         else:  # a topic per platform: new platforms' topics are picked up as they appear
             self.consumer.subscribe(pattern=pattern, listener=_Rebalance(self))
-        drain = asyncio.create_task(self._drain_periodically(stop))
         writer = asyncio.create_task(self._write_stage())
         self.health.started = True
         log.info("worker started", extra={"group": self.settings.consumer_group})
@@ -273,10 +267,9 @@ class Worker:
                 # Whatever was not committed is re-read by the next owner and skipped as seen.
                 log.error("batches in flight not committed in time; leaving them to the group")
         finally:
-            for task in (drain, writer):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
         log.info("worker stopped")
 
     async def _fetch(self, stop: asyncio.Event) -> Batches | None:
@@ -459,6 +452,8 @@ class Worker:
         states = await self.parcels.load_parcels(keys - recent.keys())
         states.update(recent)
         planner = BatchPlanner(self.assessor, states=states, now=now, journeys=journeys)
+        if redelivered := planner.redelivered(decoded):
+            planner.add_stored_decisions(await self.parcels.stored_decisions(redelivered))
         planner.add_totals(await self.parcels.load_totals(planner.totals_needed(decoded)))
         sellers, consignees = planner.history_needed(decoded)
         if sellers:
@@ -505,7 +500,7 @@ class Worker:
         parcels = planned.journeys.links()  # the batch's spans link to every recorded parcel
         try:
             with tracer.start_as_current_span("clearance.store", links=parcels) as store:
-                await self.parcels.write(planned.plan, self.decisions_topic)
+                await self.parcels.write(planned.plan)
             publish = await self._publish(planned.plan, parcels)
             published_ns = time.time_ns()
         finally:
@@ -513,7 +508,7 @@ class Worker:
         await self._commit(planned.batches)
         self._observe(planned.plan)
         planned.journeys.finish(
-            planned.plan.outgoing,
+            [out for out in planned.plan.outgoing if not out.republished],
             ((record, letter.error.code) for record, letter in planned.plan.dead_letters),
             self.metrics,
             published_ns=published_ns,
@@ -628,29 +623,23 @@ class Worker:
         with tracer.start_as_current_span(
             "clearance.publish", kind=trace.SpanKind.PRODUCER, links=parcels
         ) as span:
-            sends = []
-            ids = [out.decision.decision_id for out in plan.outgoing]
-            async with self.outbox.claim(ids) as owned:
-                for out in plan.outgoing:
-                    if out.decision.decision_id not in owned:
-                        continue  # already published by an outbox drain
-                    sends.append(await self.publisher.decision(out))
-                for record, letter in plan.dead_letters:
-                    record_attention(
-                        "clearance.dead_letter",
-                        trace.get_current_span(extract_context(record.headers)).get_span_context(),
-                        {
-                            "clearance.dead_letter.code": letter.error.code,
-                            "clearance.dead_letter.path": letter.error.path or "",
-                            "messaging.destination.name": record.topic,
-                            "messaging.kafka.partition": record.partition,
-                            "messaging.kafka.offset": record.offset,
-                        },
-                    )
-                    sends.append(
-                        await self.publisher.dead_letter(record.key, letter, record_trace(record))
-                    )
-                await asyncio.gather(*sends)
+            sends = [await self.publisher.decision(out) for out in plan.outgoing]
+            for record, letter in plan.dead_letters:
+                record_attention(
+                    "clearance.dead_letter",
+                    trace.get_current_span(extract_context(record.headers)).get_span_context(),
+                    {
+                        "clearance.dead_letter.code": letter.error.code,
+                        "clearance.dead_letter.path": letter.error.path or "",
+                        "messaging.destination.name": record.topic,
+                        "messaging.kafka.partition": record.partition,
+                        "messaging.kafka.offset": record.offset,
+                    },
+                )
+                sends.append(
+                    await self.publisher.dead_letter(record.key, letter, record_trace(record))
+                )
+            await asyncio.gather(*sends)
         return span.get_span_context()
 
     async def _commit(self, batches: Batches) -> None:
@@ -666,36 +655,10 @@ class Worker:
 
     def _observe(self, plan: BatchPlan) -> None:
         """Count what the batch published (its latencies: ``Journeys.finish``)."""
-        self.metrics.record_decisions(out.decision for out in plan.outgoing)
+        self.metrics.record_decisions(out.decision for out in plan.outgoing if not out.republished)
+        self.metrics.decisions_republished.inc(sum(out.republished for out in plan.outgoing))
         for _, letter in plan.dead_letters:
             self.metrics.dead_letters.labels(letter.error.code).inc()
-
-    # --- outbox ----------------------------------------------------------------------------------
-
-    async def drain_outbox(self) -> int:
-        """Publish stored decisions older than the grace period that nobody published."""
-        grace = timedelta(milliseconds=self.settings.outbox_grace_ms)
-        published = 0
-        while True:
-            async with self.outbox.drain(grace) as entries:
-                if not entries:
-                    return published
-                await asyncio.gather(*[await self.publisher.again(entry) for entry in entries])
-                published += len(entries)
-            log.info("published decisions from the outbox", extra={"count": len(entries)})
-
-    async def _drain_periodically(self, stop: asyncio.Event) -> None:
-        first = True
-        while not stop.is_set():
-            if not first:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=DRAIN_INTERVAL_SECONDS)
-            first = False
-            try:
-                await self.drain_outbox()
-                self.metrics.outbox_depth.set(await self.outbox.depth())
-            except Exception as error:  # noqa: BLE001 - the drain must outlive any fault
-                log.warning("outbox drain failed; will retry", extra={"error": repr(error)})
 
 
 def record_trace(record: Record) -> list[tuple[str, bytes]]:
