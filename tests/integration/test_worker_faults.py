@@ -257,3 +257,60 @@ async def test_decisions_stored_but_not_acknowledged_are_published_again_when_re
         if s.name == "clearance_decisions_total"
     )
     assert republished >= 1 and decided + republished == 20
+
+
+class LateRefusal:
+    """The real publisher, but the broker refuses the first decision a second after it was sent,
+    while later batches are stored, sent and acknowledged behind it."""
+
+    def __init__(self, inner: Publisher) -> None:
+        self.inner = inner
+        self.first: asyncio.Future[Any] | None = None
+        self.sent_before_refusal = 0
+        self.sent = 0
+
+    async def decision(self, publication: Publication) -> asyncio.Future[Any]:
+        self.sent += 1
+        if self.first is None:
+            loop = asyncio.get_running_loop()
+            self.first = loop.create_future()
+            loop.call_later(1.0, self._refuse)
+            return self.first
+        return await self.inner.decision(publication)
+
+    def _refuse(self) -> None:
+        assert self.first is not None
+        self.sent_before_refusal = self.sent
+        self.first.set_exception(KafkaTimeoutError("no acknowledgement (injected)"))
+
+    async def dead_letter(self, *args: Any) -> asyncio.Future[Any]:
+        return await self.inner.dead_letter(*args)
+
+    async def submit(self, *args: Any) -> tuple[str, int, int]:
+        return await self.inner.submit(*args)
+
+
+async def test_a_batch_acknowledged_after_a_refused_one_does_not_commit_past_it(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    # Batches are stored and sent while earlier ones wait for their acknowledgement; when one is
+    # refused, the later ones must not commit their offsets (which would skip its records).
+    late: list[LateRefusal] = []
+
+    def wrap(publisher: Publisher) -> Publisher:
+        late.append(LateRefusal(publisher))
+        return late[0]
+
+    first = [order(n) for n in range(10)]
+    then = [order(n) for n in range(10, 30)]
+    async with worker_in_process(settings, publisher=wrap):
+        await produce(settings, "orders.v1", [(key_of(b), encoded(b)) for b in first])
+        await wait_for(db, "SELECT count(*) FROM decisions", 10)
+        await produce(settings, "orders.v1", [(key_of(b), encoded(b)) for b in then])
+        await wait_for(db, "SELECT count(*) FROM decisions", 30)
+        published = await read_topic(settings, "decisions.v1", 30, within=30)
+    refusal = late[0]
+    assert refusal.sent_before_refusal > 10, "a later batch was sent before the refusal"
+    stored = {row[0] for row in await db.fetch("SELECT decision_id FROM decisions")}
+    assert len(stored) == 30
+    assert {decode_decision(r.value).decision_id for r in published} == stored

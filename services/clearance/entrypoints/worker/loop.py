@@ -4,11 +4,12 @@ Each batch: fetch -> decode (bad input to the dead-letter topic) -> load the par
 plan (skip what was seen, assess, revise; ``clearance.service.batches``) -> store everything in one
 transaction -> publish -> commit offsets once the broker has acknowledged.
 
-Two stages overlap: while batch N is stored, published and committed (waiting on PostgreSQL and
-the broker), batch N+1 is planned (CPU). Batch N+1 sees batch N's parcels from an in-memory
-``_InFlight`` view until N is stored, so an amendment right behind its order is still a revision.
-Stores and commits stay strictly in batch order. If a store fails, the worker goes back to its
-last committed offsets and plans again from what is stored.
+Three stages overlap: while batch N waits for the broker's acknowledgement and its commit, batch
+N+1 is stored and sent (waiting on PostgreSQL), and batch N+2 is planned (CPU). A batch sees the
+parcels of the batches before it from an in-memory ``_InFlight`` view until they are stored, so an
+amendment right behind its order is still a revision. Stores, sends and commits stay strictly in
+batch order, and once a store or an acknowledgement fails no later batch is committed: the worker
+goes back to its last committed offsets and plans again from what is stored.
 
 A crash at any point repeats work, never a decision: offsets are committed only after the broker
 acknowledged the batch's decisions, so what was stored but not acknowledged is read again; a
@@ -32,7 +33,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -105,7 +106,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("partitions revoked: finishing the batches in flight")
         async with self.worker.batch_lock:  # no new batch is planned meanwhile
             try:
-                await asyncio.wait_for(self.worker.writes.join(), timeout=STOP_WRITES_SECONDS)
+                await asyncio.wait_for(self.worker.settled(), timeout=STOP_WRITES_SECONDS)
             except TimeoutError:
                 log.error("batches in flight not committed before the rebalance")
             self.worker.in_flight.clear()
@@ -176,6 +177,22 @@ class _Planned:
         return [message for messages in self.batches.values() for message in messages]
 
 
+class _Sent:
+    """A stored batch whose decisions were sent, waiting for the broker's acknowledgement."""
+
+    def __init__(
+        self,
+        planned: _Planned,
+        sends: list[asyncio.Future[Any]],
+        store: trace.SpanContext,
+        publish: trace.Span,
+    ) -> None:
+        self.planned = planned
+        self.sends = sends
+        self.store = store
+        self.publish = publish
+
+
 class Worker:
     """One worker process's loop; several share the partitions through the consumer group."""
 
@@ -201,6 +218,7 @@ class Worker:
         self.health = health
         self.batch_lock = asyncio.Lock()
         self.writes: asyncio.Queue[_Planned] = asyncio.Queue(maxsize=1)
+        self.acks: asyncio.Queue[_Sent] = asyncio.Queue(maxsize=1)
         self.in_flight = _InFlight()
         self.failed = False
         self.backoff = Backoff()
@@ -244,7 +262,7 @@ class Worker:
             self.consumer.subscribe(topics, listener=_Rebalance(self))
         else:  # a topic per platform: new platforms' topics are picked up as they appear
             self.consumer.subscribe(pattern=pattern, listener=_Rebalance(self))
-        writer = asyncio.create_task(self._write_stage())
+        stages = [asyncio.create_task(self._write_stage()), asyncio.create_task(self._ack_stage())]
         self.health.started = True
         log.info("worker started", extra={"group": self.settings.consumer_group})
         try:
@@ -262,14 +280,15 @@ class Worker:
                     await self._plan_batches(batches)
             log.info("stopping: storing and committing what was planned")
             try:
-                await asyncio.wait_for(self.writes.join(), timeout=STOP_WRITES_SECONDS)
+                await asyncio.wait_for(self.settled(), timeout=STOP_WRITES_SECONDS)
             except TimeoutError:
                 # Whatever was not committed is re-read by the next owner and skipped as seen.
                 log.error("batches in flight not committed in time; leaving them to the group")
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            for stage in stages:
+                stage.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stage
         log.info("worker stopped")
 
     async def _fetch(self, stop: asyncio.Event) -> Batches | None:
@@ -367,7 +386,7 @@ class Worker:
                 await self._plan_failed(part, error)
                 return
             if isolating:
-                await self.writes.join()  # one record at a time, each on what the last stored
+                await self.settled()  # one record at a time, each on what the last stored
                 if self.failed:
                     return
 
@@ -473,9 +492,10 @@ class Worker:
     async def _write_stage(self) -> None:
         while True:
             planned = await self.writes.get()
+            handed_on = False
             try:
                 if not self.failed:
-                    await self._write(planned)
+                    handed_on = await self._write(planned)
                     self.backoff.succeeded()
             except Exception as error:  # noqa: BLE001 - sorted below: no error stops the stream
                 # Later batches were planned on top of this one: they are dropped too, and the
@@ -488,11 +508,14 @@ class Worker:
                     if len(planned.records) == 1:  # found: dead-lettered when read again
                         self.refused[self._single_offset(planned)] = (code, error)
             finally:
-                planned.journeys.abandon("batch not stored: its records are read again")
+                if not handed_on:
+                    planned.journeys.abandon("batch not stored: its records are read again")
                 self.in_flight.stored(planned.sequence)
                 self.writes.task_done()
 
-    async def _write(self, planned: _Planned) -> None:
+    async def _write(self, planned: _Planned) -> bool:
+        """Store the batch and send what it publishes; the acknowledgement is awaited by the
+        next stage (``_ack_stage``) while the next batch is stored. True once handed on."""
         refused = self.refused.pop(self._single_offset(planned), None)
         if refused is not None:  # this record was refused before: dead-letter it instead
             planned = self._as_dead_letter(planned, *refused)
@@ -501,19 +524,58 @@ class Worker:
         try:
             with tracer.start_as_current_span("clearance.store", links=parcels) as store:
                 await self.parcels.write(planned.plan)
-            publish = await self._publish(planned.plan, parcels)
-            published_ns = time.time_ns()
+            publish = tracer.start_span(
+                "clearance.publish", kind=trace.SpanKind.PRODUCER, links=parcels
+            )
+            try:
+                with trace.use_span(publish, end_on_exit=False):
+                    sends = await self._send(planned.plan)
+            except BaseException:
+                publish.end()
+                raise
         finally:
             otel_context.detach(token)
-        await self._commit(planned.batches)
-        self._observe(planned.plan)
-        planned.journeys.finish(
-            [out for out in planned.plan.outgoing if not out.republished],
-            ((record, letter.error.code) for record, letter in planned.plan.dead_letters),
+        await self.acks.put(_Sent(planned, sends, store.get_span_context(), publish))
+        return True
+
+    async def _ack_stage(self) -> None:
+        """Wait for each batch's acknowledgement, in order, then commit its offsets. After a
+        failure nothing later is committed (its records would be skipped) until ``_rewind``."""
+        while True:
+            sent = await self.acks.get()
+            try:
+                if self.failed:
+                    sent.publish.end()
+                else:
+                    await self._acknowledged(sent)
+            except Exception as error:  # noqa: BLE001 - a fault of the broker: waited out
+                self._retry("publish", error)
+            finally:
+                # (a no-op once the batch was published: its journeys are finished)
+                sent.planned.journeys.abandon("batch not acknowledged: its records are read again")
+                self.acks.task_done()
+
+    async def _acknowledged(self, sent: _Sent) -> None:
+        try:
+            await asyncio.gather(*sent.sends)
+        finally:
+            sent.publish.end()
+        published_ns = time.time_ns()
+        plan = sent.planned.plan
+        await self._commit(sent.planned.batches)
+        self._observe(plan)
+        sent.planned.journeys.finish(
+            [out for out in plan.outgoing if not out.republished],
+            ((record, letter.error.code) for record, letter in plan.dead_letters),
             self.metrics,
             published_ns=published_ns,
-            batch_spans=[store.get_span_context(), publish],
+            batch_spans=[sent.store, sent.publish.get_span_context()],
         )
+
+    async def settled(self) -> None:
+        """Every planned batch stored, acknowledged and committed (or given up)."""
+        await self.writes.join()
+        await self.acks.join()
 
     # --- faults ---------------------------------------------------------------------------------
 
@@ -591,7 +653,7 @@ class Worker:
     async def _rewind(self, stop: asyncio.Event) -> None:
         """Forget what was planned, wait (longer each time a fault repeats), and read again from
         the last committed offsets."""
-        await self.writes.join()
+        await self.settled()
         pause = self.backoff.pause if self.backoff.failing else 0.0
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=pause)
@@ -604,7 +666,7 @@ class Worker:
     async def _back_to_committed(self) -> bool:
         """Let the planned batches finish, forget the rest, and read again from each partition's
         last committed offset; False (and a retry later) when the broker does not answer."""
-        await self.writes.join()
+        await self.settled()
         self.in_flight.clear()
         try:
             for tp in self.consumer.assignment():
@@ -618,29 +680,24 @@ class Worker:
             return False
         return True
 
-    async def _publish(self, plan: BatchPlan, parcels: list[trace.Link]) -> trace.SpanContext:
-        """Publish the batch's decisions and dead letters; returns the publish span's context."""
-        with tracer.start_as_current_span(
-            "clearance.publish", kind=trace.SpanKind.PRODUCER, links=parcels
-        ) as span:
-            sends = [await self.publisher.decision(out) for out in plan.outgoing]
-            for record, letter in plan.dead_letters:
-                record_attention(
-                    "clearance.dead_letter",
-                    trace.get_current_span(extract_context(record.headers)).get_span_context(),
-                    {
-                        "clearance.dead_letter.code": letter.error.code,
-                        "clearance.dead_letter.path": letter.error.path or "",
-                        "messaging.destination.name": record.topic,
-                        "messaging.kafka.partition": record.partition,
-                        "messaging.kafka.offset": record.offset,
-                    },
-                )
-                sends.append(
-                    await self.publisher.dead_letter(record.key, letter, record_trace(record))
-                )
-            await asyncio.gather(*sends)
-        return span.get_span_context()
+    async def _send(self, plan: BatchPlan) -> list[asyncio.Future[Any]]:
+        """Send the batch's decisions and dead letters; returns what to await for their
+        acknowledgement."""
+        sends = [await self.publisher.decision(out) for out in plan.outgoing]
+        for record, letter in plan.dead_letters:
+            record_attention(
+                "clearance.dead_letter",
+                trace.get_current_span(extract_context(record.headers)).get_span_context(),
+                {
+                    "clearance.dead_letter.code": letter.error.code,
+                    "clearance.dead_letter.path": letter.error.path or "",
+                    "messaging.destination.name": record.topic,
+                    "messaging.kafka.partition": record.partition,
+                    "messaging.kafka.offset": record.offset,
+                },
+            )
+            sends.append(await self.publisher.dead_letter(record.key, letter, record_trace(record)))
+        return sends
 
     async def _commit(self, batches: Batches) -> None:
         offsets = {tp: messages[-1].offset + 1 for tp, messages in batches.items()}
