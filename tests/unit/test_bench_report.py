@@ -20,3 +20,27 @@ def test_the_table_says_when_where_and_what_it_measured() -> None:
         f"| engine: assessments per second (one core) | {engine['assessments_per_second']:,} "
         f"| >= {engine['target_per_second']:,} |"
     )
+
+
+def _pipeline(workers: int, rate: int) -> dict[str, object]:
+    return {
+        "benchmark": "pipeline",
+        "worker_processes": workers,
+        "tracing": "sampled",
+        "orders_per_second": rate,
+        "worker_cpu_us_per_order": 250.0,
+        "database_cpu_us_per_order": 60.0,
+        "ratio_to_passthrough": 0.12,
+        "passthrough_per_second": 45_000,
+        "latency": {"rate_per_second": 1000, "p50_ms": 40.0, "p99_ms": 90.0},
+    }
+
+
+def test_one_and_two_workers_give_the_scaling_row() -> None:
+    table = markdown([_pipeline(2, 5_400), _pipeline(1, 3_000)]).splitlines()
+    assert "| pipeline (1 worker, tracing sampled): orders per second | 3,000 | >= 8,000 |" in table
+    assert table[-1] == (
+        "| pipeline (tracing sampled): scaling from 1 to 2 workers on the 2 cores"
+        " | x1.80 (3,000/s -> 5,400/s) |  |"
+    )
+    assert not any("scaling" in row for row in markdown([_pipeline(2, 5_400)]).splitlines())

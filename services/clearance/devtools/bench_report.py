@@ -82,7 +82,8 @@ def _api(result: dict[str, Any]) -> Iterable[Row]:
 
 
 def _pipeline(result: dict[str, Any]) -> Iterable[Row]:
-    how = f"{result['worker_processes']} workers, tracing {result['tracing']}"
+    workers = result["worker_processes"]
+    how = f"{workers} worker{'s' if workers != 1 else ''}, tracing {result['tracing']}"
     latency = result["latency"]
     yield (f"pipeline ({how}): orders per second", f"{result['orders_per_second']:,}", ">= 8,000")
     yield (
@@ -140,4 +141,22 @@ def markdown(results: list[dict[str, Any]], now: datetime | None = None) -> str:
         rows = ROWS.get(result["benchmark"], _none)  # --risk has its own report
         for what, measured, target in rows(result):
             lines.append(f"| {what} | {measured} | {target} |")
+    for what, measured in _scaling(results):
+        lines.append(f"| {what} | {measured} |  |")
     return "\n".join(lines)
+
+
+def _scaling(results: list[dict[str, Any]]) -> Iterable[tuple[str, str]]:
+    """One worker's rate against two's, with the same tracing, where both were measured."""
+    rates = {
+        (r["tracing"], r["worker_processes"]): r["orders_per_second"]
+        for r in results
+        if r["benchmark"] == "pipeline"
+    }
+    for (tracing, workers), one in rates.items():
+        two = rates.get((tracing, 2))
+        if workers == 1 and two:
+            yield (
+                f"pipeline (tracing {tracing}): scaling from 1 to 2 workers on the 2 cores",
+                f"x{two / one:.2f} ({one:,}/s -> {two:,}/s)",
+            )

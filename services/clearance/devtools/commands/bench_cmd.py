@@ -64,7 +64,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--all",
         action="store_true",
         help="every figure of the README: engine (with and without codes), quotes, the pipeline "
-        "with tracing off, sampled and all, the console at --held",
+        "with tracing off, sampled and all (and one worker, sampled), the console at --held",
     )
     parser.add_argument(
         "--markdown", action="store_true", help="print the README's table (date, machine, commit)"
@@ -198,6 +198,7 @@ def _each_apart(args: argparse.Namespace) -> list[dict[str, Any]]:
     common = ["--count", str(args.count), "--seed", str(args.seed), "--json"]
     runs = [
         *(["--pipeline", "--tracing", tracing] for tracing in ("off", "sampled", "all")),
+        ["--pipeline", "--tracing", "sampled", "--workers", "1"],  # the scaling from 1 to 2
         ["--engine"],
         ["--engine", "--without-codes"],
         ["--api"],
