@@ -198,18 +198,13 @@ def _metric_sum(text: str, name: str) -> float:
     )
 
 
-class RefusingPublisher:
-    """The real publisher, but the broker refuses the first batch's decisions: they are stored,
-    never acknowledged, and the batch's offsets are not committed."""
+class WrappedPublisher:
+    """The real publisher; a test's subclass changes what one send does."""
 
     def __init__(self, inner: Publisher) -> None:
         self.inner = inner
-        self.refused = 0
 
     async def decision(self, publication: Publication) -> asyncio.Future[Any]:
-        if not self.refused:
-            self.refused = 1
-            raise KafkaTimeoutError("the broker did not acknowledge (injected)")
         return await self.inner.decision(publication)
 
     async def dead_letter(self, *args: Any) -> asyncio.Future[Any]:
@@ -217,6 +212,21 @@ class RefusingPublisher:
 
     async def submit(self, *args: Any) -> tuple[str, int, int]:
         return await self.inner.submit(*args)
+
+
+class RefusingPublisher(WrappedPublisher):
+    """The real publisher, but the broker refuses the first batch's decisions: they are stored,
+    never acknowledged, and the batch's offsets are not committed."""
+
+    def __init__(self, inner: Publisher) -> None:
+        super().__init__(inner)
+        self.refused = 0
+
+    async def decision(self, publication: Publication) -> asyncio.Future[Any]:
+        if not self.refused:
+            self.refused = 1
+            raise KafkaTimeoutError("the broker did not acknowledge (injected)")
+        return await self.inner.decision(publication)
 
 
 async def test_decisions_stored_but_not_acknowledged_are_published_again_when_read_again(
@@ -259,12 +269,12 @@ async def test_decisions_stored_but_not_acknowledged_are_published_again_when_re
     assert republished >= 1 and decided + republished == 20
 
 
-class LateRefusal:
+class LateRefusal(WrappedPublisher):
     """The real publisher, but the broker refuses the first decision a second after it was sent,
     while later batches are stored, sent and acknowledged behind it."""
 
     def __init__(self, inner: Publisher) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.first: asyncio.Future[Any] | None = None
         self.sent_before_refusal = 0
         self.sent = 0
@@ -282,12 +292,6 @@ class LateRefusal:
         assert self.first is not None
         self.sent_before_refusal = self.sent
         self.first.set_exception(KafkaTimeoutError("no acknowledgement (injected)"))
-
-    async def dead_letter(self, *args: Any) -> asyncio.Future[Any]:
-        return await self.inner.dead_letter(*args)
-
-    async def submit(self, *args: Any) -> tuple[str, int, int]:
-        return await self.inner.submit(*args)
 
 
 async def test_a_batch_acknowledged_after_a_refused_one_does_not_commit_past_it(
