@@ -18,3 +18,14 @@ def test_the_packs_and_models_loaded_at_start_up_are_frozen() -> None:
         assert gc.is_tracked(engine.packs) and engine.packs not in gc.get_objects()
     finally:
         gc.unfreeze()
+
+
+def test_the_worker_collects_its_young_objects_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        bootstrap.settle_memory(young_collection_every=bootstrap.WORKER_YOUNG_COLLECTION_EVERY)
+        assert gc.get_threshold() == (200_000, *before[1:])
+        assert before[0] < 200_000  # the interpreter's default (700), which the API keeps
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

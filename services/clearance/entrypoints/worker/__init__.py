@@ -86,7 +86,7 @@ async def run_worker(
     await consumer.start()
     health.add_check("database", db.ping)
     engine = Assessor(settings.identity_key, sample_key=settings.sample_key)
-    bootstrap.settle_memory()
+    bootstrap.settle_memory(young_collection_every=bootstrap.WORKER_YOUNG_COLLECTION_EVERY)
     worker = Worker(
         settings,
         parcels=db.parcels,
