@@ -30,6 +30,7 @@ def _pipeline(workers: int, rate: int) -> dict[str, object]:
         "orders_per_second": rate,
         "worker_cpu_us_per_order": 250.0,
         "database_cpu_us_per_order": 60.0,
+        "broker_cpu_us_per_order": 30.0,
         "ratio_to_passthrough": 0.12,
         "passthrough_per_second": 45_000,
         "latency": {"rate_per_second": 1000, "p50_ms": 40.0, "p99_ms": 90.0},

@@ -138,6 +138,22 @@ def _cpu_by_process(pids: Iterable[int]) -> dict[int, float] | None:
     return used
 
 
+def _broker_cpu(settings: Settings) -> dict[int, float] | None:
+    """CPU seconds of the broker's processes, when it runs on this machine (the embedded one:
+    found by the listener address on its command line), by process; None otherwise."""
+    listener = f"tcp://{settings.kafka_bootstrap_servers}".encode()
+    pids = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if listener in cmdline.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return _cpu_by_process(pids) if pids else None
+
+
 async def _database_cpu(connection: asyncpg.Connection) -> dict[int, float] | None:
     """CPU seconds of the database's processes (its backends, WAL writer, checkpointer...), by
     process: the database runs on the same machine, so its cost per order counts too. The
@@ -154,12 +170,14 @@ async def _pipeline(
         progress = (stored, time.monotonic())
         mark: tuple[int, float | None] | None = None  # decisions stored, CPU used, at a tenth
         database_mark: dict[int, float] | None = None
+        broker_mark: dict[int, float] | None = None
         while stored < count:
             await asyncio.sleep(0.25)  # rare enough to cost the database nothing measurable
             stored = await _stored(connection)
             if mark is None and stored >= count // 10:  # the start-up is over
                 mark = (stored, _cpu_seconds(children))
                 database_mark = await _database_cpu(connection)
+                broker_mark = _broker_cpu(settings)
             if stored != progress[0]:
                 progress = (stored, time.monotonic())
             elif time.monotonic() - progress[1] > STALL_SECONDS:
@@ -169,10 +187,7 @@ async def _pipeline(
                 )
         cpu = _cpu_seconds(children)
         database_end = await _database_cpu(connection)
-    database_cpu = None
-    if mark is not None and database_mark is not None and database_end is not None:
-        used = sum(t - database_mark.get(pid, 0.0) for pid, t in database_end.items())
-        database_cpu = (mark[0], 0.0), used
+        broker_end = _broker_cpu(settings)
     stamps = await _publish_times(settings, stored)
     # The steady rate: the middle 80% of the decisions, so the workers' start (joining the group,
     # the first fetch) and the last partial batches do not count.
@@ -183,10 +198,22 @@ async def _pipeline(
         "stored": stored,
         "published": len(stamps),
         "worker_cpu_us_per_order": _per_order_us(mark, stored, cpu),
-        "database_cpu_us_per_order": None
-        if database_cpu is None
-        else _per_order_us(database_cpu[0], stored, database_cpu[1]),
+        "database_cpu_us_per_order": _processes_us(mark, database_mark, database_end, stored),
+        "broker_cpu_us_per_order": _processes_us(mark, broker_mark, broker_end, stored),
     }
+
+
+def _processes_us(
+    mark: tuple[int, float | None] | None,
+    before: dict[int, float] | None,
+    after: dict[int, float] | None,
+    stored: int,
+) -> float | None:
+    """CPU microseconds per decision stored after the mark, of processes measured by pid."""
+    if mark is None or before is None or after is None:
+        return None
+    used = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    return _per_order_us((mark[0], 0.0), stored, used)
 
 
 def _per_order_us(
@@ -372,6 +399,7 @@ async def _run(
         "published": pipeline["published"],
         "worker_cpu_us_per_order": pipeline["worker_cpu_us_per_order"],
         "database_cpu_us_per_order": pipeline["database_cpu_us_per_order"],
+        "broker_cpu_us_per_order": pipeline["broker_cpu_us_per_order"],
         "passthrough_per_second": round(bare_rate),
         "ratio_to_passthrough": round(pipeline_rate / bare_rate, 2),
         "target_per_second": PIPELINE_TARGET_PER_SECOND,

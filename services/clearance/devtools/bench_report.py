@@ -87,8 +87,9 @@ def _pipeline(result: dict[str, Any]) -> Iterable[Row]:
     latency = result["latency"]
     yield (f"pipeline ({how}): orders per second", f"{result['orders_per_second']:,}", ">= 8,000")
     yield (
-        f"pipeline ({how}): CPU per order, workers / PostgreSQL",
-        f"{result['worker_cpu_us_per_order']} / {result['database_cpu_us_per_order']} us",
+        f"pipeline ({how}): CPU per order, workers / PostgreSQL / broker",
+        f"{result['worker_cpu_us_per_order']} / {result['database_cpu_us_per_order']}"
+        f" / {result['broker_cpu_us_per_order']} us",
         "",
     )
     yield (
