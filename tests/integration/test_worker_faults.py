@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -204,8 +205,8 @@ class WrappedPublisher:
     def __init__(self, inner: Publisher) -> None:
         self.inner = inner
 
-    async def decision(self, publication: Publication) -> asyncio.Future[Any]:
-        return await self.inner.decision(publication)
+    async def decisions(self, publications: Sequence[Publication]) -> list[asyncio.Future[Any]]:
+        return await self.inner.decisions(publications)
 
     async def dead_letter(self, *args: Any) -> asyncio.Future[Any]:
         return await self.inner.dead_letter(*args)
@@ -222,11 +223,11 @@ class RefusingPublisher(WrappedPublisher):
         super().__init__(inner)
         self.refused = 0
 
-    async def decision(self, publication: Publication) -> asyncio.Future[Any]:
+    async def decisions(self, publications: Sequence[Publication]) -> list[asyncio.Future[Any]]:
         if not self.refused:
             self.refused = 1
             raise KafkaTimeoutError("the broker did not acknowledge (injected)")
-        return await self.inner.decision(publication)
+        return await self.inner.decisions(publications)
 
 
 async def test_decisions_stored_but_not_acknowledged_are_published_again_when_read_again(
@@ -270,8 +271,8 @@ async def test_decisions_stored_but_not_acknowledged_are_published_again_when_re
 
 
 class LateRefusal(WrappedPublisher):
-    """The real publisher, but the broker refuses the first decision a second after it was sent,
-    while later batches are stored, sent and acknowledged behind it."""
+    """The real publisher, but the broker refuses the first batch's decisions a second after they
+    were sent, while later batches are stored, sent and acknowledged behind it."""
 
     def __init__(self, inner: Publisher) -> None:
         super().__init__(inner)
@@ -279,14 +280,14 @@ class LateRefusal(WrappedPublisher):
         self.sent_before_refusal = 0
         self.sent = 0
 
-    async def decision(self, publication: Publication) -> asyncio.Future[Any]:
-        self.sent += 1
+    async def decisions(self, publications: Sequence[Publication]) -> list[asyncio.Future[Any]]:
+        self.sent += len(publications)
         if self.first is None:
             loop = asyncio.get_running_loop()
             self.first = loop.create_future()
             loop.call_later(1.0, self._refuse)
-            return self.first
-        return await self.inner.decision(publication)
+            return [self.first]
+        return await self.inner.decisions(publications)
 
     def _refuse(self) -> None:
         assert self.first is not None

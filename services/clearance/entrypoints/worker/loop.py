@@ -683,7 +683,7 @@ class Worker:
     async def _send(self, plan: BatchPlan) -> list[asyncio.Future[Any]]:
         """Send the batch's decisions and dead letters; returns what to await for their
         acknowledgement."""
-        sends = [await self.publisher.decision(out) for out in plan.outgoing]
+        sends = await self.publisher.decisions(plan.outgoing)
         for record, letter in plan.dead_letters:
             record_attention(
                 "clearance.dead_letter",
