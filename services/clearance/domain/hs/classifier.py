@@ -133,7 +133,11 @@ class HsClassifier:
         # bound method, not a lambda, since a description has hundreds of candidates
         best = heapq.nlargest(limit, sorted(scores), key=scores.__getitem__)
         top = scores[best[0]]
+        # the softmax is over every subheading: those that share nothing with the description
+        # score 0, so one weak match alone (one example word in common) is not a certainty
+        unscored = len(self.model.codes) - len(scores)
         total = sum(math.exp((score - top) / p.temperature) for score in scores.values())
+        total += unscored * math.exp(-top / p.temperature)
         return [
             (
                 self.model.codes[code],
