@@ -53,6 +53,10 @@ LINE_PRUNE_BELOW = 100
 """In the space of single tariff lines, weights under 0.1 are dropped: a common word in a long
 line costs time at every query and changes no cross-validated result (measured; at 0.15 three
 ATLAS rows were lost)."""
+LINE_MOST_KEYS = 1000
+"""A term of more than 1,000 of the ~50,000 single lines is left out of their space: it tells
+little about which line (the subheading space keeps it) and its long list costs time at every
+query (measured: about a tenth of the time of a description; one row of 776 changed)."""
 
 MOST_TERMS = (100, 200, 400)
 """The heaviest terms kept per subheading, heading and chapter (the model stays small)."""
@@ -121,9 +125,11 @@ def _space(
     vectors: list[dict[str, float]],
     most: int = 0,
     prune_below: int = PRUNE_BELOW,
+    most_keys: int = 0,
 ) -> Space:
-    """Postings of the space; ``most`` keeps only each key's heaviest terms (0: all), and
-    weights under ``prune_below`` thousandths are dropped."""
+    """Postings of the space; ``most`` keeps only each key's heaviest terms (0: all), weights
+    under ``prune_below`` thousandths are dropped, and so are terms of more than ``most_keys``
+    keys (0: none)."""
     postings: defaultdict[str, list[int]] = defaultdict(list)
     for key, vector in enumerate(vectors):
         heaviest = sorted(vector.items(), key=lambda item: (-item[1], item[0]))
@@ -131,7 +137,11 @@ def _space(
             quantised = round(weight * 1000)
             if quantised >= prune_below:
                 postings[term].extend((key, quantised))
-    kept = {term: postings[term] for term in sorted(postings)}
+    kept = {
+        term: postings[term]
+        for term in sorted(postings)
+        if not most_keys or len(postings[term]) <= 2 * most_keys
+    }
     return Space(keys=keys, idf={t: idf[t] for t in kept}, postings=kept)
 
 
@@ -226,7 +236,11 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
         heading=_space(heading_keys, idf, heading_vectors, MOST_TERMS[1]),
         chapter=_space(chapter_keys, idf, chapter_vectors, MOST_TERMS[2]),
         passages=_space(
-            [code for code, _ in lines], line_idf, line_vectors, prune_below=LINE_PRUNE_BELOW
+            [code for code, _ in lines],
+            line_idf,
+            line_vectors,
+            prune_below=LINE_PRUNE_BELOW,
+            most_keys=LINE_MOST_KEYS,
         ),
         vocabulary=_space(vocabulary_keys, vocabulary_idf, vocabulary_vectors),
         examples=_space([row.id for row in rows], example_idf, example_vectors),

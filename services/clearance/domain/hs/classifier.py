@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import heapq
 import importlib.resources
 import math
 from collections import OrderedDict, defaultdict
@@ -129,9 +128,7 @@ class HsClassifier:
         if not scores:
             return []
         self._add_group_scores(scores, query, p, heading_votes, fold)
-        # the best by score, ties by code (codes are in order: by position); a key that is a
-        # bound method, not a lambda, since a description has hundreds of candidates
-        best = heapq.nlargest(limit, sorted(scores), key=scores.__getitem__)
+        best = _largest(scores, limit)
         top = scores[best[0]]
         # the softmax is over every subheading: those that share nothing with the description
         # score 0, so one weak match alone (one example word in common) is not a certainty
@@ -156,8 +153,7 @@ class HsClassifier:
                 scores[code] += p.vocabulary * similarity
         if p.passages:  # the tariff lines nearest the description vote for their subheadings
             similar = model.passages.similarities(query)
-            nearest = heapq.nlargest(p.passage_neighbours, sorted(similar), key=similar.__getitem__)
-            for key in nearest:
+            for key in _largest(similar, p.passage_neighbours):
                 scores[self._passage_code[key]] += p.passages * similar[key] ** p.passage_power
         return scores
 
@@ -168,8 +164,8 @@ class HsClassifier:
         model = self.model
         similar = model.examples.similarities(query)
         keys = model.examples.keys
-        nearest = heapq.nlargest(
-            p.neighbours, [key for key in similar if keys[key] not in skip], key=similar.__getitem__
+        nearest = _largest(
+            {key: similar[key] for key in similar if keys[key] not in skip}, p.neighbours
         )
         heading_votes: defaultdict[int, float] = defaultdict(float)
         for key in nearest:
@@ -218,6 +214,12 @@ class HsClassifier:
         exponents = [math.exp((score - top) / p.chapter_temperature) for score in scores]
         total = sum(exponents)
         return [value / total for value in exponents]
+
+
+def _largest(values: Mapping[int, float], count: int) -> list[int]:
+    """The keys of the ``count`` largest values, ties by key: two sorts in C (a description has
+    hundreds of candidates and thousands of similar tariff lines; ``heapq`` loops in Python)."""
+    return sorted(sorted(values), key=values.__getitem__, reverse=True)[:count]
 
 
 def calibrated(probability: float, p: Params) -> float:
