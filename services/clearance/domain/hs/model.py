@@ -37,19 +37,29 @@ __all__ = ["HsModel", "Linear", "Params", "Space", "linear_features"]
 
 
 class Space(Struct, frozen=True, kw_only=True):
-    """One TF-IDF space: ``postings[term]`` is a flat list ``[key, weight x 1000, ...]``."""
+    """One TF-IDF space: ``postings[term]`` is a flat list ``[key, weight x 1000, ...]``;
+    ``unseen_idf`` is the weight of a query word the space has no posting for (its rarest
+    term's IDF)."""
 
     keys: list[str]
     idf: dict[str, float]
     postings: dict[str, list[int]]
+    unseen_idf: float = 0.0
 
     def similarities(self, query: Mapping[str, int]) -> defaultdict[int, float]:
-        """Cosine similarity of the query's term counts to each key that shares a term."""
+        """Cosine similarity of the query's term counts to each key that shares a term.
+
+        The query's length counts its words the space has not seen: "ass colour glowing
+        tiaras" is not "asses" because "ass" is the one word the tariff knows (word pairs are
+        left out: they repeat their words)."""
         weights = {t: (1.0 + math.log(n)) * self.idf[t] for t, n in query.items() if t in self.idf}
-        norm = math.sqrt(sum(w * w for w in weights.values()))
         found: defaultdict[int, float] = defaultdict(float)
-        if not norm:
+        if not weights:
             return found
+        unseen = sum(
+            (1.0 + math.log(n)) ** 2 for t, n in query.items() if t not in self.idf and "_" not in t
+        )
+        norm = math.sqrt(sum(w * w for w in weights.values()) + unseen * self.unseen_idf**2)
         for term, weight in weights.items():
             scale = weight / norm / 1000.0
             flat = self.postings[term]
