@@ -69,5 +69,6 @@ def test_the_import_command_and_eval_on_a_labelled_half(
     assert main(["hs", "eval", str(labelled), "--json"]) == 0
     in_sample, folded = json.loads(capsys.readouterr().out)
     assert in_sample["rows"] == folded["rows"] == 200
-    # measured: 22.5% top-1 and 64.5% chapter cross-validated (README "HS classification")
-    assert folded["top1_hs6"] >= 0.2 and folded["top1_chapter"] >= 0.6
+    # measured: 26.0% top-1 and 74.5% chapter cross-validated (README "HS classification");
+    # the classifier before the tariff lines' votes had 23.5% and 76.0%
+    assert folded["top1_hs6"] >= 0.25 and folded["top1_chapter"] >= 0.7

@@ -204,9 +204,11 @@ def test_eval_reads_the_three_labelled_formats(
 ) -> None:
     # rows written for this test in each set's columns (README section 7 of ../shared/data)
     files = {
+        # a title that outweighs its material attribute: "Bluetooth earphones" alone with
+        # "Material: Plastic" is ranked under plastic articles (39) since the passages model
         "hscc.csv": "id,text,attributes,category,price,code_full,hs6\n"
-        't1,Bluetooth earphones,"{""Material"":""Plastic""}",Consumer Electronics > Earphones,'
-        "10 USD,8518300000,851830\n",
+        't1,Wireless Bluetooth earphones with microphone,"{""Material"":""Plastic""}",'
+        "Consumer Electronics > Earphones,10 USD,8518300000,851830\n",
         "atlas.csv": "id,split,text,codes_full,hs6\n"
         "a1,test,wireless earphones,8518.30.2000;8518.30.1000,851830;851830\n",
         "vn.csv": "id,ref,year,text,technical_spec,code_full,hs6\n"

@@ -71,7 +71,10 @@ def _build(args: argparse.Namespace) -> int:
     params = hs_build.TUNED
     if args.tune:
         params, score = hs_build.tune(args.source)
-        print(f"tuned (mean cross-validated top-1 {score:.3f}): {params}", file=sys.stderr)
+        print(
+            f"tuned (cross-validated mean top-1 + chapter / 4: {score:.2f} points): {params}",
+            file=sys.stderr,
+        )
     model = hs_build.build_model(args.source, params)
     out = args.out or hs_build.MODEL_PATH
     size = hs_build.write_model(model, out)

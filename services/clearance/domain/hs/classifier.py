@@ -43,6 +43,7 @@ class HsClassifier:
         "_chapter_of",
         "_heading_of",
         "_index",
+        "_passage_code",
         "_under_vocabulary",
         "_unknown_idf",
         "model",
@@ -55,6 +56,7 @@ class HsClassifier:
         chapters = {key: i for i, key in enumerate(model.chapter.keys)}
         self._heading_of = [headings[code[:4]] for code in model.codes]
         self._chapter_of = [chapters[code[:2]] for code in model.codes]
+        self._passage_code = [self._index[code] for code in model.passages.keys]
         self._under_vocabulary = [
             [i for i, code in enumerate(model.codes) if code.startswith(prefix)]
             for prefix in model.vocabulary.keys
@@ -121,55 +123,84 @@ class HsClassifier:
         example); ``params`` replaces the model's (tuning).
         """
         p = params or self.model.params
-        scores = self._tariff_scores(query, p)
-        self._add_example_votes(scores, query, p, skip_examples)
-        self._add_chapter_prior(scores, query, p, fold)
+        scores = self._subheading_scores(query, p)
+        heading_votes = self._add_example_votes(scores, query, p, skip_examples)
         if not scores:
             return []
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], self.model.codes[item[0]]))
-        top = ranked[0][1]
-        total = sum(math.exp((score - top) / p.temperature) for _, score in ranked)
+        self._add_group_scores(scores, query, p, heading_votes, fold)
+        best = _largest(scores, limit)
+        top = scores[best[0]]
+        # the softmax is over every subheading: those that share nothing with the description
+        # score 0, so one weak match alone (one example word in common) is not a certainty
+        unscored = len(self.model.codes) - len(scores)
+        total = sum(math.exp((score - top) / p.temperature) for score in scores.values())
+        total += unscored * math.exp(-top / p.temperature)
         return [
-            (self.model.codes[code], calibrated(math.exp((score - top) / p.temperature) / total, p))
-            for code, score in ranked[:limit]
+            (
+                self.model.codes[code],
+                calibrated(math.exp((scores[code] - top) / p.temperature) / total, p),
+            )
+            for code in best
         ]
 
-    def _tariff_scores(self, query: Mapping[str, int], p: Params) -> dict[int, float]:
+    def _subheading_scores(self, query: Mapping[str, int], p: Params) -> dict[int, float]:
+        """The candidates: subheadings whose texts, retail words or single lines share terms
+        with the query, scored by how much."""
         model = self.model
         scores = model.subheading.similarities(query)
-        headings = model.heading.similarities(query)
-        chapters = model.chapter.similarities(query)
         for key, similarity in model.vocabulary.similarities(query).items():
             for code in self._under_vocabulary[key]:
                 scores[code] += p.vocabulary * similarity
-        for code in scores:
-            scores[code] += p.heading * headings.get(self._heading_of[code], 0.0)
-            scores[code] += p.chapter * chapters.get(self._chapter_of[code], 0.0)
+        if p.passages:  # the tariff lines nearest the description vote for their subheadings
+            similar = model.passages.similarities(query)
+            for key in _largest(similar, p.passage_neighbours):
+                scores[self._passage_code[key]] += p.passages * similar[key] ** p.passage_power
         return scores
 
     def _add_example_votes(
         self, scores: dict[int, float], query: Mapping[str, int], p: Params, skip: frozenset[str]
-    ) -> None:
-        """The nearest labelled examples vote for their codes, and for their codes' headings."""
+    ) -> dict[int, float]:
+        """The nearest labelled examples vote for their codes; their votes by heading."""
         model = self.model
         similar = model.examples.similarities(query)
         keys = model.examples.keys
-        nearest = sorted(
-            (key for key in similar if keys[key] not in skip), key=lambda k: -similar[k]
-        )[: p.neighbours]
-        votes: defaultdict[int, float] = defaultdict(float)
+        nearest = _largest(
+            {key: similar[key] for key in similar if keys[key] not in skip}, p.neighbours
+        )
+        heading_votes: defaultdict[int, float] = defaultdict(float)
         for key in nearest:
             codes = model.example_codes[key]
             for code in codes:
-                votes[code] += similar[key] ** p.neighbour_power / len(codes)
-        if not votes:
-            return
-        heading_votes: defaultdict[int, float] = defaultdict(float)
-        for code, vote in votes.items():
-            heading_votes[self._heading_of[code]] += vote
-            scores[code] = scores.get(code, 0.0) + p.examples * vote
+                vote = similar[key] ** p.neighbour_power / len(codes)
+                heading_votes[self._heading_of[code]] += vote
+                scores[code] = scores.get(code, 0.0) + p.examples * vote
+        return heading_votes
+
+    def _add_group_scores(
+        self,
+        scores: dict[int, float],
+        query: Mapping[str, int],
+        p: Params,
+        heading_votes: Mapping[int, float],
+        fold: int | None,
+    ) -> None:
+        """Each candidate's heading's and chapter's share: their texts' similarity, the
+        examples' votes for the heading, the chapter model's probability of the chapter."""
+        model = self.model
+        by_heading = [0.0] * len(model.heading.keys)
+        for key, similarity in model.heading.similarities(query).items():
+            by_heading[key] += p.heading * similarity
+        for key, vote in heading_votes.items():
+            by_heading[key] += p.example_heading * vote
+        by_chapter = [0.0] * len(model.chapter.keys)
+        for key, similarity in model.chapter.similarities(query).items():
+            by_chapter[key] += p.chapter * similarity
+        if p.chapter_prior:
+            for key, probability in enumerate(self.chapter_probabilities(query, p, fold)):
+                by_chapter[key] += p.chapter_prior * probability
+        heading_of, chapter_of = self._heading_of, self._chapter_of
         for code in scores:
-            scores[code] += p.example_heading * heading_votes.get(self._heading_of[code], 0.0)
+            scores[code] += by_heading[heading_of[code]] + by_chapter[chapter_of[code]]
 
     def chapter_probabilities(
         self, query: Mapping[str, int], p: Params, fold: int | None = None
@@ -184,14 +215,11 @@ class HsClassifier:
         total = sum(exponents)
         return [value / total for value in exponents]
 
-    def _add_chapter_prior(
-        self, scores: dict[int, float], query: Mapping[str, int], p: Params, fold: int | None
-    ) -> None:
-        if not p.chapter_prior or not scores:
-            return
-        chapters = self.chapter_probabilities(query, p, fold)
-        for code in scores:
-            scores[code] += p.chapter_prior * chapters[self._chapter_of[code]]
+
+def _largest(values: Mapping[int, float], count: int) -> list[int]:
+    """The keys of the ``count`` largest values, ties by key: two sorts in C (a description has
+    hundreds of candidates and thousands of similar tariff lines; ``heapq`` loops in Python)."""
+    return sorted(sorted(values), key=values.__getitem__, reverse=True)[:count]
 
 
 def calibrated(probability: float, p: Params) -> float:

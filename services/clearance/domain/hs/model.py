@@ -7,6 +7,10 @@ see ``clearance.devtools.hs_build``): four TF-IDF spaces over the same terms
 - ``subheading``: every tariff line that falls in the subheading, with its parents' text;
 - ``heading`` and ``chapter``: the same texts gathered by four and two digits, so a description
   that names the heading's goods but none of its subheading's words still finds the heading;
+- ``passages``: every tariff line alone (with its parents within the heading), keyed by its
+  subheading: the lines nearest the description vote for their subheadings, so one line that
+  names the goods exactly ("Tweeter loudspeakers") counts even when its subheading's other lines
+  (which the ``subheading`` document averages in) are about something else;
 - ``vocabulary``: the words shoppers use for the goods of a heading ("pendant", "ốp lưng");
 - ``examples``: labelled descriptions (expert and customs classifications); their nearest
   neighbours vote for their codes;
@@ -33,24 +37,34 @@ __all__ = ["HsModel", "Linear", "Params", "Space", "linear_features"]
 
 
 class Space(Struct, frozen=True, kw_only=True):
-    """One TF-IDF space: ``postings[term]`` is a flat list ``[key, weight x 1000, ...]``."""
+    """One TF-IDF space: ``postings[term]`` is a flat list ``[key, weight x 1000, ...]``;
+    ``unseen_idf`` is the weight of a query word the space has no posting for (its rarest
+    term's IDF)."""
 
     keys: list[str]
     idf: dict[str, float]
     postings: dict[str, list[int]]
+    unseen_idf: float = 0.0
 
     def similarities(self, query: Mapping[str, int]) -> defaultdict[int, float]:
-        """Cosine similarity of the query's term counts to each key that shares a term."""
+        """Cosine similarity of the query's term counts to each key that shares a term.
+
+        The query's length counts its words the space has not seen: "ass colour glowing
+        tiaras" is not "asses" because "ass" is the one word the tariff knows (word pairs are
+        left out: they repeat their words)."""
         weights = {t: (1.0 + math.log(n)) * self.idf[t] for t, n in query.items() if t in self.idf}
-        norm = math.sqrt(sum(w * w for w in weights.values()))
         found: defaultdict[int, float] = defaultdict(float)
-        if not norm:
+        if not weights:
             return found
+        unseen = sum(
+            (1.0 + math.log(n)) ** 2 for t, n in query.items() if t not in self.idf and "_" not in t
+        )
+        norm = math.sqrt(sum(w * w for w in weights.values()) + unseen * self.unseen_idf**2)
         for term, weight in weights.items():
             scale = weight / norm / 1000.0
             flat = self.postings[term]
-            for position in range(0, len(flat), 2):
-                found[flat[position]] += scale * flat[position + 1]
+            for key, quantised in zip(flat[0::2], flat[1::2], strict=True):
+                found[key] += scale * quantised
         return found
 
 
@@ -67,8 +81,8 @@ class Linear(Struct, frozen=True, kw_only=True):
             if flat is None:
                 continue
             scale = value / 1000.0
-            for position in range(0, len(flat), 2):
-                found[flat[position]] += scale * flat[position + 1]
+            for label, quantised in zip(flat[0::2], flat[1::2], strict=True):
+                found[label] += scale * quantised
         return found
 
 
@@ -99,6 +113,9 @@ class Params(Struct, frozen=True, kw_only=True):
     example_heading: float = 0.5
     neighbours: int = 10
     neighbour_power: float = 2.0
+    passages: float = 0.0
+    passage_neighbours: int = 20
+    passage_power: float = 2.0
     temperature: float = 0.05
     chapter_prior: float = 0.0
     chapter_temperature: float = 0.1
@@ -116,6 +133,7 @@ class HsModel(Struct, frozen=True, kw_only=True):
     subheading: Space
     heading: Space
     chapter: Space
+    passages: Space
     vocabulary: Space
     examples: Space
     example_codes: list[list[int]]
