@@ -495,7 +495,8 @@ class Worker:
             handed_on = False
             try:
                 if not self.failed:
-                    handed_on = await self._write(planned)
+                    await self._write(planned)
+                    handed_on = True
                     self.backoff.succeeded()
             except Exception as error:  # noqa: BLE001 - sorted below: no error stops the stream
                 # Later batches were planned on top of this one: they are dropped too, and the
@@ -513,9 +514,9 @@ class Worker:
                 self.in_flight.stored(planned.sequence)
                 self.writes.task_done()
 
-    async def _write(self, planned: _Planned) -> bool:
+    async def _write(self, planned: _Planned) -> None:
         """Store the batch and send what it publishes; the acknowledgement is awaited by the
-        next stage (``_ack_stage``) while the next batch is stored. True once handed on."""
+        next stage (``_ack_stage``) while the next batch is stored."""
         refused = self.refused.pop(self._single_offset(planned), None)
         if refused is not None:  # this record was refused before: dead-letter it instead
             planned = self._as_dead_letter(planned, *refused)
@@ -536,7 +537,6 @@ class Worker:
         finally:
             otel_context.detach(token)
         await self.acks.put(_Sent(planned, sends, store.get_span_context(), publish))
-        return True
 
     async def _ack_stage(self) -> None:
         """Wait for each batch's acknowledgement, in order, then commit its offsets. After a
