@@ -9,9 +9,15 @@ from typing import Any
 
 import asyncpg
 
-from clearance.adapters.postgres.rows import PARCELS_IN, columns_of, stored_order
+from clearance.adapters.postgres.rows import columns_of, stored_order
 from clearance.domain.aeo import AeoCertificate
-from clearance.domain.parcels import BatchChanges, ParcelKey, ParcelState, RiskHistory
+from clearance.domain.parcels import (
+    BatchChanges,
+    InspectionRecord,
+    ParcelKey,
+    ParcelState,
+    RiskHistory,
+)
 from clearance.messages import ClearanceDecision, decode_decision, encode
 
 __all__ = ["RECENT_PARCELS_CAP", "ParcelStore", "TotalsChanged"]
@@ -20,12 +26,89 @@ __all__ = ["RECENT_PARCELS_CAP", "ParcelStore", "TotalsChanged"]
 RECENT_PARCELS_CAP = 1000
 
 
+#: Above this many new rows (orders, decisions and totals), a batch's new rows go by COPY: below
+#: it, the four round trips COPY adds cost more than its cheaper rows save (#23's bench).
+COPY_ROWS_FROM = 200
+
+#: The SQLSTATE ``store_batch`` raises when a running total changed since the batch read it.
+TOTALS_CHANGED = "CL001"
+
+
 class TotalsChanged(RuntimeError):
     """Another worker changed a running total this batch read while it was planned (the same
     consignee on two partitions): nothing was written; the batch is planned again."""
 
 
+#: The columns of the database's row types (migration 0008), in order: what ``_order_row``,
+#: ``_decision_row`` and the totals' rows hold, and what COPY names (a test compares them).
+ORDER_ROW = (
+    "platform",
+    "order_id",
+    "shipment_id",
+    "revision",
+    "event_ids",
+    "consignee_id",
+    "consignee_ref",
+    "seller_id",
+    "destination",
+    "occurred_at",
+    "body",
+    "decision_id",
+    "decision_revision",
+    "status",
+    "channel",
+    "decided_at",
+    "control_decision",
+    "reason_codes",
+    "risk_signals",
+    "risk_score",
+    "master_bill",
+    "tracking_number",
+)
+DECISION_ROW = (
+    "decision_id",
+    "platform",
+    "order_id",
+    "shipment_id",
+    "decision_revision",
+    "order_revision",
+    "status",
+    "channel",
+    "category",
+    "destination",
+    "currency",
+    "assessment_date",
+    "decided_at",
+    "customs_value",
+    "duty",
+    "tax",
+    "excise",
+    "fees",
+    "total_due",
+    "collected_at_checkout",
+    "risk_score",
+    "rule_pack",
+    "trace_id",
+    "body",
+    "event_id",
+)
+TOTAL_ROW = ("key", "platform", "order_id", "shipment_id", "value")
+INSPECTION_ROW = (
+    "platform",
+    "event_id",
+    "order_id",
+    "shipment_id",
+    "inspected_decision",
+    "outcome",
+    "officer_id",
+    "occurred_at",
+    "body",
+    "result_decision",
+)
+
+
 def _order_row(key: ParcelKey, state: ParcelState) -> tuple[Any, ...]:
+    """A parcel's row, in the order of the database's ``order_row`` (migration 0008)."""
     order, decision = state.order, state.decision
     return (
         *key,
@@ -60,61 +143,8 @@ def _queue_columns(state: ParcelState) -> tuple[Any, ...]:
     )
 
 
-_ORDER_COLUMNS = [
-    "platform",
-    "order_id",
-    "shipment_id",
-    "revision",
-    "event_ids",
-    "consignee_id",
-    "consignee_ref",
-    "seller_id",
-    "destination",
-    "occurred_at",
-    "body",
-    "decision_id",
-    "decision_revision",
-    "status",
-    "channel",
-    "decided_at",
-    "control_decision",
-    "reason_codes",
-    "risk_signals",
-    "risk_score",
-    "master_bill",
-    "tracking_number",
-]
-
-_DECISION_COLUMNS = [
-    "decision_id",
-    "platform",
-    "order_id",
-    "shipment_id",
-    "decision_revision",
-    "order_revision",
-    "status",
-    "channel",
-    "category",
-    "destination",
-    "currency",
-    "assessment_date",
-    "decided_at",
-    "customs_value",
-    "duty",
-    "tax",
-    "excise",
-    "fees",
-    "total_due",
-    "collected_at_checkout",
-    "risk_score",
-    "rule_pack",
-    "trace_id",
-    "body",
-    "event_id",
-]
-
-
 def _decision_row(decision: ClearanceDecision, body: bytes, event_id: str) -> tuple[Any, ...]:
+    """A decision's row, in the order of the database's ``decision_row`` (migration 0008)."""
     return (
         decision.decision_id,
         decision.platform,
@@ -142,6 +172,25 @@ def _decision_row(decision: ClearanceDecision, body: bytes, event_id: str) -> tu
         body.decode(),
         event_id,
     )
+
+
+#: What the risk signals ask of storage, in one round trip (``ParcelStore.risk_history``): a row
+#: per seller (known: seen before on its platform; with each AEO certificate it holds), then a row
+#: per recent parcel of each consignee (``known`` NULL). One index probe per seller: a big seller
+#: has millions of orders, and DISTINCT over them would read every one of them each batch.
+_RISK_HISTORY = (
+    "SELECT s.platform, s.seller_id AS party, EXISTS (SELECT 1 FROM orders o"
+    " WHERE o.platform = s.platform AND o.seller_id = s.seller_id) AS known,"
+    " a.certificate, a.valid_from, a.valid_until, NULL::text AS order_id, NULL::text AS shipment_id"
+    " FROM unnest($1::text[], $2::text[]) AS s(platform, seller_id)"
+    " LEFT JOIN aeo_certificates a USING (platform, seller_id)"
+    " UNION ALL"
+    " SELECT c.platform, c.ref, NULL, NULL, NULL, NULL, r.order_id, r.shipment_id"
+    " FROM unnest($3::text[], $4::text[]) AS c(platform, ref)"
+    " CROSS JOIN LATERAL (SELECT o.order_id, o.shipment_id FROM orders o"
+    " WHERE o.platform = c.platform AND o.consignee_ref = c.ref"
+    " AND o.first_seen_at >= $5 LIMIT $6) r"
+)
 
 
 class ParcelStore:
@@ -204,46 +253,32 @@ class ParcelStore:
         platforms, seller_ids = columns_of_pairs(set(sellers))
         consignee_platforms, refs = columns_of_pairs(set(consignees))
         async with self.pool.acquire() as connection:
-            # One index probe per seller: a marketplace's big seller has millions of orders,
-            # and DISTINCT over them would read every one of them each batch.
-            known = await connection.fetch(
-                "SELECT s.platform, s.seller_id FROM unnest($1::text[], $2::text[])"
-                " AS s(platform, seller_id) WHERE EXISTS (SELECT 1 FROM orders o"
-                " WHERE o.platform = s.platform AND o.seller_id = s.seller_id)",
+            rows = await connection.fetch(
+                _RISK_HISTORY,
                 platforms,
                 seller_ids,
-            )
-            recent = await connection.fetch(
-                "SELECT c.platform, c.ref, r.order_id, r.shipment_id"
-                " FROM unnest($1::text[], $2::text[]) AS c(platform, ref)"
-                " CROSS JOIN LATERAL (SELECT o.order_id, o.shipment_id FROM orders o"
-                " WHERE o.platform = c.platform AND o.consignee_ref = c.ref"
-                " AND o.first_seen_at >= $3 LIMIT $4) r",
                 consignee_platforms,
                 refs,
                 since,
                 RECENT_PARCELS_CAP,
             )
-            certificates = await connection.fetch(
-                "SELECT a.platform, a.seller_id, a.certificate, a.valid_from, a.valid_until"
-                " FROM unnest($1::text[], $2::text[]) AS s(platform, seller_id)"
-                " JOIN aeo_certificates a USING (platform, seller_id)",
-                platforms,
-                seller_ids,
-            )
-        history = RiskHistory(known_sellers={(row[0], row[1]) for row in known})
-        for row in recent:
-            parcels = history.recent_parcels.setdefault((row["platform"], row["ref"]), set())
-            parcels.add((row["platform"], row["order_id"], row["shipment_id"]))
+        history = RiskHistory()
         aeo: dict[tuple[str, str], list[AeoCertificate]] = {}
-        for row in certificates:
-            aeo.setdefault((row["platform"], row["seller_id"]), []).append(
-                AeoCertificate(
+        for row in rows:
+            party = (row["platform"], row["party"])
+            if row["known"] is None:  # a consignee's recent parcel
+                parcels = history.recent_parcels.setdefault(party, set())
+                parcels.add((row["platform"], row["order_id"], row["shipment_id"]))
+                continue
+            if row["known"]:
+                history.known_sellers.add(party)
+            if row["certificate"] is not None:
+                certificate = AeoCertificate(
                     number=row["certificate"],
                     valid_from=row["valid_from"],
                     valid_until=row["valid_until"],
                 )
-            )
+                aeo.setdefault(party, []).append(certificate)
         history.aeo = {seller: tuple(found) for seller, found in aeo.items()}
         return history
 
@@ -273,145 +308,88 @@ class ParcelStore:
     async def write(self, plan: BatchChanges) -> None:
         """Store one batch in one transaction: parcels, decisions, totals, inspections.
 
+        ``store_batch`` (migration 0008) does it all. A small batch (what a worker takes at a few
+        thousand orders a second or less) passes its rows in that one call: one round trip.
+        A larger one sends the new orders, decisions and totals by COPY in the same transaction,
+        which costs the worker and the database less per row, for four more round trips.
+
         Raises ``asyncpg.UniqueViolationError`` when another worker stored the same parcel
         revision first (a zombie after a rebalance), and ``TotalsChanged`` when another worker
         changed a running total the plan read; the caller then plans the batch again.
         """
-        new_rows: list[tuple[Any, ...]] = []
-        changed_rows: list[tuple[Any, ...]] = []
+        new_orders: list[tuple[Any, ...]] = []
+        changed_orders: list[tuple[Any, ...]] = []
         for key, state in plan.parcels.items():
             row = _order_row(key, state)
-            (new_rows if key in plan.new_parcels else changed_rows).append(row)
-        async with self.pool.acquire() as connection, connection.transaction():
-            if plan.totals_seen:
-                await self._check_totals(connection, plan.totals_seen)
-            if new_rows:
-                await connection.copy_records_to_table(
-                    "orders", records=new_rows, columns=_ORDER_COLUMNS
-                )
-            if changed_rows:
-                await self._update_orders(connection, changed_rows)
-            decisions = [
-                _decision_row(out.decision, out.body, out.event_id)
-                for out in plan.outgoing
-                if not out.republished
-            ]
-            if decisions:
-                await connection.copy_records_to_table(
-                    "decisions", records=decisions, columns=_DECISION_COLUMNS
-                )
-            if plan.contributions:
-                await self._replace_totals(connection, plan)
-            if plan.inspections:
-                await self._insert_inspections(connection, plan)
-
-    async def _check_totals(self, connection: asyncpg.Connection, seen: dict[str, Decimal]) -> None:
-        """Serialise the batches that read the same running totals (a consignee planned by two
-        workers at once: the same person on two platforms, a master bill over partitions).
-
-        Each total's key is locked for the transaction (advisory locks, taken in one order so two
-        batches never wait on each other in a circle), then the stored totals are compared with
-        what the plan read: another worker's batch that committed in between changed one, and
-        this batch is refused (``TotalsChanged``) to be planned again on the new totals, where the
-        second half of a split purchase meets the first.
-        """
-        keys = sorted(seen)
-        await connection.execute(
-            "SELECT pg_advisory_xact_lock(id) FROM"
-            " (SELECT DISTINCT hashtextextended(k, 20) AS id FROM unnest($1::text[]) AS k"
-            " ORDER BY id) AS locks",
-            keys,
-        )
-        rows = await connection.fetch(
-            "SELECT t.key, sum(t.value) FROM unnest($1::text[]) AS k(key)"
-            " JOIN consignee_totals t ON t.key = k.key GROUP BY t.key",
-            keys,
-        )
-        stored = {row[0]: row[1] for row in rows}
-        changed = [key for key in keys if stored.get(key, Decimal(0)) != seen[key]]
-        if changed:
-            raise TotalsChanged(f"{len(changed)} running total(s) changed by another worker")
-
-    async def _update_orders(self, connection: asyncpg.Connection, rows: list[Any]) -> None:
-        columns = list(zip(*rows, strict=True))
-        await connection.execute(
-            "UPDATE orders o SET revision = n.revision, event_ids = n.event_ids::text[],"
-            " consignee_ref = n.consignee_ref, body = n.body, decision_id = n.decision_id,"
-            " decision_revision = n.decision_revision, status = n.status,"
-            " channel = n.channel, decided_at = n.decided_at,"
-            " control_decision = n.control_decision,"
-            " reason_codes = n.reason_codes::text[], risk_signals = n.risk_signals::text[],"
-            " risk_score = n.risk_score, master_bill = n.master_bill,"
-            " tracking_number = n.tracking_number"
-            " FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
-            " $5::text[], $6::text[], $7::json[], $8::uuid[], $9::int[], $10::text[],"
-            " $11::text[], $12::timestamptz[], $13::uuid[], $14::text[], $15::text[],"
-            " $16::int[], $17::text[], $18::text[])) AS n(platform, order_id, shipment_id,"
-            " revision, event_ids, consignee_ref, body, decision_id, decision_revision, status,"
-            " channel, decided_at, control_decision, reason_codes, risk_signals, risk_score,"
-            " master_bill, tracking_number)"
-            " WHERE o.platform = n.platform AND o.order_id = n.order_id"
-            " AND o.shipment_id = n.shipment_id AND o.decision_revision <= n.decision_revision",
-            columns[0],
-            columns[1],
-            columns[2],
-            columns[3],
-            # text[] inside an array of arrays needs a literal: join the ids per row.
-            [_array_literal(ids) for ids in columns[4]],
-            columns[6],
-            columns[10],
-            columns[11],
-            columns[12],
-            columns[13],
-            columns[14],
-            columns[15],
-            columns[16],
-            [_array_literal(codes) for codes in columns[17]],
-            [_array_literal(signals) for signals in columns[18]],
-            columns[19],
-            columns[20],
-            columns[21],
-        )
-
-    async def _replace_totals(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
-        known = [key for key in plan.contributions if key not in plan.new_parcels]
-        if known:
-            await connection.execute(
-                f"DELETE FROM consignee_totals WHERE {PARCELS_IN}", *columns_of(known)
-            )
-        rows = [
+            (new_orders if key in plan.new_parcels else changed_orders).append(row)
+        decisions = [
+            _decision_row(out.decision, out.body, out.event_id)
+            for out in plan.outgoing
+            if not out.republished
+        ]
+        totals = [
             (total_key, *parcel, value)
             for parcel, contributions in plan.contributions.items()
             for total_key, value in contributions.items()
         ]
-        if rows:
-            await connection.copy_records_to_table(
-                "consignee_totals",
-                records=rows,
-                columns=["key", "platform", "order_id", "shipment_id", "value"],
-            )
+        async with self.pool.acquire() as connection:
+            if len(new_orders) + len(decisions) + len(totals) <= COPY_ROWS_FROM:
+                await _store_batch(connection, plan, changed_orders, new_orders, decisions, totals)
+                return
+            async with connection.transaction():
+                await _store_batch(connection, plan, changed_orders)
+                for table, rows, columns in (
+                    ("orders", new_orders, ORDER_ROW),
+                    ("decisions", decisions, DECISION_ROW),
+                    ("consignee_totals", totals, TOTAL_ROW),
+                ):
+                    if rows:
+                        await connection.copy_records_to_table(table, records=rows, columns=columns)
 
-    async def _insert_inspections(self, connection: asyncpg.Connection, plan: BatchChanges) -> None:
-        await connection.executemany(
-            "INSERT INTO inspections (platform, event_id, order_id, shipment_id,"
-            " inspected_decision, outcome, officer_id, occurred_at, body, result_decision)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-            [
-                (
-                    row.inspection.platform,
-                    row.inspection.event_id,
-                    row.inspection.order_id,
-                    row.inspection.shipment_id,
-                    row.inspection.decision_id,
-                    row.inspection.outcome,
-                    row.inspection.officer_id,
-                    row.inspection.occurred_at,
-                    row.body.decode(),
-                    row.result_decision,
-                )
-                for row in plan.inspections
-            ],
+
+async def _store_batch(
+    connection: asyncpg.Connection,
+    plan: BatchChanges,
+    changed_orders: list[tuple[Any, ...]],
+    new_orders: list[tuple[Any, ...]] | None = None,
+    decisions: list[tuple[Any, ...]] | None = None,
+    totals: list[tuple[Any, ...]] | None = None,
+) -> None:
+    """``store_batch``: the totals' check, the changed parcels, the replaced contributions, the
+    inspections, and the new rows given (those not given are sent by COPY)."""
+    replaced = columns_of(key for key in plan.contributions if key not in plan.new_parcels)
+    try:
+        await connection.execute(
+            "SELECT store_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            list(plan.totals_seen),
+            list(plan.totals_seen.values()),
+            new_orders or [],
+            changed_orders,
+            decisions or [],
+            *replaced,
+            totals or [],
+            [_inspection_row(row) for row in plan.inspections],
         )
+    except asyncpg.PostgresError as error:
+        if error.sqlstate == TOTALS_CHANGED:
+            raise TotalsChanged(str(error)) from None
+        raise
+
+
+def _inspection_row(row: InspectionRecord) -> tuple[Any, ...]:
+    inspection = row.inspection
+    return (
+        inspection.platform,
+        inspection.event_id,
+        inspection.order_id,
+        inspection.shipment_id,
+        inspection.decision_id,
+        inspection.outcome,
+        inspection.officer_id,
+        inspection.occurred_at,
+        row.body.decode(),
+        row.result_decision,
+    )
 
 
 def columns_of_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -420,11 +398,3 @@ def columns_of_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[list[str], list[
         firsts.append(first)
         seconds.append(second)
     return firsts, seconds
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _array_literal(texts: list[str]) -> str:
-    return "{" + ",".join(_quote(text) for text in texts) + "}"
