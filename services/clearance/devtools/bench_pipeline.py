@@ -317,6 +317,10 @@ async def _latency(
                 await producer.send(settings.topic(ORDERS), value=value, key=key)
             await read(len(warm_up), time.time() + 30)
             sent.clear()
+            # The decisions are read once every order is sent (their timestamps are the workers'
+            # publish times): reading them meanwhile would take the broker's and this machine's
+            # CPU from what is measured.
+            reader.pause(*partitions)
             begin = time.time()
             for index, (key, value) in enumerate(records):
                 due = begin + index / rate
@@ -324,6 +328,7 @@ async def _latency(
                     await asyncio.sleep(wait)
                 sent[f"o{start + len(warm_up) + index}"] = time.time()
                 await producer.send(settings.topic(ORDERS), value=value, key=key)
+            reader.resume(*partitions)
             latencies = await read(len(records), time.time() + 30)
     finally:
         await producer.stop()
