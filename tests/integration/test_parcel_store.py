@@ -147,4 +147,3 @@ async def test_a_total_changed_since_it_was_read_refuses_the_batch(
             assert await connection.fetchval("SELECT count(*) FROM orders") == 1
     finally:
         await pool.close()
-
