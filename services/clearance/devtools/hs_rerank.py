@@ -298,12 +298,14 @@ def training_plan(
 
 @dataclass(frozen=True)
 class Score:
-    """Top-1 / top-3 at six digits, heading and chapter of one ranking of one set."""
+    """Top-1 / top-3 at six digits, heading and chapter of one ranking of one set, and the
+    share of rows whose code is among the candidates at all (what re-ranking can reach)."""
 
     top1: float
     top3: float
     heading: float
     chapter: float
+    among: float
 
     def line(self) -> str:
         return f"{self.top1:.1%} / {self.top3:.1%} / {self.heading:.1%} / {self.chapter:.1%}"
@@ -322,7 +324,7 @@ def _score(rankings: Sequence[tuple[LabelledRow, list[str]]]) -> Score:
             / count
         )
 
-    return Score(share(6, 1), share(6, 3), share(4, 1), share(2, 1))
+    return Score(share(6, 1), share(6, 3), share(4, 1), share(2, 1), share(6, CANDIDATES))
 
 
 def strict_cross_validation(

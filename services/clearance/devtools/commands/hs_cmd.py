@@ -159,5 +159,8 @@ def _rerank(args: argparse.Namespace) -> int:
         return 1
     print("set (rows): HS6 top-1 / top-3 / heading / chapter, cross-validated")
     for name, (rows, before, after) in strict_cross_validation(args.source).items():
-        print(f"{name} ({rows}): classifier {before.line()}  re-ranked {after.line()}")
+        print(
+            f"{name} ({rows}): classifier {before.line()}  re-ranked {after.line()}  "
+            f"(code among the candidates: {before.among:.1%})"
+        )
     return 0
