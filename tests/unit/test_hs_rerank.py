@@ -5,6 +5,7 @@ the listwise training learns an ordering and is repeatable."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from clearance.devtools.hs_build import FOLDS, _query, fold_of
 from clearance.devtools.hs_labelled import LabelledRow
@@ -12,6 +13,7 @@ from clearance.devtools.hs_rerank import (
     FEATURES,
     Candidate,
     CandidateScorer,
+    fold_rankings,
     reranked,
     train_ranker,
     training_plan,
@@ -40,6 +42,34 @@ def test_the_ranker_of_a_fold_never_sees_that_folds_labels() -> None:
             # own label by its nearest neighbour) and the scored fold's (else that fold's labels
             # shape the ranker through them), and so does its chapter model
             assert without == {fold_of(row.id), evaluated}
+
+
+def test_no_row_is_ranked_by_features_or_a_ranker_that_saw_its_label() -> None:
+    rows = _rows(100)
+    asked: list[tuple[str, frozenset[int]]] = []
+    trained_on: list[set[str]] = []
+
+    def candidates(row: LabelledRow, without: frozenset[int]) -> list[Candidate]:
+        asked.append((row.id, without))
+        return [Candidate(f"{row.id}:{j}", (float(j), 0.0)) for j in range(3)]
+
+    def train(
+        groups: Sequence[Sequence[Candidate]], right: Sequence[frozenset[str]]
+    ) -> list[float]:
+        trained_on.append({group[0].code.split(":")[0] for group in groups})
+        return [1.0, 0.0]
+
+    base, ranked = fold_rankings(rows, candidates, train)
+    assert sorted(row.id for row, _ in ranked) == sorted(row.id for row in rows)
+    assert all(codes[0].endswith(":2") for _, codes in ranked)  # the toy ranker's choice
+    assert all(codes[0].endswith(":0") for _, codes in base)  # the classifier's order
+    for row_id, without in asked:
+        assert fold_of(row_id) in without  # never with its own fold's examples
+    for evaluated, ids in enumerate(trained_on):
+        assert ids and all(fold_of(i) != evaluated for i in ids)
+        assert {(i, frozenset({fold_of(i), evaluated})) for i in ids} <= set(asked)
+    # each row: scored once without its fold, and a training row of the four other rankers
+    assert len(asked) == len(rows) * FOLDS
 
 
 def test_the_candidates_are_the_classifiers_own_ranking_with_repeatable_features() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ __all__ = [
     "FEATURES",
     "Candidate",
     "CandidateScorer",
+    "fold_rankings",
     "strict_cross_validation",
     "train_ranker",
     "training_plan",
@@ -327,6 +328,34 @@ def _score(rankings: Sequence[tuple[LabelledRow, list[str]]]) -> Score:
     return Score(share(6, 1), share(6, 3), share(4, 1), share(2, 1), share(6, CANDIDATES))
 
 
+Features = Callable[[LabelledRow, frozenset[int]], list[Candidate]]
+"""A row's candidates with features computed without the labels of the given folds."""
+Trainer = Callable[[Sequence[Sequence[Candidate]], Sequence[frozenset[str]]], list[float]]
+
+
+def fold_rankings(
+    rows: Sequence[LabelledRow], candidates: Features, train: Trainer = train_ranker
+) -> tuple[list[tuple[LabelledRow, list[str]]], list[tuple[LabelledRow, list[str]]]]:
+    """Each row's candidates as the classifier orders them and as the ranker of its fold
+    re-orders them: the ranker of fold ``k`` is trained on the other folds' rows
+    (``training_plan``, features without their own fold and ``k``), and scores the rows of
+    ``k`` (features without ``k``)."""
+    base: list[tuple[LabelledRow, list[str]]] = []
+    ranked: list[tuple[LabelledRow, list[str]]] = []
+    for evaluated in range(FOLDS):
+        plan = training_plan(rows, evaluated)
+        weights = train(
+            [candidates(row, folds) for row, folds in plan],
+            [frozenset(row.codes) for row, _ in plan],
+        )
+        for row in rows:
+            if fold_of(row.id) == evaluated:
+                group = candidates(row, frozenset({evaluated}))
+                base.append((row, [c.code for c in group]))
+                ranked.append((row, reranked(weights, group)))
+    return base, ranked
+
+
 def strict_cross_validation(
     data: Path, count: int = CANDIDATES
 ) -> dict[str, tuple[int, Score, Score]]:
@@ -343,35 +372,18 @@ def strict_cross_validation(
     ids_of: defaultdict[int, set[str]] = defaultdict(set)
     for row in rows:
         ids_of[fold_of(row.id)].add(row.id)
-
-    def skipped(folds: frozenset[int]) -> frozenset[str]:
-        return frozenset(i for fold in folds for i in ids_of[fold])
-
-    pair_models = {
+    chapter_without = {frozenset({fold}): model.chapter_folds[fold] for fold in range(FOLDS)}
+    chapter_without |= {
         frozenset({a, b}): chapters.without(frozenset({a, b}), FOLDS * (a + 1) + b)
         for a in range(FOLDS)
         for b in range(a + 1, FOLDS)
     }
-    base: list[tuple[LabelledRow, list[str]]] = []
-    ranked: list[tuple[LabelledRow, list[str]]] = []
-    for evaluated in range(FOLDS):
-        plan = training_plan(rows, evaluated)
-        groups = [
-            scorer.candidates(_query(row), pair_models[folds], skipped(folds), count)
-            for row, folds in plan
-        ]
-        weights = train_ranker(groups, [frozenset(row.codes) for row, _ in plan])
-        for row in rows:
-            if fold_of(row.id) != evaluated:
-                continue
-            group = scorer.candidates(
-                _query(row),
-                model.chapter_folds[evaluated],
-                skipped(frozenset({evaluated})),
-                count,
-            )
-            base.append((row, [c.code for c in group]))
-            ranked.append((row, reranked(weights, group)))
+
+    def candidates(row: LabelledRow, folds: frozenset[int]) -> list[Candidate]:
+        skip = frozenset(i for fold in folds for i in ids_of[fold])
+        return scorer.candidates(_query(row), chapter_without[folds], skip, count)
+
+    base, ranked = fold_rankings(rows, candidates)
     out = {}
     for name, prefix in (("HSCodeComp", "hscc-"), ("ATLAS", "atlas-"), ("TB-TCHQ", "vn-")):
         before = [item for item in base if item[0].id.startswith(prefix)]
