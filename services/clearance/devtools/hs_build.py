@@ -26,7 +26,7 @@ from pathlib import Path
 import msgspec
 
 from clearance.devtools.hs_labelled import LabelledRow, read_labelled
-from clearance.devtools.hs_linear import Example, as_linear, fit
+from clearance.devtools.hs_linear import Example, Weights, as_linear, fit
 from clearance.devtools.hs_sources import nomenclature, passages
 from clearance.domain.hs.classifier import HsClassifier
 from clearance.domain.hs.model import HsModel, Linear, Params, Space, linear_features
@@ -273,33 +273,62 @@ def chapter_models(
     All six start from one model trained on the tariff texts alone and go on with their
     labelled rows: the same cross-validated accuracy as training each on everything from
     nothing (measured: within a row or two a set), in a fifth of the time."""
-    chapter = {key: i for i, key in enumerate(chapter_keys)}
-    unknown = max(idf.values(), default=1.0)
-    tariff = [
-        Example(linear_features(document, idf, unknown, CHAPTER_DOCUMENT_TERMS), chapter[code[:2]])
-        for code, document in zip(codes, documents, strict=True)
-        if document
+    training = ChapterTraining.prepare(documents, codes, chapter_keys, rows, idf)
+    return training.without(frozenset(), FOLDS), [
+        training.without(frozenset({fold}), fold) for fold in range(FOLDS)
     ]
-    labelled = [
-        (
-            fold_of(row.id),
+
+
+class ChapterTraining:
+    """The chapter model's training: its examples and the model on the tariff texts alone,
+    from which a model without any folds' labelled rows is trained (``without``)."""
+
+    def __init__(
+        self, on_tariff: Weights, labelled: list[tuple[int, Example]], classes: int
+    ) -> None:
+        self.on_tariff = on_tariff
+        self.labelled = labelled
+        self.classes = classes
+
+    @classmethod
+    def prepare(
+        cls,
+        documents: Sequence[Counter[str]],
+        codes: Sequence[str],
+        chapter_keys: Sequence[str],
+        rows: Sequence[LabelledRow],
+        idf: dict[str, float],
+    ) -> ChapterTraining:
+        """The examples (tariff documents, labelled rows with their folds) and the model
+        trained on the tariff texts."""
+        chapter = {key: i for i, key in enumerate(chapter_keys)}
+        unknown = max(idf.values(), default=1.0)
+        tariff = [
             Example(
-                linear_features(_query(row), idf, unknown),
-                chapter[next(c for c in row.codes if c[:2] in chapter)[:2]],
-                LABELLED_WEIGHT,
-            ),
-        )
-        for row in rows
-    ]
+                linear_features(document, idf, unknown, CHAPTER_DOCUMENT_TERMS),
+                chapter[code[:2]],
+            )
+            for code, document in zip(codes, documents, strict=True)
+            if document
+        ]
+        labelled = [
+            (
+                fold_of(row.id),
+                Example(
+                    linear_features(_query(row), idf, unknown),
+                    chapter[next(c for c in row.codes if c[:2] in chapter)[:2]],
+                    LABELLED_WEIGHT,
+                ),
+            )
+            for row in rows
+        ]
+        on_tariff = fit(tariff, len(chapter_keys), CHAPTER_EPOCHS, FOLDS)
+        return cls(on_tariff, labelled, len(chapter_keys))
 
-    on_tariff = fit(tariff, len(chapter_keys), CHAPTER_EPOCHS, FOLDS)
-
-    def trained(without: int | None) -> Linear:
-        examples = [example for fold, example in labelled if fold != without]
-        seed = FOLDS if without is None else without
-        return as_linear(fit(examples, len(chapter_keys), LABELLED_EPOCHS, seed, on_tariff))
-
-    return trained(None), [trained(fold) for fold in range(FOLDS)]
+    def without(self, folds: frozenset[int], seed: int) -> Linear:
+        """The model trained on the tariff texts and the labelled rows of the other folds."""
+        examples = [example for fold, example in self.labelled if fold not in folds]
+        return as_linear(fit(examples, self.classes, LABELLED_EPOCHS, seed, self.on_tariff))
 
 
 def _provenance(data: Path) -> list[str]:

@@ -5,7 +5,9 @@
 - ``suggest TEXT [--category C]`` or ``suggest --json --file FILE``: JSON lines
   ``{"id", "text"[, "category"]}`` in, one ``{"id", "suggestions": [...]}`` line out per input;
 - ``eval FILE.csv [--json] [--title-words N]``: top-1/top-3 at six digits, heading and chapter,
-  calibration table (``--title-words``: each row cut to its title's first N words).
+  calibration table (``--title-words``: each row cut to its title's first N words);
+- ``rerank [--source DIR]``: the experiment of a learned re-ranker of the candidates, strictly
+  cross-validated against the classifier as it is (``clearance.devtools.hs_rerank``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ DEFAULT_SOURCE = Path("../shared/data")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """The three actions and their options."""
+    """The four actions and their options."""
     actions = parser.add_subparsers(dest="action", required=True)
     build = actions.add_parser("build", help="build the classifier's model from ../shared/data")
     build.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="the shared data folder")
@@ -45,6 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="score only the first N words of each row's title, no category (a short listing)",
     )
+    rerank = actions.add_parser(
+        "rerank", help="measure a learned re-ranker of the candidates (strict cross-validation)"
+    )
+    rerank.add_argument(
+        "--source", type=Path, default=DEFAULT_SOURCE, help="the shared data folder"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         return _build(args)
     if args.action == "suggest":
         return _suggest(args)
+    if args.action == "rerank":
+        return _rerank(args)
     return _eval(args)
 
 
@@ -138,4 +148,19 @@ def _eval(args: argparse.Namespace) -> int:
         print(args.file.name)
         for report in reports:
             print("\n".join(report.lines()))
+    return 0
+
+
+def _rerank(args: argparse.Namespace) -> int:
+    from clearance.devtools.hs_rerank import strict_cross_validation
+
+    if not (args.source / "hs2022" / "harmonized-system.csv").is_file():
+        print(f"clearance hs rerank: no tariff data under {args.source}", file=sys.stderr)
+        return 1
+    print("set (rows): HS6 top-1 / top-3 / heading / chapter, cross-validated")
+    for name, (rows, before, after) in strict_cross_validation(args.source).items():
+        print(
+            f"{name} ({rows}): classifier {before.line()}  re-ranked {after.line()}  "
+            f"(code among the candidates: {before.among:.1%})"
+        )
     return 0
