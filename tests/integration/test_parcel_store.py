@@ -3,6 +3,7 @@ of ``store_batch`` (a small batch) or by COPY in the same transaction (a large o
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,3 +148,27 @@ async def test_a_total_changed_since_it_was_read_refuses_the_batch(
             assert await connection.fetchval("SELECT count(*) FROM orders") == 1
     finally:
         await pool.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [parcels.LOAD_PARCELS, parcels.LOAD_TOTALS, parcels.STORED_DECISIONS, parcels.RISK_HISTORY],
+    ids=["parcels", "totals", "stored_decisions", "risk_history"],
+)
+async def test_reads_by_key_probe_an_index_even_in_a_plan_made_on_empty_tables(
+    database_url: str, unique_name: str, query: str
+) -> None:
+    # A connection keeps a generic plan of a prepared statement: made on a new schema's empty
+    # tables, a join on the keys scanned the whole table on every batch ever after.
+    await migrate(database_url, schema=unique_name)
+    connection = await asyncpg.connect(database_url, server_settings={"search_path": unique_name})
+    try:
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
+        await connection.execute(f"PREPARE read_by_keys AS {query}")
+        arguments = ", ".join(["NULL"] * max(int(n) for n in re.findall(r"\$(\d+)", query)))
+        explained = await connection.fetch(f"EXPLAIN EXECUTE read_by_keys({arguments})")
+        plan = "\n".join(row[0] for row in explained)
+    finally:
+        await connection.close()
+    for table in ("orders", "decisions", "consignee_totals"):
+        assert f"Seq Scan on {table}" not in plan, plan

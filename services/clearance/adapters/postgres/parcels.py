@@ -174,15 +174,41 @@ def _decision_row(decision: ClearanceDecision, body: bytes, event_id: str) -> tu
     )
 
 
+#: The worker's reads by a batch's keys (see ``ParcelStore``: one index probe per key).
+LOAD_PARCELS = (
+    "SELECT p.* FROM unnest($1::text[], $2::text[], $3::text[])"
+    " AS k(platform, order_id, shipment_id) CROSS JOIN LATERAL"
+    " (SELECT o.platform, o.order_id, o.shipment_id, o.event_ids, o.consignee_ref,"
+    " o.control_decision, o.body AS order_body, d.body AS decision_body"
+    " FROM orders o JOIN decisions d USING (decision_id)"
+    " WHERE o.platform = k.platform AND o.order_id = k.order_id"
+    " AND o.shipment_id = k.shipment_id OFFSET 0) AS p"
+)
+LOAD_TOTALS = (
+    "SELECT t.key, t.platform, t.order_id, t.shipment_id, t.value"
+    " FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL"
+    " (SELECT * FROM consignee_totals WHERE key = k.key OFFSET 0) AS t"
+)
+STORED_DECISIONS = (
+    "SELECT d.platform, d.order_id, d.shipment_id, d.event_id, d.body"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
+    " AS e(platform, order_id, shipment_id, event_id) CROSS JOIN LATERAL"
+    " (SELECT * FROM decisions WHERE platform = e.platform AND order_id = e.order_id"
+    " AND shipment_id = e.shipment_id AND event_id = e.event_id OFFSET 0) AS d"
+    " ORDER BY d.decision_revision"
+)
+
 #: What the risk signals ask of storage, in one round trip (``ParcelStore.risk_history``): a row
 #: per seller (known: seen before on its platform; with each AEO certificate it holds), then a row
-#: per recent parcel of each consignee (``known`` NULL). One index probe per seller: a big seller
-#: has millions of orders, and DISTINCT over them would read every one of them each batch.
-_RISK_HISTORY = (
-    "SELECT s.platform, s.seller_id AS party, EXISTS (SELECT 1 FROM orders o"
-    " WHERE o.platform = s.platform AND o.seller_id = s.seller_id) AS known,"
+#: per recent parcel of each consignee (``known`` NULL). One index probe per seller (not EXISTS,
+#: which a plan made on an empty table ran as one scan of every order): a big seller has millions
+#: of orders, and DISTINCT over them would read every one of them each batch.
+RISK_HISTORY = (
+    "SELECT s.platform, s.seller_id AS party, seen.known IS NOT NULL AS known,"
     " a.certificate, a.valid_from, a.valid_until, NULL::text AS order_id, NULL::text AS shipment_id"
     " FROM unnest($1::text[], $2::text[]) AS s(platform, seller_id)"
+    " LEFT JOIN LATERAL (SELECT true AS known FROM orders o"
+    " WHERE o.platform = s.platform AND o.seller_id = s.seller_id LIMIT 1) AS seen ON true"
     " LEFT JOIN aeo_certificates a USING (platform, seller_id)"
     " UNION ALL"
     " SELECT c.platform, c.ref, NULL, NULL, NULL, NULL, r.order_id, r.shipment_id"
@@ -194,7 +220,15 @@ _RISK_HISTORY = (
 
 
 class ParcelStore:
-    """Reads a batch's parcels, totals and risk history; writes the batch in one transaction."""
+    """Reads a batch's parcels, totals and risk history; writes the batch in one transaction.
+
+    Every read of rows by a batch's keys is "unnest(keys) CROSS JOIN LATERAL (... OFFSET 0)": one
+    index probe per key, whatever the plan. A join on the keys was planned, while a table's
+    statistics were older than its rows (a new schema, a new deployment), as a sequential scan of
+    the whole table on every batch, and the connection kept that plan: at 1,000 orders/s, 400,000
+    to 2,000,000 rows read a second, growing with the tables (#23). OFFSET 0 keeps the planner from
+    turning the lateral subquery back into a join.
+    """
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -206,11 +240,7 @@ class ParcelStore:
             return {}
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
-                "SELECT o.platform, o.order_id, o.shipment_id, o.event_ids, o.consignee_ref,"
-                " o.control_decision, o.body AS order_body, d.body AS decision_body"
-                " FROM orders o JOIN decisions d USING (decision_id)"
-                " WHERE (o.platform, o.order_id, o.shipment_id) IN"
-                " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
+                LOAD_PARCELS,
                 *columns,
             )
         return {
@@ -231,14 +261,9 @@ class ParcelStore:
             return []
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
-                # One index probe per key, whatever the statistics say: a join on the keys was
-                # planned as a sequential scan of the whole table on every batch while the table's
-                # statistics were older than its rows (a new deployment: 700 scans of 27,000 rows
-                # in a 10-second run, #23), and "key = ANY(...)" with hundreds of keys chose one
-                # too. OFFSET 0 keeps the planner from making the lateral subquery a plain join.
-                "SELECT t.key, t.platform, t.order_id, t.shipment_id, t.value"
-                " FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL"
-                " (SELECT * FROM consignee_totals WHERE key = k.key OFFSET 0) AS t",
+                # (one probe per key, see the class; "key = ANY(...)" with hundreds of keys was
+                # planned as a sequential scan too)
+                LOAD_TOTALS,
                 wanted,
             )
         return [
@@ -258,7 +283,7 @@ class ParcelStore:
         consignee_platforms, refs = columns_of_pairs(set(consignees))
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
-                _RISK_HISTORY,
+                RISK_HISTORY,
                 platforms,
                 seller_ids,
                 consignee_platforms,
@@ -296,11 +321,7 @@ class ParcelStore:
         columns = list(zip(*((*key, event_id) for key, event_id in wanted), strict=True))
         async with self.pool.acquire() as connection:
             rows = await connection.fetch(
-                "SELECT d.platform, d.order_id, d.shipment_id, d.event_id, d.body"
-                " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
-                " AS e(platform, order_id, shipment_id, event_id)"
-                " JOIN decisions d USING (platform, order_id, shipment_id, event_id)"
-                " ORDER BY d.decision_revision",
+                STORED_DECISIONS,
                 *columns,
             )
         found: dict[tuple[ParcelKey, str], list[ClearanceDecision]] = {}

@@ -20,13 +20,7 @@ async def connect(
     ``statement_cache_size`` is asyncpg's prepared-statement cache (0 behind a transaction-mode
     PgBouncer that does not track prepared statements; see ``CLEARANCE_DB_STATEMENT_CACHE_SIZE``).
     """
-    # Plans made for each call's arrays: a generic plan of an "unnest($1) JOIN table" query, made
-    # while the table is small (a new schema, a fresh deployment), reads the whole table, and a
-    # connection keeps it until the next ANALYZE: at 1,000 orders/s the worker's queries read
-    # 400,000-800,000 rows a second that way, growing with the tables (#23).
-    settings = {"plan_cache_mode": "force_custom_plan"}
-    if schema:
-        settings["search_path"] = schema
+    settings = {"search_path": schema} if schema else {}
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
