@@ -53,6 +53,8 @@ __all__ = ["run_pipeline_bench"]
 #: with a backlog, and the p99 from order to decision at the latency run's rate.
 PIPELINE_TARGET_PER_SECOND = 8_000
 LATENCY_TARGET_P99_MS = 100.0
+#: The topics a run creates (the backlog's, and the latency run's own).
+TOPICS = [ORDERS, "decisions.v1", "inspections.v1", "orders.v1.dlt"]
 #: A run with no decision stored or published for this long has failed (a worker crashed, say).
 STALL_SECONDS = 60.0
 
@@ -381,7 +383,7 @@ async def _run(
         ops_port=0,
     )
     await migrate(database, schema=name)
-    await ensure_topics(settings, [ORDERS, "decisions.v1", "inspections.v1", "orders.v1.dlt"])
+    await ensure_topics(settings, TOPICS)
     await send_records(kafka, settings.topic(ORDERS), _orders(count, seed))
     connection = await asyncpg.connect(database, server_settings={"search_path": name})
     try:
@@ -393,7 +395,7 @@ async def _run(
         fresh = msgspec.structs.replace(
             settings, topic_prefix=f"{name}.latency.", consumer_group=f"{name}-latency"
         )
-        await ensure_topics(fresh, [ORDERS, "decisions.v1", "inspections.v1", "orders.v1.dlt"])
+        await ensure_topics(fresh, TOPICS)
         latency = await _latency(
             fresh, rate, latency_seconds, seed, start=count, processes=processes
         )

@@ -362,7 +362,7 @@ class ParcelStore:
                 await _store_batch(connection, plan, changed_orders, new_orders, decisions, totals)
                 return
             async with connection.transaction():
-                await _store_batch(connection, plan, changed_orders)
+                await _store_batch(connection, plan, changed_orders, [], [], [])
                 for table, rows, columns in (
                     ("orders", new_orders, ORDER_ROW),
                     ("decisions", decisions, DECISION_ROW),
@@ -376,23 +376,23 @@ async def _store_batch(
     connection: asyncpg.Connection,
     plan: BatchChanges,
     changed_orders: list[tuple[Any, ...]],
-    new_orders: list[tuple[Any, ...]] | None = None,
-    decisions: list[tuple[Any, ...]] | None = None,
-    totals: list[tuple[Any, ...]] | None = None,
+    new_orders: list[tuple[Any, ...]],
+    decisions: list[tuple[Any, ...]],
+    totals: list[tuple[Any, ...]],
 ) -> None:
     """``store_batch``: the totals' check, the changed parcels, the replaced contributions, the
-    inspections, and the new rows given (those not given are sent by COPY)."""
+    inspections, and the new rows given (empty when they are sent by COPY)."""
     replaced = columns_of(key for key in plan.contributions if key not in plan.new_parcels)
     try:
         await connection.execute(
             "SELECT store_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             list(plan.totals_seen),
             list(plan.totals_seen.values()),
-            new_orders or [],
+            new_orders,
             changed_orders,
-            decisions or [],
+            decisions,
             *replaced,
-            totals or [],
+            totals,
             [_inspection_row(row) for row in plan.inspections],
         )
     except asyncpg.PostgresError as error:

@@ -38,9 +38,9 @@ async def keep_session(connection: asyncpg.Connection) -> None:
 
     asyncpg's default reset runs ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
     on every release, one more round trip each time (four per worker batch). The adapters leave no
-    session state behind: no ``SET``, no ``LISTEN``, no
-    cursor outside a transaction, advisory locks only ``_xact`` ones (released at commit). A new
-    adapter that needs session state must reset it itself.
+    session state behind: no ``SET``, no ``LISTEN``, no cursor outside a transaction, advisory
+    locks only ``_xact`` ones (released at commit). A new adapter that needs session state must
+    reset it itself.
     """
 
 

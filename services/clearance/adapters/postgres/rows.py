@@ -7,12 +7,7 @@ from collections.abc import Iterable
 from clearance.domain.parcels import Order, ParcelKey
 from clearance.messages import OrderCancelled, decode_order_event
 
-__all__ = ["PARCELS_IN", "columns_of", "stored_order"]
-
-PARCELS_IN = (
-    "(platform, order_id, shipment_id) IN"
-    " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))"
-)
+__all__ = ["columns_of", "stored_order"]
 
 
 def columns_of(keys: Iterable[ParcelKey]) -> tuple[list[str], list[str], list[str]]:
