@@ -87,9 +87,13 @@ async def read_topic(settings: Settings, topic: str, count: int, within: float =
             batch = await consumer.getmany(timeout_ms=100)
             for messages in batch.values():
                 records.extend(messages)
-        with contextlib.suppress(asyncio.TimeoutError):
-            # anything beyond the count (a duplicate) shows up within a short grace period
-            extra = await asyncio.wait_for(consumer.getmany(timeout_ms=300), timeout=1)
+        # Anything beyond the count (duplicates, redelivered decisions) until the topic is quiet:
+        # one fetch more could leave part of a redelivered tail unread.
+        grace = time.monotonic() + 10
+        while time.monotonic() < grace:
+            extra = await consumer.getmany(timeout_ms=300)
+            if not extra:
+                break
             for messages in extra.values():
                 records.extend(messages)
         return records
