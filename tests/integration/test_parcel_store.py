@@ -14,7 +14,14 @@ from clearance.adapters import postgres
 from clearance.adapters.postgres import migrate, parcels
 from clearance.adapters.postgres.parcels import TotalsChanged
 from clearance.service.assessing import Assessor
-from clearance.service.batches import BatchPlan, BatchPlanner, Decoded, Record, decode_record
+from clearance.service.batches import (
+    BatchPlan,
+    BatchPlanner,
+    Decoded,
+    Record,
+    decode_record,
+    planner_with_stored,
+)
 from factories import encoded, order
 
 pytestmark = pytest.mark.integration
@@ -23,21 +30,22 @@ NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 ASSESSOR = Assessor("store-test-identity-key")
 
 
-def _plan(bodies: list[dict[str, Any]]) -> BatchPlan:
-    """The batch's plan as the worker makes it on an empty store (it read every total as 0)."""
+def _decoded(bodies: list[dict[str, Any]]) -> list[Decoded]:
     items = []
     for offset, body in enumerate(bodies):
+        topic = "inspections.v1" if body["type"] == "inspection.result" else "orders.v1"
         record = Record(
-            topic="orders.v1",
-            partition=0,
-            offset=offset,
-            key=b"k",
-            value=encoded(body),
-            timestamp_ms=0,
+            topic=topic, partition=0, offset=offset, key=b"k", value=encoded(body), timestamp_ms=0
         )
         result = decode_record(record, "inspections.v1", NOW)
         assert isinstance(result, Decoded), result
         items.append(result)
+    return items
+
+
+def _plan(bodies: list[dict[str, Any]]) -> BatchPlan:
+    """The batch's plan as the worker makes it on an empty store (it read every total as 0)."""
+    items = _decoded(bodies)
     planner = BatchPlanner(ASSESSOR, states={}, now=NOW)
     planner.totals_needed(items)
     planner.add_totals(())
@@ -172,3 +180,40 @@ async def test_reads_by_key_probe_an_index_even_in_a_plan_made_on_empty_tables(
         await connection.close()
     for table in ("orders", "decisions", "consignee_totals"):
         assert f"Seq Scan on {table}" not in plan, plan
+
+
+async def test_an_inspection_gets_the_totals_its_stored_parcel_names(
+    database_url: str, unique_name: str
+) -> None:
+    # An inspection names its running totals only through its stored parcel: they are read
+    # once the parcel is.
+    await migrate(database_url, schema=unique_name)
+    pool = await postgres.connect(database_url, schema=unique_name)
+    try:
+        store = parcels.ParcelStore(pool)
+        first = _plan([order(1, shipping_cost="0")])
+        await store.write(first)
+        stored = first.outgoing[0].decision
+        parcel = (stored.platform, stored.order_id, stored.shipment_id)
+        reassess = {
+            "type": "inspection.result",
+            "event_id": "inspect-1",
+            "platform": stored.platform,
+            "order_id": stored.order_id,
+            "shipment_id": stored.shipment_id,
+            "decision_id": str(stored.decision_id),
+            "officer_id": "officer-7",
+            "occurred_at": "2026-11-21T09:00:00+07:00",
+            "outcome": "reassess",
+        }
+        items = _decoded([reassess, order(2, shipping_cost="0")])
+        planner = await planner_with_stored(ASSESSOR, store, items, now=NOW)
+        plan = planner.apply(items)
+    finally:
+        await pool.close()
+    assert parcel in planner.states
+    own = first.contributions[parcel]
+    assert own and all(value > 0 for value in own.values())
+    # the other order's consignee shares none of them: read for the inspected parcel
+    assert {key: plan.totals_seen[key] for key in own} == own
+    assert len(plan.outgoing) == 2  # the reassessment and the new order's decision

@@ -10,11 +10,11 @@ Nothing is published.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from clearance.adapters.postgres import ParcelStore
 from clearance.service.assessing import Assessor
-from clearance.service.batches import BatchPlanner, Decoded, Record, decode_record, parcel_key
+from clearance.service.batches import Decoded, Record, decode_record, planner_with_stored
 
 __all__ = ["store_events"]
 
@@ -35,14 +35,7 @@ async def store_events(
     for number, start in enumerate(range(0, len(events), batch)):
         now = clock(number) if clock is not None else datetime.now(UTC)
         decoded = _decoded(events[start : start + batch], start, now)
-        states = await store.load_parcels({parcel_key(item.event) for item in decoded})
-        planner = BatchPlanner(assessor, states=states, now=now)
-        planner.add_totals(await store.load_totals(planner.totals_needed(decoded)))
-        sellers, consignees = planner.history_needed(decoded)
-        if sellers:
-            planner.add_history(
-                await store.risk_history(sellers, consignees, now - timedelta(days=1))
-            )
+        planner = await planner_with_stored(assessor, store, decoded, now=now)
         plan = planner.apply(decoded)
         await store.write(plan)
         written += len(plan.outgoing)

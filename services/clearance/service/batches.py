@@ -1,9 +1,9 @@
 """The worker's batch logic, without I/O: decode, skip what was seen, assess, revise.
 
-The worker (``clearance.entrypoints.worker``) fetches records from Kafka and the parcels' stored
-state from PostgreSQL, hands both to a ``BatchPlanner`` and writes what the resulting
-``BatchPlan`` says in one transaction. Keeping this part free of I/O lets it be tested record by
-record without a broker.
+The worker (``clearance.entrypoints.worker``) fetches records from Kafka, gets a ``BatchPlanner``
+holding what storage knows of them (``planner_with_stored``) and writes what the resulting
+``BatchPlan`` says in one transaction. The planner itself does no I/O, so it can be tested record
+by record without a broker or a database.
 
 Within a batch, events are applied in offset order and each one sees the state the previous ones
 left (an amendment right behind its order, two parcels of one consignee in one batch).
@@ -15,7 +15,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -55,6 +55,7 @@ from clearance.messages import (
 from clearance.service.assessing import Assessor, consignee_ref
 from clearance.service.dead_letters import make_dead_letter
 from clearance.service.journeys import ATTENTION, Journeys
+from clearance.service.ports import ParcelStore
 from clearance.telemetry import extract_context, inject_headers, record_attention, trace_id_of
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "dead_letter",
     "decode_record",
     "parcel_key",
+    "planner_with_stored",
     "redacted",
 ]
 
@@ -632,3 +634,36 @@ def _assessment(parcel: trace.Span) -> contextlib.AbstractContextManager[trace.S
     if parcel.is_recording():
         return tracer.start_as_current_span("clearance.assess")
     return contextlib.nullcontext(parcel)
+
+
+async def planner_with_stored(
+    assessor: Assessor,
+    store: ParcelStore,
+    items: Sequence[Decoded],
+    *,
+    now: datetime,
+    in_flight: Mapping[ParcelKey, ParcelState] | None = None,
+    journeys: Journeys | None = None,
+) -> BatchPlanner:
+    """A planner for ``items`` holding what storage knows of them: their parcels (but those in
+    ``in_flight``, planned and not stored yet, whose states are newer), the decisions of events
+    delivered again, the running totals and the risk history.
+
+    One read after another: which totals and history a batch needs depends on its parcels (an
+    inspection names them through its stored order).
+    """
+    in_flight = in_flight or {}
+    keys = {parcel_key(item.event) for item in items}
+    states = await store.load_parcels(keys - in_flight.keys())
+    states.update(in_flight)
+    planner = BatchPlanner(assessor, states=states, now=now, journeys=journeys)
+    if redelivered := planner.redelivered(items):
+        planner.add_stored_decisions(await store.stored_decisions(redelivered))
+    planner.add_totals(await store.load_totals(planner.totals_needed(items)))
+    sellers, consignees = planner.history_needed(items)
+    if sellers:
+        # velocity counts parcels the service first saw in the last day, on the order's own
+        # platform: no order's claimed time widens the window (docs: README, threat model)
+        since = now - timedelta(days=1)
+        planner.add_history(await store.risk_history(sellers, consignees, since))
+    return planner

@@ -31,7 +31,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -54,12 +54,12 @@ from clearance.metrics import Metrics
 from clearance.service.assessing import Assessor
 from clearance.service.batches import (
     BatchPlan,
-    BatchPlanner,
     Decoded,
     Record,
     dead_letter,
     decode_record,
     parcel_key,
+    planner_with_stored,
 )
 from clearance.service.journeys import Journeys
 from clearance.service.ports import ParcelStore, Publisher
@@ -468,19 +468,9 @@ class Worker:
         recent = {
             key: self.in_flight.states[key][1] for key in keys if key in self.in_flight.states
         }
-        states = await self.parcels.load_parcels(keys - recent.keys())
-        states.update(recent)
-        planner = BatchPlanner(self.assessor, states=states, now=now, journeys=journeys)
-        if redelivered := planner.redelivered(decoded):
-            planner.add_stored_decisions(await self.parcels.stored_decisions(redelivered))
-        planner.add_totals(await self.parcels.load_totals(planner.totals_needed(decoded)))
-        sellers, consignees = planner.history_needed(decoded)
-        if sellers:
-            # velocity counts parcels the service first saw in the last day, on the order's own
-            # platform: no order's claimed time widens the window (docs: README, threat model)
-            planner.add_history(
-                await self.parcels.risk_history(sellers, consignees, now - timedelta(days=1))
-            )
+        planner = await planner_with_stored(
+            self.assessor, self.parcels, decoded, now=now, in_flight=recent, journeys=journeys
+        )
         planner.overlay({k: c for k, (_, c) in self.in_flight.contributions.items()})
         with tracer.start_as_current_span("clearance.plan"):
             plan = planner.apply(decoded)
