@@ -4,6 +4,7 @@ of ``store_batch`` (a small batch) or by COPY in the same transaction (a large o
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -138,24 +139,35 @@ async def test_the_row_types_name_the_columns_the_adapter_writes(
         await connection.close()
 
 
-async def test_a_total_changed_since_it_was_read_refuses_the_batch(
-    database_url: str, unique_name: str
-) -> None:
+@pytest.fixture
+async def store(database_url: str, unique_name: str) -> AsyncIterator[parcels.ParcelStore]:
+    """A parcel store on a new schema."""
     await migrate(database_url, schema=unique_name)
     pool = await postgres.connect(database_url, schema=unique_name)
     try:
-        store = parcels.ParcelStore(pool)
-        first = _plan([order(1, shipping_cost="0")])
-        await store.write(first)
-        # The same consignee's next parcel, planned as if the first were not stored yet.
-        stale = _plan([order(1 + 97, shipping_cost="0")])
-        assert first.totals_seen.keys() & stale.totals_seen.keys()
-        with pytest.raises(TotalsChanged):
-            await store.write(stale)
-        async with pool.acquire() as connection:
-            assert await connection.fetchval("SELECT count(*) FROM orders") == 1
+        yield parcels.ParcelStore(pool)
     finally:
         await pool.close()
+
+
+async def _first_parcel(store: parcels.ParcelStore) -> BatchPlan:
+    """Parcel 1 (consignee buyer-1), planned on the empty store and stored."""
+    first = _plan([order(1, shipping_cost="0")])
+    await store.write(first)
+    return first
+
+
+async def test_a_total_changed_since_it_was_read_refuses_the_batch(
+    store: parcels.ParcelStore,
+) -> None:
+    first = await _first_parcel(store)
+    # The same consignee's next parcel, planned as if the first were not stored yet.
+    stale = _plan([order(1 + 97, shipping_cost="0")])
+    assert first.totals_seen.keys() & stale.totals_seen.keys()
+    with pytest.raises(TotalsChanged):
+        await store.write(stale)
+    async with store.pool.acquire() as connection:
+        assert await connection.fetchval("SELECT count(*) FROM orders") == 1
 
 
 @pytest.mark.parametrize(
@@ -183,34 +195,27 @@ async def test_reads_by_key_probe_an_index_even_in_a_plan_made_on_empty_tables(
 
 
 async def test_an_inspection_gets_the_totals_its_stored_parcel_names(
-    database_url: str, unique_name: str
+    store: parcels.ParcelStore,
 ) -> None:
     # An inspection names its running totals only through its stored parcel: they are read
     # once the parcel is.
-    await migrate(database_url, schema=unique_name)
-    pool = await postgres.connect(database_url, schema=unique_name)
-    try:
-        store = parcels.ParcelStore(pool)
-        first = _plan([order(1, shipping_cost="0")])
-        await store.write(first)
-        stored = first.outgoing[0].decision
-        parcel = (stored.platform, stored.order_id, stored.shipment_id)
-        reassess = {
-            "type": "inspection.result",
-            "event_id": "inspect-1",
-            "platform": stored.platform,
-            "order_id": stored.order_id,
-            "shipment_id": stored.shipment_id,
-            "decision_id": str(stored.decision_id),
-            "officer_id": "officer-7",
-            "occurred_at": "2026-11-21T09:00:00+07:00",
-            "outcome": "reassess",
-        }
-        items = _decoded([reassess, order(2, shipping_cost="0")])
-        planner = await planner_with_stored(ASSESSOR, store, items, now=NOW)
-        plan = planner.apply(items)
-    finally:
-        await pool.close()
+    first = await _first_parcel(store)
+    stored = first.outgoing[0].decision
+    parcel = (stored.platform, stored.order_id, stored.shipment_id)
+    reassess = {
+        "type": "inspection.result",
+        "event_id": "inspect-1",
+        "platform": stored.platform,
+        "order_id": stored.order_id,
+        "shipment_id": stored.shipment_id,
+        "decision_id": str(stored.decision_id),
+        "officer_id": "officer-7",
+        "occurred_at": "2026-11-21T09:00:00+07:00",
+        "outcome": "reassess",
+    }
+    items = _decoded([reassess, order(2, shipping_cost="0")])
+    planner = await planner_with_stored(ASSESSOR, store, items, now=NOW)
+    plan = planner.apply(items)
     assert parcel in planner.states
     own = first.contributions[parcel]
     assert own and all(value > 0 for value in own.values())
