@@ -3,7 +3,9 @@ and how a tariff text's facets agree with a description's (``agreement``)."""
 
 from __future__ import annotations
 
+from clearance.domain.hs import bundled_classifier
 from clearance.domain.hs.facets import Facets, agreement, facets_of, lineage
+from clearance.domain.hs.text import query_terms
 
 
 def test_english_listing_material_gender_and_construction() -> None:
@@ -71,3 +73,21 @@ def test_a_residual_line_contradicts_what_it_excludes() -> None:
     assert (
         agreement(cotton, facets_of("of textile materials (other than cotton)"), "material") == -1
     )
+
+
+def test_the_material_decides_the_subheading_of_a_handbag() -> None:
+    classifier = bundled_classifier()
+    # 4202.21: outer surface of leather; 4202.22: of plastic sheeting or textile materials
+    assert classifier.suggest("genuine leather handbag for women")[0].hs_code == "420221"
+    assert classifier.suggest("PU leather handbag")[0].hs_code == "420222"
+    # without the facets the leather handbag goes with the plastic ones
+    text = "genuine leather handbag for women"
+    assert classifier.rank(query_terms(text), 1)[0][0] == "420222"
+
+
+def test_the_bundled_model_knows_each_subheadings_facets() -> None:
+    model = bundled_classifier().model
+    assert model.subheading_facets["610910"] == ["cotton"]
+    assert model.heading_facets["6109"] == ["knitted"]
+    # "of textile materials n.e.c.": not the cotton nor the man-made fibres of its siblings
+    assert set(model.subheading_facets["620590"]) == {"textile", "-cotton", "-man_made"}

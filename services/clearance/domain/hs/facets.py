@@ -23,7 +23,16 @@ import re
 import unicodedata
 from typing import Final, NamedTuple
 
-__all__ = ["FACETS", "Facets", "agreement", "facets_of", "lineage"]
+__all__ = [
+    "FACETS",
+    "Facets",
+    "Stated",
+    "agreement",
+    "agreement_of",
+    "facets_of",
+    "lineage",
+    "with_ancestors",
+]
 
 #: facet -> (group, parent facet or "")
 FACETS: Final[dict[str, tuple[str, str]]] = {
@@ -268,22 +277,44 @@ def lineage(facet: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+class Stated(NamedTuple):
+    """A tariff text's facets of one group, ready to compare with descriptions: what it says,
+    the same with their ancestors, what it denies."""
+
+    said: frozenset[str]
+    covers: frozenset[str]
+    denied: frozenset[str]
+
+    @classmethod
+    def of(cls, tariff: Facets, group: str) -> Stated:
+        """The facets of ``group`` in ``tariff``."""
+        said = tariff.in_group(group)
+        return cls(said.said, with_ancestors(said.said), said.denied)
+
+
+def with_ancestors(facets: frozenset[str]) -> frozenset[str]:
+    """The facets and all their ancestors."""
+    return frozenset(ancestor for facet in facets for ancestor in lineage(facet))
+
+
 def agreement(query: frozenset[str], tariff: Facets, group: str) -> int:
     """+1 when the tariff text says what the description says in ``group`` (or says an
     ancestor of it: "of base metal" covers "steel"), -1 when it says only something else or
     denies it, 0 when either says nothing or the description is vaguer ("metal" and "of iron
     or steel")."""
-    said = {facet for facet in tariff.said if FACETS[facet][0] == group}
-    wanted = {facet for facet in query if FACETS[facet][0] == group}
+    wanted = frozenset(facet for facet in query if FACETS[facet][0] == group)
     if not wanted:
         return 0
-    lines = {ancestor for facet in wanted for ancestor in lineage(facet)}
-    if lines & tariff.denied:
+    return agreement_of(wanted, with_ancestors(wanted), Stated.of(tariff, group))
+
+
+def agreement_of(wanted: frozenset[str], lines: frozenset[str], tariff: Stated) -> int:
+    """``agreement`` for the description's facets of the tariff's group (``wanted``, non-empty)
+    and their ancestors (``lines``)."""
+    if not tariff.denied.isdisjoint(lines):
         return -1
-    if said & lines:
+    if not tariff.said.isdisjoint(lines):
         return 1
-    if not said:
-        return 0
-    if any(facet in lineage(found) for facet in wanted for found in said):
-        return 0  # the description is vaguer than the tariff: no conflict
+    if not tariff.said or not wanted.isdisjoint(tariff.covers):
+        return 0  # silent, or the description is vaguer than the tariff: no conflict
     return -1
