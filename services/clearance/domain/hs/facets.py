@@ -133,19 +133,26 @@ def _fold(word: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-_PHRASES: Final[dict[tuple[str, ...], str]] = {}
-"""Folded phrases (one or more words) -> facet."""
-_ACCENTED: Final[dict[str, str]] = {}
-"""Vietnamese syllables that count only as typed with their diacritics -> facet."""
-for _facet, _text in _WORDS.items():
-    _single, *_phrases = (part.strip() for part in _text.split("|"))
-    for _word in _single.split():
-        _PHRASES[(_word,)] = _facet
-    for _phrase in _phrases:
-        if " " in _phrase or _phrase.isascii():
-            _PHRASES[tuple(_fold(_phrase).split())] = _facet
-        else:
-            _ACCENTED[unicodedata.normalize("NFC", _phrase)] = _facet
+def _lexicon() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
+    """``_WORDS`` as folded phrases (one or more words) -> facet, and the Vietnamese syllables
+    that count only as typed with their diacritics -> facet. In each entry the words before the
+    first ``|`` are single English words; each part after it is a phrase, or one syllable: with
+    diacritics it is matched only as typed, without them folded like the rest."""
+    phrases: dict[tuple[str, ...], str] = {}
+    accented: dict[str, str] = {}
+    for facet, text in _WORDS.items():
+        single, *others = (part.strip() for part in text.split("|"))
+        for word in single.split():
+            phrases[(word,)] = facet
+        for phrase in others:
+            if " " in phrase or phrase.isascii():
+                phrases[tuple(_fold(phrase).split())] = facet
+            else:
+                accented[unicodedata.normalize("NFC", phrase)] = facet
+    return phrases, accented
+
+
+_PHRASES, _ACCENTED = _lexicon()
 _LONGEST: Final = max(len(phrase) for phrase in _PHRASES)
 
 #: Words before a facet that negate it (folded: "không" is "khong").
