@@ -36,9 +36,12 @@ pytestmark = pytest.mark.integration
 
 
 def held_order(n: int, **changes: Any) -> dict[str, Any]:
-    """A VN parcel held for an officer: its line is not in the tariff (VN golden case 13)."""
+    """A VN parcel held for an officer: its line is not in the tariff (VN golden case 13). Its
+    description agrees with its code, so no risk signal (``HS_CODE_MISMATCH``) adds to the hold."""
     body = order(n, currency="VND", **changes)
-    body["items"][0].update(hs_code="61091000", unit_price="400000", quantity=3)
+    body["items"][0].update(
+        hs_code="61091000", description="cotton T-shirt", unit_price="400000", quantity=3
+    )
     body["consignee"]["identity"] = {"type": "national_id", "number": f"00109900{n:04d}"}
     return body
 
@@ -46,7 +49,9 @@ def held_order(n: int, **changes: Any) -> dict[str, Any]:
 def clean_amendment(n: int, revision: int = 2) -> dict[str, Any]:
     """The same parcel amended to a cheap, clean line: assessed, it would be released."""
     body = held_order(n, type="order.amended", event_id=f"evt-{n}-r{revision}", revision=revision)
-    body["items"][0].update(hs_code="85183020", unit_price="100000", quantity=1)
+    body["items"][0].update(
+        hs_code="85183020", description="wireless in-ear earphones", unit_price="100000", quantity=1
+    )
     return body
 
 

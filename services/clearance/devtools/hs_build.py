@@ -29,6 +29,7 @@ from clearance.devtools.hs_labelled import LabelledRow, read_labelled
 from clearance.devtools.hs_linear import Example, Weights, as_linear, fit
 from clearance.devtools.hs_sources import nomenclature, passages
 from clearance.domain.hs.classifier import HsClassifier
+from clearance.domain.hs.facets import FACETS, Facets, facets_of, lineage
 from clearance.domain.hs.model import HsModel, Linear, Params, Space, linear_features
 from clearance.domain.hs.text import query_terms, terms
 
@@ -42,7 +43,7 @@ __all__ = [
     "write_model",
 ]
 
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 FOLDS = 5
 CONTEXT_WEIGHT = 0.3
 """A heading's or chapter's text counts this much in each of its subheadings' documents."""
@@ -81,7 +82,7 @@ LABELLED_SETS = (
 #: a coordinate search, see ``tune``; run again from these values it keeps them). The chapter
 #: model's probabilities are a softmax regression's, so their temperature stays 1.
 TUNED = Params(
-    heading=0.3,
+    heading=0.15,
     chapter=0.5,
     vocabulary=0.6,
     examples=3.0,
@@ -89,11 +90,14 @@ TUNED = Params(
     neighbours=20,
     neighbour_power=2.0,
     passages=0.45,
-    passage_neighbours=20,
+    passage_neighbours=40,
     passage_power=2.0,
     temperature=0.05,
     chapter_prior=3.0,
     chapter_temperature=1.0,
+    facet_subheading=0.1,
+    facet_heading=0.05,
+    facet_conflict=2.0,
 )
 
 
@@ -197,6 +201,50 @@ def vocabulary_documents(path: Path) -> tuple[list[str], list[Counter[str]]]:
     return keys, [documents[key] for key in keys]
 
 
+def tariff_facets(
+    names: dict[str, tuple[str, str]], codes: Sequence[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The facets of each subheading's and heading's HS 2022 text (``facets_of``), stored as
+    ``Facets.encoded`` lists; a subheading keeps only the groups where it says more than its
+    heading ("of cotton" in 6109.10, not 6109's "knitted"). A residual line denies what its
+    siblings name more precisely: 6205.90 "of textile materials n.e.c." is not "of cotton"
+    (6205.20) nor "of man-made fibres" (6205.30), as the HS says by "n.e.c." or "other"."""
+    groups = sorted({group for group, _ in FACETS.values()})
+    headings = {code[:4]: facets_of(names[code[:4]][0]) for code in codes if code[:4] in names}
+    own: dict[str, Facets] = {}
+    for code in codes:
+        said = facets_of(names[code][0])
+        parent = headings.get(code[:4], Facets(frozenset(), frozenset()))
+        differs = [g for g in groups if said.in_group(g) != parent.in_group(g)]
+        own[code] = Facets(
+            frozenset(f for f in said.said if FACETS[f][0] in differs),
+            frozenset(f for f in said.denied if FACETS[f][0] in differs),
+        )
+    siblings: defaultdict[str, list[str]] = defaultdict(list)
+    for code in codes:
+        siblings[code[:4]].append(code)
+    subheadings = {}
+    for code in codes:
+        facets = own[code]
+        narrower = {
+            precise
+            for other in siblings[code[:4]]
+            if other != code
+            for precise in own[other].said
+            for broad in facets.said
+            if precise != broad and broad in lineage(precise) and precise not in facets.said
+        }
+        denied = (facets.denied | narrower) - facets.said
+        if facets.said or denied:
+            subheadings[code] = Facets(facets.said, frozenset(denied)).encoded()
+    by_heading = {
+        heading: Facets(facets.said, facets.denied - facets.said).encoded()
+        for heading, facets in sorted(headings.items())
+        if facets.said or facets.denied
+    }
+    return subheadings, by_heading
+
+
 def labelled_rows(data: Path) -> list[LabelledRow]:
     """The rows of the three labelled halves, in file order."""
     return [row for name in LABELLED_SETS for row in read_labelled(data / name)]
@@ -205,6 +253,11 @@ def labelled_rows(data: Path) -> list[LabelledRow]:
 def _query(row: LabelledRow) -> dict[str, int]:
     """What the classifier reads of a row (as ``HsClassifier.suggest`` does)."""
     return query_terms(f"{row.text} | {row.category}" if row.category else row.text)
+
+
+def _facets(row: LabelledRow) -> frozenset[str]:
+    """The facets the classifier reads in a row (as ``HsClassifier.suggest`` does)."""
+    return facets_of(f"{row.text} | {row.category}" if row.category else row.text).said
 
 
 def _example(row: LabelledRow) -> Counter[str]:
@@ -226,6 +279,7 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
     example_idf, example_vectors = _unit_vectors([_example(row) for row in rows])
     position = {code: i for i, code in enumerate(codes)}
     subheading = _space(codes, idf, vectors, MOST_TERMS[0])
+    subheading_facets, heading_facets = tariff_facets(names, codes)
     chapter_model, chapter_folds = chapter_models(
         documents, codes, chapter_keys, rows, subheading.idf
     )
@@ -250,6 +304,8 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
         chapter_model=chapter_model,
         chapter_folds=chapter_folds,
         params=params,
+        subheading_facets=subheading_facets,
+        heading_facets=heading_facets,
     )
     if not calibrate:
         return model
@@ -378,7 +434,12 @@ def cross_validated(
     for row in rows:
         fold = fold_of(row.id, folds)
         ranked = classifier.rank(
-            _query(row), limit, params=raw, skip_examples=frozenset(held_out[fold]), fold=fold
+            _query(row),
+            limit,
+            params=raw,
+            skip_examples=frozenset(held_out[fold]),
+            fold=fold,
+            facets=_facets(row),
         )
         top = ranked[0][1] if ranked else 0.0
         out.append((row, ranked, top))
@@ -452,6 +513,9 @@ TUNING_GRID: dict[str, tuple[float, ...]] = {
     "passage_neighbours": (10, 20, 40),
     "passage_power": (1.5, 2.0, 3.0),
     "chapter_prior": (2.0, 3.0, 4.0),
+    "facet_subheading": (0.05, 0.1, 0.15),
+    "facet_heading": (0.0, 0.05, 0.1),
+    "facet_conflict": (1.0, 2.0, 3.0),
 }
 TUNING_GAIN = 0.15
 """A weight moves only when the objective rises by more than this (points): a row is 0.3-0.5

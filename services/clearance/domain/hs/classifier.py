@@ -18,6 +18,14 @@ from collections.abc import Mapping
 import msgspec
 from msgspec import Struct
 
+from clearance.domain.hs.facets import (
+    FACETS,
+    Facets,
+    Stated,
+    agreement_of,
+    facets_of,
+    with_ancestors,
+)
 from clearance.domain.hs.model import HsModel, Linear, Params, linear_features
 from clearance.domain.hs.text import query_terms, words
 
@@ -41,6 +49,8 @@ class HsClassifier:
         "_cache",
         "_cache_size",
         "_chapter_of",
+        "_facet_deltas",
+        "_facets_by_group",
         "_heading_of",
         "_index",
         "_passage_code",
@@ -62,6 +72,8 @@ class HsClassifier:
             for prefix in model.vocabulary.keys
         ]
         self._unknown_idf = max(model.subheading.idf.values(), default=1.0)
+        self._facets_by_group = _facets_by_group(model)
+        self._facet_deltas: dict[tuple[object, ...], dict[int, float]] = {}
         self._cache: OrderedDict[str, tuple[HsSuggestion, ...]] = OrderedDict()
         self._cache_size = cache_size
 
@@ -92,7 +104,7 @@ class HsClassifier:
             self._cache.popitem(last=False)
 
     def _suggest(self, text: str, limit: int) -> tuple[HsSuggestion, ...]:
-        ranked = self.rank(query_terms(text), limit)
+        ranked = self.rank(query_terms(text), limit, facets=facets_of(text).said)
         return tuple(
             HsSuggestion(hs_code=code, confidence=confidence, description=self.description(code))
             for code, confidence in ranked
@@ -115,12 +127,15 @@ class HsClassifier:
         params: Params | None = None,
         skip_examples: frozenset[str] = frozenset(),
         fold: int | None = None,
+        facets: frozenset[str] = frozenset(),
     ) -> list[tuple[str, float]]:
         """``(hs6, confidence)`` for the query's term counts, best first.
 
-        ``skip_examples`` leaves labelled examples out by id and ``fold`` takes the chapter
-        model trained without that fold (cross-validation scores a row without its own
-        example); ``params`` replaces the model's (tuning).
+        ``facets``: what the description says the goods are made of, for whom, how and
+        whether powered (``facets_of(text).said``). ``skip_examples`` leaves labelled
+        examples out by id and ``fold`` takes the chapter model trained without that fold
+        (cross-validation scores a row without its own example); ``params`` replaces the
+        model's (tuning).
         """
         p = params or self.model.params
         scores = self._subheading_scores(query, p)
@@ -128,6 +143,8 @@ class HsClassifier:
         if not scores:
             return []
         self._add_group_scores(scores, query, p, heading_votes, fold)
+        if facets:
+            self._add_facet_agreement(scores, facets, p)
         best = _largest(scores, limit)
         top = scores[best[0]]
         # the softmax is over every subheading: those that share nothing with the description
@@ -202,6 +219,45 @@ class HsClassifier:
         for code in scores:
             scores[code] += by_heading[heading_of[code]] + by_chapter[chapter_of[code]]
 
+    def _add_facet_agreement(
+        self, scores: dict[int, float], facets: frozenset[str], p: Params
+    ) -> None:
+        """Candidates whose tariff text says what the description says ("of cotton" for
+        "100% cotton") gain, those that say something else ("of man-made fibres") lose."""
+        for group in {FACETS[facet][0] for facet in facets}:
+            wanted = frozenset(f for f in facets if FACETS[f][0] == group)
+            deltas = self._deltas(group, wanted, p)
+            if len(deltas) < len(scores):
+                for code, delta in deltas.items():
+                    if code in scores:
+                        scores[code] += delta
+            else:
+                for code in scores:
+                    scores[code] += deltas.get(code, 0.0)
+
+    def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
+        """Each subheading's score change for the description's facets of one group (the same
+        few combinations recur: computed once each)."""
+        key = (group, wanted, p.facet_subheading, p.facet_heading, p.facet_conflict)
+        found = self._facet_deltas.get(key)
+        if found is None:
+            found = {}
+            lines = with_ancestors(wanted)
+            for code, (subheading, heading) in self._facets_by_group[group].items():
+                delta = 0.0
+                for weight, tariff in (
+                    (p.facet_subheading, subheading),
+                    (p.facet_heading, heading),
+                ):
+                    said = agreement_of(wanted, lines, tariff)
+                    delta += weight * (said if said > 0 else p.facet_conflict * said)
+                if delta:
+                    found[code] = delta
+            if len(self._facet_deltas) > 10_000:  # bounded: a stream cannot grow it forever
+                self._facet_deltas.clear()
+            self._facet_deltas[key] = found
+        return found
+
     def chapter_probabilities(
         self, query: Mapping[str, int], p: Params, fold: int | None = None
     ) -> list[float]:
@@ -214,6 +270,20 @@ class HsClassifier:
         exponents = [math.exp((score - top) / p.chapter_temperature) for score in scores]
         total = sum(exponents)
         return [value / total for value in exponents]
+
+
+def _facets_by_group(model: HsModel) -> dict[str, dict[int, tuple[Stated, Stated]]]:
+    """Per facet group, the subheadings whose own or heading's text says something of it:
+    ``{group: {code: (subheading's facets, heading's facets)}}``."""
+    found: dict[str, dict[int, tuple[Stated, Stated]]] = {group: {} for group, _ in FACETS.values()}
+    for code, hs6 in enumerate(model.codes):
+        subheading = Facets.decoded(model.subheading_facets.get(hs6, []))
+        heading = Facets.decoded(model.heading_facets.get(hs6[:4], []))
+        for group, codes in found.items():
+            own, parent = Stated.of(subheading, group), Stated.of(heading, group)
+            if own.said or own.denied or parent.said or parent.denied:
+                codes[code] = (own, parent)
+    return found
 
 
 def _largest(values: Mapping[int, float], count: int) -> list[int]:

@@ -14,15 +14,21 @@ see ``clearance.devtools.hs_build``): four TF-IDF spaces over the same terms
 - ``vocabulary``: the words shoppers use for the goods of a heading ("pendant", "ốp lưng");
 - ``examples``: labelled descriptions (expert and customs classifications); their nearest
   neighbours vote for their codes;
+- ``subheading_facets`` and ``heading_facets``: the material, gender, construction and power
+  that the nomenclature's texts give a subheading (where it says more than its heading: "of
+  cotton" in 6109.10) and a heading ("knitted or crocheted" in 6109), read by
+  ``clearance.domain.hs.facets``; a candidate whose facets agree with the description's gains,
+  one that contradicts them loses;
 - ``chapter_model``: a linear classifier of the chapter (a softmax regression trained on the
   tariff texts and the labelled descriptions); its probability of a subheading's chapter is added
   to the subheading's score (``chapter_folds``: the same trained without one fold of the labelled
   rows each, so that cross-validation scores a row with a model that never saw it).
 
-A subheading's score is a weighted sum of its cosine similarities in each space (the weights are
-tuned by cross-validation at build time). The confidence is the softmax of the scores, mapped to
-the measured accuracy by a logistic calibration fitted on held-out folds: "0.7" means that about
-70% of suggestions at that confidence were right when measured.
+A subheading's score is a weighted sum of its cosine similarities in each space and of its
+facets' agreement with the description (the weights are tuned by cross-validation at build
+time). The confidence is the softmax of the scores, mapped to the measured accuracy by a
+logistic calibration fitted on held-out folds: "0.7" means that about 70% of suggestions at
+that confidence were right when measured.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 
-from msgspec import Struct
+from msgspec import Struct, field
 
 __all__ = ["HsModel", "Linear", "Params", "Space", "linear_features"]
 
@@ -119,6 +125,9 @@ class Params(Struct, frozen=True, kw_only=True):
     temperature: float = 0.05
     chapter_prior: float = 0.0
     chapter_temperature: float = 0.1
+    facet_subheading: float = 0.0
+    facet_heading: float = 0.0
+    facet_conflict: float = 1.0
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
 
@@ -140,3 +149,7 @@ class HsModel(Struct, frozen=True, kw_only=True):
     chapter_model: Linear
     chapter_folds: list[Linear]
     params: Params
+    subheading_facets: dict[str, list[str]] = field(default_factory=dict)
+    """Subheading -> the facets its text says beyond its heading's (``"-cotton"``: denies it)."""
+    heading_facets: dict[str, list[str]] = field(default_factory=dict)
+    """Heading -> the facets its text says and denies."""

@@ -1,0 +1,93 @@
+"""What a text says the goods are made of, for whom, how and whether powered (``facets_of``),
+and how a tariff text's facets agree with a description's (``agreement``)."""
+
+from __future__ import annotations
+
+from clearance.domain.hs import bundled_classifier
+from clearance.domain.hs.facets import Facets, agreement, facets_of, lineage
+from clearance.domain.hs.text import query_terms
+
+
+def test_english_listing_material_gender_and_construction() -> None:
+    found = facets_of("Men's T-shirt, 100% cotton, knitted | Material: Cotton")
+    assert found.said == {"men", "cotton", "knitted"}
+    assert found.denied == frozenset()
+
+
+def test_vietnamese_reads_the_same_with_and_without_diacritics() -> None:
+    with_marks = facets_of("Áo thun nam vải bông dệt kim, khung bằng thép")
+    without = facets_of("Ao thun nam vai bong det kim, khung bang thep")
+    assert with_marks.said == without.said == {"men", "cotton", "knitted", "iron_steel"}
+
+
+def test_vietnamese_single_syllables_that_fold_into_other_words_need_their_diacritics() -> None:
+    # "giấy" is paper, "giày" shoes; typed without marks, "giay" could be either
+    assert facets_of("hộp giấy").said == {"paper"}
+    assert facets_of("hop giay").said == frozenset()
+    assert facets_of("giày thể thao").said == frozenset()
+
+
+def test_the_nomenclature_negations() -> None:
+    assert facets_of("Shirts; men's or boys', of cotton (not knitted or crocheted)") == Facets(
+        frozenset({"men", "cotton", "woven"}), frozenset({"knitted"})
+    )
+    assert facets_of("of textile materials (other than cotton)") == Facets(
+        frozenset({"textile"}), frozenset({"cotton"})
+    )
+    assert facets_of("Hats, whether or not knitted or crocheted").said == frozenset()
+    assert facets_of("Lamps; non-electric").said == {"non_electric"}
+    assert facets_of("Quạt không dùng điện").said == {"non_electric"}
+
+
+def test_a_negation_does_not_reach_past_its_clause() -> None:
+    # "không dây" is wireless: the material after the bar is still plastics
+    assert facets_of("Tai nghe bluetooth không dây | Material: Plastic").said == {"plastics"}
+
+
+def test_an_imitation_is_not_its_model() -> None:
+    assert facets_of("PU leather handbag").said == {"plastics"}
+    assert facets_of("faux leather jacket").said == {"plastics"}
+    assert facets_of("túi xách giả da").said == facets_of("tui xach gia da").said == {"plastics"}
+    assert facets_of("18K Gold Color Brass Pendant").said == {"copper"}
+    assert facets_of("gold plated zinc alloy ring").said == {"zinc", "base_metal"}
+    assert facets_of("imitation pearl necklace").said == frozenset()
+    assert facets_of("925 sterling silver ring").said == {"precious_metal"}
+
+
+def test_a_broader_tariff_text_covers_a_precise_description() -> None:
+    assert lineage("synthetic") == ("synthetic", "man_made", "textile")
+    assert facets_of("polyester").said == {"synthetic"}
+    steel = facets_of("stainless steel").said
+    assert agreement(steel, facets_of("Articles of base metal"), "material") == 1
+    assert agreement(steel, facets_of("Articles of plastics"), "material") == -1
+    # the description is vaguer than the tariff: no contradiction
+    assert agreement(facets_of("metal").said, facets_of("of iron or steel"), "material") == 0
+    # a group the tariff text is silent about, or the description is
+    assert agreement(steel, facets_of("Headphones"), "material") == 0
+    assert agreement(steel, facets_of("of cotton"), "gender") == 0
+
+
+def test_a_residual_line_contradicts_what_it_excludes() -> None:
+    cotton = facets_of("100% cotton").said
+    assert agreement(cotton, facets_of("of cotton"), "material") == 1
+    assert (
+        agreement(cotton, facets_of("of textile materials (other than cotton)"), "material") == -1
+    )
+
+
+def test_the_material_decides_the_subheading_of_a_handbag() -> None:
+    classifier = bundled_classifier()
+    # 4202.21: outer surface of leather; 4202.22: of plastic sheeting or textile materials
+    assert classifier.suggest("genuine leather handbag for women")[0].hs_code == "420221"
+    assert classifier.suggest("PU leather handbag")[0].hs_code == "420222"
+    # without the facets the leather handbag goes with the plastic ones
+    text = "genuine leather handbag for women"
+    assert classifier.rank(query_terms(text), 1)[0][0] == "420222"
+
+
+def test_the_bundled_model_knows_each_subheadings_facets() -> None:
+    model = bundled_classifier().model
+    assert model.subheading_facets["610910"] == ["cotton"]
+    assert model.heading_facets["6109"] == ["knitted"]
+    # "of textile materials n.e.c.": not the cotton nor the man-made fibres of its siblings
+    assert set(model.subheading_facets["620590"]) == {"textile", "-cotton", "-man_made"}
