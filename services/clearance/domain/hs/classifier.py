@@ -27,7 +27,7 @@ from clearance.domain.hs.facets import (
     with_ancestors,
 )
 from clearance.domain.hs.model import HsModel, Linear, Params, linear_features
-from clearance.domain.hs.text import query_terms, words
+from clearance.domain.hs.text import query_terms
 
 __all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier"]
 
@@ -90,10 +90,16 @@ class HsClassifier:
         text = f"{description} | {category}" if category else description
         found = self._cache.get(text)  # the same text again: no normalising at all
         if found is None:
-            key = " ".join(words(text))  # differently typed, same words: scored once
+            query, facets = query_terms(text), facets_of(text).said
+            # differently typed, same terms and facets: scored once. The key is all the ranking
+            # reads (the folded words alone would give "vi da bo" the answer of "ví da bò",
+            # whose terms differ, whenever that came first)
+            key = " ".join(
+                [*(f"{term}:{n}" for term, n in sorted(query.items())), "|", *sorted(facets)]
+            )
             found = self._cache.get(key)
             if found is None:
-                found = self._suggest(text, 5)
+                found = self._suggest(query, facets, 5)
                 self._remember(key, found)
             self._remember(text, found)
         return found[:limit]
@@ -103,8 +109,10 @@ class HsClassifier:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    def _suggest(self, text: str, limit: int) -> tuple[HsSuggestion, ...]:
-        ranked = self.rank(query_terms(text), limit, facets=facets_of(text).said)
+    def _suggest(
+        self, query: Mapping[str, int], facets: frozenset[str], limit: int
+    ) -> tuple[HsSuggestion, ...]:
+        ranked = self.rank(query, limit, facets=facets)
         return tuple(
             HsSuggestion(hs_code=code, confidence=confidence, description=self.description(code))
             for code, confidence in ranked
