@@ -20,6 +20,7 @@ from clearance.domain.classification import national_line
 from clearance.domain.context import AssessmentContext
 from clearance.domain.hs import bundled_classifier
 from clearance.domain.hs.classifier import HsClassifier
+from clearance.domain.hs.text import reads_vietnamese
 from clearance.domain.packs import PackRegistry
 from clearance.entrypoints.cli import main
 from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision
@@ -36,9 +37,13 @@ def best(text: str, category: str | None = None) -> str:
 
 def test_a_description_gets_the_same_suggestions_whatever_came_before() -> None:
     # The cache shares one answer between texts typed differently only when the ranking reads
-    # the same from both; "vi da bo" (no diacritics: read with English head nouns) is not "ví
-    # da bò", and must not get its answer because it came second.
-    pairs = [("vi da bo", "ví da bò"), ("ao thun nam", "áo thun nam"), ("giay nu", "giày nữ")]
+    # the same from both: "dien thoai" is not "điện thoại" for the facets (a single syllable
+    # without its marks is no material or power), and must not get its answer by coming second.
+    pairs = [
+        ("dien thoai di dong samsung", "Điện thoại di động Samsung"),
+        ("nuoc hoa nu 50ml", "Nước hoa nữ 50ml"),
+        ("giay nu", "giày nữ"),
+    ]
     for plain, accented in pairs:
         alone = HsClassifier(CLASSIFIER.model).suggest(plain)
         after = HsClassifier(CLASSIFIER.model)
@@ -65,6 +70,18 @@ def test_vietnamese_with_and_without_diacritics_reads_the_same() -> None:
     assert best("Tai nghe bluetooth không dây")[:4] == "8518"  # headphones and earphones
     assert best("nuoc hoa nu 50ml")[:4] == "3303"  # perfumes
     assert best("Điện thoại di động Samsung")[:4] == "8517"  # telephones
+
+
+def test_vietnamese_typed_without_its_marks_names_the_goods_first() -> None:
+    # "vi da bo" is "ví da bò" (a leather wallet), not an English phrase whose last word is the
+    # goods: read as Vietnamese, it gets the same suggestions as typed with its marks.
+    for plain, accented in [("vi da bo", "ví da bò"), ("ao thun nam", "áo thun nam")]:
+        assert reads_vietnamese(plain)
+        assert CLASSIFIER.suggest(plain) == CLASSIFIER.suggest(accented), plain
+    assert best("vi da bo")[:4] == "4202"  # leather goods, as "ví da bò"
+    assert reads_vietnamese("tai nghe bluetooth khong day")  # a brand does not count against it
+    for english in ["hot water bottle", "red pen", "BEACH HUT KEY CABINET", "wireless earphones"]:
+        assert not reads_vietnamese(english), english
 
 
 def test_a_listing_mixing_english_and_vietnamese_is_classified() -> None:
