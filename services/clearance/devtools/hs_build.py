@@ -28,7 +28,7 @@ import msgspec
 from clearance.devtools.hs_labelled import LabelledRow, read_labelled
 from clearance.devtools.hs_linear import Example, Weights, as_linear, fit
 from clearance.devtools.hs_sources import nomenclature, passages
-from clearance.domain.hs.classifier import HsClassifier
+from clearance.domain.hs.classifier import HsClassifier, listing_text
 from clearance.domain.hs.facets import FACETS, Facets, facets_of, lineage
 from clearance.domain.hs.model import HsModel, Linear, Params, Space, linear_features
 from clearance.domain.hs.text import query_terms, terms
@@ -252,16 +252,16 @@ def labelled_rows(data: Path) -> list[LabelledRow]:
 
 def _query(row: LabelledRow) -> dict[str, int]:
     """What the classifier reads of a row (as ``HsClassifier.suggest`` does)."""
-    return query_terms(f"{row.text} | {row.category}" if row.category else row.text)
+    return query_terms(listing_text(row.text, row.category))
 
 
 def _facets(row: LabelledRow) -> frozenset[str]:
     """The facets the classifier reads in a row (as ``HsClassifier.suggest`` does)."""
-    return facets_of(f"{row.text} | {row.category}" if row.category else row.text).said
+    return facets_of(listing_text(row.text, row.category)).said
 
 
 def _example(row: LabelledRow) -> Counter[str]:
-    return Counter(terms(f"{row.text} | {row.category}" if row.category else row.text))
+    return Counter(terms(listing_text(row.text, row.category)))
 
 
 def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -> HsModel:

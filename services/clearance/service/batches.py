@@ -1,4 +1,5 @@
-"""The worker's batch logic, without I/O: decode, skip what was seen, assess, revise.
+"""The worker's batch logic: decode, skip what was seen, assess, revise (without I/O), and
+the reads of storage a batch needs first (``planner_with_stored``, through the store's port).
 
 The worker (``clearance.entrypoints.worker``) fetches records from Kafka, gets a ``BatchPlanner``
 holding what storage knows of them (``planner_with_stored``) and writes what the resulting

@@ -29,7 +29,7 @@ from clearance.domain.hs.facets import (
 from clearance.domain.hs.model import HsModel, Linear, Params, linear_features
 from clearance.domain.hs.text import query_terms
 
-__all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier"]
+__all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier", "listing_text"]
 
 _RESOURCE = "hs_model.json.gz"
 
@@ -87,7 +87,7 @@ class HsClassifier:
         self, description: str, category: str | None = None, limit: int = 3
     ) -> tuple[HsSuggestion, ...]:
         """The best ``limit`` subheadings (at most 5), best first; none for an empty text."""
-        text = f"{description} | {category}" if category else description
+        text = listing_text(description, category)
         found = self._cache.get(text)  # the same text again: no normalising at all
         if found is None:
             query, facets = query_terms(text), facets_of(text).said
@@ -278,6 +278,11 @@ class HsClassifier:
         exponents = [math.exp((score - top) / p.chapter_temperature) for score in scores]
         total = sum(exponents)
         return [value / total for value in exponents]
+
+
+def listing_text(description: str, category: str | None = None) -> str:
+    """What the classifier reads of a listing: its description, then its category path."""
+    return f"{description} | {category}" if category else description
 
 
 def _facets_by_group(model: HsModel) -> dict[str, dict[int, tuple[Stated, Stated]]]:
