@@ -33,7 +33,13 @@ def _pipeline(workers: int, rate: int) -> dict[str, object]:
         "broker_cpu_us_per_order": 30.0,
         "ratio_to_passthrough": 0.12,
         "passthrough_per_second": 45_000,
-        "latency": {"rate_per_second": 1000, "p50_ms": 40.0, "p99_ms": 90.0},
+        "latency": {
+            "rate_per_second": 1000,
+            "orders": 5000,
+            "decided": 5000,
+            "p50_ms": 40.0,
+            "p99_ms": 90.0,
+        },
     }
 
 
@@ -45,3 +51,14 @@ def test_one_and_two_workers_give_the_scaling_row() -> None:
         " | x1.80 (3,000/s -> 5,400/s) |  |"
     )
     assert not any("scaling" in row for row in markdown([_pipeline(2, 5_400)]).splitlines())
+
+
+def test_a_latency_run_that_missed_decisions_says_so() -> None:
+    complete = _pipeline(2, 5_400)
+    partial = {**complete, "latency": {**complete["latency"], "decided": 0}}  # type: ignore[dict-item]
+    row = "| pipeline (2 workers, tracing sampled): order to decision at 1,000/s, p50 / p99 | "
+    assert f"{row}40.0 / 90.0 ms | p99 < 100 ms |" in markdown([complete]).splitlines()
+    assert (
+        f"{row}40.0 / 90.0 ms (only 0 of 5,000 decided) | p99 < 100 ms |"
+        in markdown([partial]).splitlines()
+    )

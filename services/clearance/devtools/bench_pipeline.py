@@ -420,6 +420,7 @@ async def _run(
         "target_per_second": PIPELINE_TARGET_PER_SECOND,
         "latency_target_p99_ms": LATENCY_TARGET_P99_MS,
         "meets_target": pipeline_rate >= PIPELINE_TARGET_PER_SECOND
+        and latency["decided"] == latency["orders"]
         and latency["p99_ms"] < LATENCY_TARGET_P99_MS,
         "latency": latency,
         "cores": os.cpu_count(),
