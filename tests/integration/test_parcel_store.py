@@ -222,28 +222,3 @@ async def test_an_inspection_gets_the_totals_its_stored_parcel_names(
     # the other order's consignee shares none of them: read for the inspected parcel
     assert {key: plan.totals_seen[key] for key in own} == own
     assert len(plan.outgoing) == 2  # the reassessment and the new order's decision
-
-
-@pytest.mark.parametrize("copy_rows_from", [10_000, 0], ids=["in_the_call", "by_copy"])
-async def test_bodies_are_stored_in_their_rows_not_out_of_line(
-    store: parcels.ParcelStore, copy_rows_from: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A decision's JSON body is 2-5 KB: moved out of line (into the TOAST table, from about 2 KB
-    a row) it cost the database a second row and an index entry per decision (#23)."""
-    monkeypatch.setattr(parcels, "COPY_ROWS_FROM", copy_rows_from)
-    bodies = [order(n, shipping_cost="0") for n in range(3)]
-    described = "Knitted cotton cardigan, long sleeves, five buttons, ribbed cuffs and hem, "
-    for body in bodies:  # rows well past the 2 KB where bodies went out of line (under a page)
-        item = {**body["items"][0], "description": described * 3}
-        body["items"] = [{**item, "line_id": line} for line in range(1, 6)]
-    await store.write(_plan(bodies))
-    async with store.pool.acquire() as connection:
-        for table in ("decisions", "orders"):
-            sizes = await connection.fetch(f"SELECT octet_length(body::text) FROM {table}")
-            assert len(sizes) == 3 and min(row[0] for row in sizes) > 2_100, table
-            out_of_line = await connection.fetchval(
-                "SELECT pg_relation_size(reltoastrelid) FROM pg_class"
-                " WHERE oid = $1::regclass",
-                table,
-            )
-            assert out_of_line == 0, table
