@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from clearance.devtools.bench_report import markdown
+from clearance.devtools.bench_report import combine_runs, markdown
 from clearance.devtools.commands.bench_cmd import run_engine_bench
 
 
@@ -62,3 +62,40 @@ def test_a_latency_run_that_missed_decisions_says_so() -> None:
         f"{row}40.0 / 90.0 ms (only 0 of 5,000 decided) | p99 < 100 ms |"
         in markdown([partial]).splitlines()
     )
+
+
+def _run(rate: int, p99: float, cpu: float) -> dict[str, object]:
+    run = _pipeline(2, rate)
+    run["worker_cpu_us_per_order"] = cpu
+    run["latency"] = {**run["latency"], "p99_ms": p99}  # type: ignore[dict-item]
+    return run
+
+
+def test_several_runs_give_each_figure_its_median_and_range() -> None:
+    runs = [_run(6_000, 140.0, 230.5), _run(4_500, 80.0, 210.0), _run(7_200, 95.0, 250.0)]
+    combined = combine_runs(runs)
+    assert combined["orders_per_second"] == 6_000 and combined["runs"] == runs
+    assert combined["latency"]["p99_ms"] == 95.0  # the median p99 is not the median rate's run
+    table = markdown([combined], command="clearance bench --all --markdown --repeat 3")
+    assert table.splitlines()[0].endswith("by `clearance bench --all --markdown --repeat 3`:")
+    rows = table.splitlines()
+    assert (
+        "| pipeline (2 workers, tracing sampled): orders per second | 6,000 (4,500-7,200) "
+        "| >= 8,000 |" in rows
+    )
+    assert (
+        "| pipeline (2 workers, tracing sampled): CPU per order, workers / PostgreSQL / broker"
+        " | 230.5 (210.0-250.0) / 60.0 / 30.0 us |  |" in rows
+    )
+    assert (
+        "| pipeline (2 workers, tracing sampled): order to decision at 1,000/s, p50 / p99"
+        " | 40.0 / 95.0 ms (80.0-140.0) | p99 < 100 ms |" in rows
+    )
+
+
+def test_an_even_number_of_runs_gives_whole_rates() -> None:
+    combined = combine_runs([_run(6_001, 90.0, 200.0), _run(6_000, 90.0, 200.0)])
+    assert combined["orders_per_second"] == 6_000  # 6,000.5 rounded half to even
+    assert isinstance(combined["orders_per_second"], int)
+    combined = combine_runs([_run(6_000, 90.0, 200.0), _run(6_000, 90.4, 200.0)])
+    assert combined["latency"]["p99_ms"] == 90.2  # kept to the runs' one decimal place

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["machine", "markdown"]
+__all__ = ["combine_runs", "machine", "markdown"]
 
 Row = tuple[str, str, str]
 """(what, measured, target or note)"""
@@ -85,19 +86,24 @@ def _pipeline(result: dict[str, Any]) -> Iterable[Row]:
     workers = result["worker_processes"]
     how = f"{workers} worker{'s' if workers != 1 else ''}, tracing {result['tracing']}"
     latency = result["latency"]
-    yield (f"pipeline ({how}): orders per second", f"{result['orders_per_second']:,}", ">= 8,000")
+
+    def figure(*path: str, unit: str = "") -> str:
+        return _figure(result, path, unit)
+
+    yield (f"pipeline ({how}): orders per second", figure("orders_per_second"), ">= 8,000")
     yield (
         f"pipeline ({how}): CPU per order, workers / PostgreSQL / broker",
-        f"{result['worker_cpu_us_per_order']} / {result['database_cpu_us_per_order']}"
-        f" / {result['broker_cpu_us_per_order']} us",
+        f"{figure('worker_cpu_us_per_order')} / {figure('database_cpu_us_per_order')}"
+        f" / {figure('broker_cpu_us_per_order', unit=' us')}",
         "",
     )
     yield (
         f"pipeline ({how}): ratio to the bare passthrough",
-        f"{result['ratio_to_passthrough']} (passthrough {result['passthrough_per_second']:,}/s)",
+        f"{figure('ratio_to_passthrough')} (passthrough {result['passthrough_per_second']:,}/s"
+        f"{', the median' if len(result.get('runs', [])) > 1 else ''})",
         "",
     )
-    quantiles = f"{latency['p50_ms']} / {latency['p99_ms']} ms"
+    quantiles = f"{figure('latency', 'p50_ms')} / {figure('latency', 'p99_ms', unit=' ms')}"
     if latency["decided"] < latency["orders"]:  # the quantiles leave out what never came
         quantiles += f" (only {latency['decided']:,} of {latency['orders']:,} decided)"
     yield (
@@ -105,6 +111,61 @@ def _pipeline(result: dict[str, Any]) -> Iterable[Row]:
         quantiles,
         "p99 < 100 ms",
     )
+
+
+def _figure(result: dict[str, Any], path: tuple[str, ...], unit: str) -> str:
+    """A figure of ``result``; of several runs (``combine_runs``), their median and range."""
+    median = _format(_at(result, path))
+    runs = result.get("runs", [])
+    if len(runs) < 2:
+        return f"{median}{unit}"
+    values = sorted(_at(run, path) for run in runs)
+    if values[0] == values[-1]:
+        return f"{median}{unit}"
+    return f"{median}{unit} ({_format(values[0])}-{_format(values[-1])})"
+
+
+def _at(result: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        result = result[key]
+    return result
+
+
+def _format(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+#: What ``combine_runs`` takes the median of (the rest is the same in every run of a setting).
+MEDIAN_OF = (
+    ("orders_per_second",),
+    ("worker_cpu_us_per_order",),
+    ("database_cpu_us_per_order",),
+    ("broker_cpu_us_per_order",),
+    ("ratio_to_passthrough",),
+    ("passthrough_per_second",),
+    ("latency", "p50_ms"),
+    ("latency", "p99_ms"),
+)
+
+
+def _decimals(value: float | int) -> int:
+    """The decimal places a figure was given with (a median keeps them: 52.2, not 52.25)."""
+    return 0 if isinstance(value, int) else len(repr(value).partition(".")[2])
+
+
+def combine_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several pipeline runs of one setting as one result: each figure the median of the runs
+    (each figure apart: the median rate and the median p99 may come from different runs), the
+    fewest decisions of any latency run, and the runs themselves under ``runs``."""
+    combined = {**runs[0], "latency": dict(runs[0]["latency"]), "runs": runs}
+    for path in MEDIAN_OF:
+        values = [_at(run, path) for run in runs]
+        middle = statistics.median(values)
+        target = combined["latency"] if path[0] == "latency" else combined
+        places = max(_decimals(value) for value in values)
+        target[path[-1]] = round(middle, places) if places else round(middle)
+    combined["latency"]["decided"] = min(run["latency"]["decided"] for run in runs)
+    return combined
 
 
 def _console(result: dict[str, Any]) -> Iterable[Row]:
@@ -132,11 +193,15 @@ ROWS: dict[str, Callable[[dict[str, Any]], Iterable[Row]]] = {
 }
 
 
-def markdown(results: list[dict[str, Any]], now: datetime | None = None) -> str:
+def markdown(
+    results: list[dict[str, Any]],
+    now: datetime | None = None,
+    command: str = "clearance bench --all --markdown",
+) -> str:
     """The results as the README's table, headed by the date, the machine and the command."""
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"Measured {when} on {machine()}, by `clearance bench --all --markdown`:",
+        f"Measured {when} on {machine()}, by `{command}`:",
         "",
         "| measurement | result | target |",
         "|---|---|---|",

@@ -69,6 +69,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--markdown", action="store_true", help="print the README's table (date, machine, commit)"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="--all: run each pipeline setting this many times, interleaved; the table shows "
+        "each figure's median and range (a shared machine's rate varies by 20-30%% run to run)",
+    )
 
 
 def run_engine_bench(
@@ -151,7 +158,10 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         from clearance.devtools.bench_report import markdown
 
-        print(markdown(results))
+        command = "clearance bench --all --markdown"
+        if args.all and args.repeat > 1:
+            command += f" --repeat {args.repeat}"
+        print(markdown(results, command=command))
         return 0
     for result in results:
         if args.json:
@@ -191,26 +201,37 @@ def _selected(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _each_apart(args: argparse.Namespace) -> list[dict[str, Any]]:
     """``--all``: each benchmark in a process of its own, one after the other, so none inherits
     another's heap, tracing set-up or environment (measured: the pipeline run after the console's
-    fill of 100,000 parcels in the same process cost its workers 375 us an order instead of 218)."""
+    fill of 100,000 parcels in the same process cost its workers 375 us an order instead of 218).
+    With ``--repeat N`` each pipeline setting runs N times and its figures are the runs' medians
+    (``bench_report.combine_runs``)."""
     import subprocess
     import sys
 
+    from clearance.devtools.bench_report import combine_runs
+
     common = ["--count", str(args.count), "--seed", str(args.seed), "--json"]
-    runs = [
+    pipelines = [
         *(["--pipeline", "--tracing", tracing] for tracing in ("off", "sampled", "all")),
         ["--pipeline", "--tracing", "sampled", "--workers", "1"],  # the scaling from 1 to 2
+    ]
+    others = [
         ["--engine"],
         ["--engine", "--without-codes"],
         ["--api"],
         ["--console", "--held", str(args.held)],
     ]
-    results = []
-    for flags in runs:
+
+    def measured(flags: list[str]) -> dict[str, Any]:
         done = subprocess.run(
             [sys.executable, "-m", "clearance", "bench", *flags, *common],
             capture_output=True,
             text=True,
             check=True,
         )
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return results
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    # Interleaved (every setting once, then again): a slow spell falls on all of them alike.
+    rounds = [[measured(flags) for flags in pipelines] for _ in range(max(1, args.repeat))]
+    results = [combine_runs([each[index] for each in rounds]) for index in range(len(pipelines))]
+    return results + [measured(flags) for flags in others]
