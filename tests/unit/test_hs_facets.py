@@ -78,10 +78,10 @@ def test_a_residual_line_contradicts_what_it_excludes() -> None:
 def test_the_material_decides_the_subheading_of_a_handbag() -> None:
     classifier = bundled_classifier()
     # 4202.21: outer surface of leather; 4202.22: of plastic sheeting or textile materials
-    assert classifier.suggest("genuine leather handbag for women")[0].hs_code == "420221"
+    assert classifier.suggest("Women's genuine leather handbag")[0].hs_code == "420221"
     assert classifier.suggest("PU leather handbag")[0].hs_code == "420222"
     # without the facets the leather handbag goes with the plastic ones
-    text = "genuine leather handbag for women"
+    text = "Women's genuine leather handbag"
     assert classifier.rank(query_terms(text), 1)[0][0] == "420222"
 
 
