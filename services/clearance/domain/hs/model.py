@@ -20,9 +20,10 @@ see ``clearance.devtools.hs_build``): four TF-IDF spaces over the same terms
   ``clearance.domain.hs.facets``; a candidate whose facets agree with the description's gains,
   one that contradicts them loses;
 - ``chapter_model``: a linear classifier of the chapter (a softmax regression trained on the
-  tariff texts and the labelled descriptions, reading their terms and facets); its probability of a subheading's chapter is added
-  to the subheading's score (``chapter_folds``: the same trained without one fold of the labelled
-  rows each, so that cross-validation scores a row with a model that never saw it).
+  tariff texts and the labelled descriptions, reading their terms and facets); its probability
+  of a subheading's chapter is added to the subheading's score (``chapter_folds``: the same
+  trained without one fold of the labelled rows each, so that cross-validation scores a row
+  with a model that never saw it).
 
 A subheading's score is a weighted sum of its cosine similarities in each space and of its
 facets' agreement with the description (the weights are tuned by cross-validation at build
