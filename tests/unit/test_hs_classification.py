@@ -20,7 +20,7 @@ from clearance.domain.classification import national_line
 from clearance.domain.context import AssessmentContext
 from clearance.domain.hs import bundled_classifier
 from clearance.domain.hs.classifier import HsClassifier
-from clearance.domain.hs.text import reads_vietnamese
+from clearance.domain.hs.text import query_terms, reads_vietnamese
 from clearance.domain.packs import PackRegistry
 from clearance.entrypoints.cli import main
 from clearance.messages import ORDER_PLACED_DECODER, ClearanceDecision
@@ -260,3 +260,15 @@ def test_eval_reads_the_three_labelled_formats(
         [report] = json.loads(capsys.readouterr().out)
         assert report["rows"] == 1 and report["top1_hs6"] == 1.0
         assert report["calibration"][0]["rows"] == 1
+
+
+def test_the_goods_come_before_what_they_are_for() -> None:
+    # "case for iPhone" is a case: the head noun is the last word before "for", not the phone
+    query = query_terms("Silicone case for iPhone 13")
+    assert query["case"] == 2
+    assert query["iphone"] == 1
+    assert query_terms("a brake pad press used in the manufacture of brake pads")["press"] == 2
+    # a part is classified with the machine it fits: its head is read as before
+    assert query_terms("spare parts for lawn mower")["mower"] == 2
+    # nothing named before "for": the phrase is read whole
+    assert query_terms("For iPhone 13 silicone case")["case"] == 2

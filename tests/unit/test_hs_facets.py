@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from clearance.domain.hs import bundled_classifier
 from clearance.domain.hs.facets import Facets, agreement, facets_of, lineage
+from clearance.domain.hs.model import chapter_terms
 from clearance.domain.hs.text import query_terms
 
 
@@ -78,10 +79,10 @@ def test_a_residual_line_contradicts_what_it_excludes() -> None:
 def test_the_material_decides_the_subheading_of_a_handbag() -> None:
     classifier = bundled_classifier()
     # 4202.21: outer surface of leather; 4202.22: of plastic sheeting or textile materials
-    assert classifier.suggest("genuine leather handbag for women")[0].hs_code == "420221"
+    assert classifier.suggest("Women's genuine leather handbag")[0].hs_code == "420221"
     assert classifier.suggest("PU leather handbag")[0].hs_code == "420222"
     # without the facets the leather handbag goes with the plastic ones
-    text = "genuine leather handbag for women"
+    text = "Women's genuine leather handbag"
     assert classifier.rank(query_terms(text), 1)[0][0] == "420222"
 
 
@@ -91,3 +92,38 @@ def test_the_bundled_model_knows_each_subheadings_facets() -> None:
     assert model.heading_facets["6109"] == ["knitted"]
     # "of textile materials n.e.c.": not the cotton nor the man-made fibres of its siblings
     assert set(model.subheading_facets["620590"]) == {"textile", "-cotton", "-man_made"}
+
+
+def test_the_chapter_model_reads_the_facets_as_terms_of_their_own() -> None:
+    assert chapter_terms({"bag": 1}, frozenset({"leather", "women"}), 1.0) == {
+        "bag": 1,
+        "facet:leather": 1.0,
+        "facet:women": 1.0,
+    }
+    assert chapter_terms({"bag": 1}, frozenset({"leather"}), 0.0) == {"bag": 1}
+
+
+def test_the_bundled_chapter_model_learnt_the_facets_chapters() -> None:
+    model = bundled_classifier().model
+    assert model.params.chapter_facets > 0
+
+    def likeliest_chapter(facet: str) -> str:
+        flat = model.chapter_model.weights[f"facet:{facet}"]
+        label = max(zip(flat[0::2], flat[1::2], strict=True), key=lambda pair: pair[1])[0]
+        return model.chapter.keys[label]
+
+    assert likeliest_chapter("plastics") == "39"
+    assert likeliest_chapter("rubber") == "40"
+
+
+def test_a_facet_moves_the_chapter_model_towards_its_chapter() -> None:
+    classifier = bundled_classifier()
+    params, keys = classifier.model.params, classifier.model.chapter.keys
+    text = "hộp đựng bằng nhựa"  # a box of plastics: the facet is read, the word is rare
+    query, facets = query_terms(text), facets_of(text).said
+    assert facets == {"plastics"}
+    with_facets = classifier.chapter_probabilities(query, params, facets=facets)
+    without = classifier.chapter_probabilities(query, params)
+    plastics = keys.index("39")
+    assert with_facets[plastics] == max(with_facets)
+    assert with_facets[plastics] > without[plastics] + 0.2

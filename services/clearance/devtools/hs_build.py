@@ -20,7 +20,7 @@ import gzip
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -30,7 +30,14 @@ from clearance.devtools.hs_linear import Example, Weights, as_linear, fit
 from clearance.devtools.hs_sources import nomenclature, passages
 from clearance.domain.hs.classifier import HsClassifier, listing_text
 from clearance.domain.hs.facets import FACETS, Facets, facets_of, lineage
-from clearance.domain.hs.model import HsModel, Linear, Params, Space, linear_features
+from clearance.domain.hs.model import (
+    HsModel,
+    Linear,
+    Params,
+    Space,
+    chapter_terms,
+    linear_features,
+)
 from clearance.domain.hs.text import query_terms, terms
 
 __all__ = [
@@ -98,6 +105,7 @@ TUNED = Params(
     facet_subheading=0.1,
     facet_heading=0.05,
     facet_conflict=2.0,
+    chapter_facets=0.5,
 )
 
 
@@ -245,6 +253,17 @@ def tariff_facets(
     return subheadings, by_heading
 
 
+def tariff_said(
+    names: dict[str, tuple[str, str]], codes: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """What each subheading's and its heading's HS 2022 texts say of the goods' facets."""
+    return {
+        code: facets_of(names[code][0]).said
+        | (facets_of(names[code[:4]][0]).said if code[:4] in names else frozenset())
+        for code in codes
+    }
+
+
 def labelled_rows(data: Path) -> list[LabelledRow]:
     """The rows of the three labelled halves, in file order."""
     return [row for name in LABELLED_SETS for row in read_labelled(data / name)]
@@ -281,7 +300,13 @@ def build_model(data: Path, params: Params = TUNED, *, calibrate: bool = True) -
     subheading = _space(codes, idf, vectors, MOST_TERMS[0])
     subheading_facets, heading_facets = tariff_facets(names, codes)
     chapter_model, chapter_folds = chapter_models(
-        documents, codes, chapter_keys, rows, subheading.idf
+        documents,
+        codes,
+        chapter_keys,
+        rows,
+        subheading.idf,
+        tariff_said(names, codes),
+        params.chapter_facets,
     )
     model = HsModel(
         version=MODEL_VERSION,
@@ -322,14 +347,20 @@ def chapter_models(
     chapter_keys: Sequence[str],
     rows: Sequence[LabelledRow],
     idf: dict[str, float],
+    facets: Mapping[str, frozenset[str]],
+    facet_weight: float,
 ) -> tuple[Linear, list[Linear]]:
     """The chapter model on the tariff texts and every labelled row, and one per fold trained
-    without that fold's rows (what cross-validation scores the fold's rows with).
+    without that fold's rows (what cross-validation scores the fold's rows with). Each text's
+    facets (a subheading's from ``facets``, a row's read in its text) are terms of their own
+    counting ``facet_weight`` (``chapter_terms``).
 
     All six start from one model trained on the tariff texts alone and go on with their
     labelled rows: the same cross-validated accuracy as training each on everything from
     nothing (measured: within a row or two a set), in a fifth of the time."""
-    training = ChapterTraining.prepare(documents, codes, chapter_keys, rows, idf)
+    training = ChapterTraining.prepare(
+        documents, codes, chapter_keys, rows, idf, facets, facet_weight
+    )
     return training.without(frozenset(), FOLDS), [
         training.without(frozenset({fold}), fold) for fold in range(FOLDS)
     ]
@@ -354,6 +385,8 @@ class ChapterTraining:
         chapter_keys: Sequence[str],
         rows: Sequence[LabelledRow],
         idf: dict[str, float],
+        facets: Mapping[str, frozenset[str]],
+        facet_weight: float,
     ) -> ChapterTraining:
         """The examples (tariff documents, labelled rows with their folds) and the model
         trained on the tariff texts."""
@@ -361,7 +394,12 @@ class ChapterTraining:
         unknown = max(idf.values(), default=1.0)
         tariff = [
             Example(
-                linear_features(document, idf, unknown, CHAPTER_DOCUMENT_TERMS),
+                linear_features(
+                    chapter_terms(document, facets.get(code, frozenset()), facet_weight),
+                    idf,
+                    unknown,
+                    CHAPTER_DOCUMENT_TERMS,
+                ),
                 chapter[code[:2]],
             )
             for code, document in zip(codes, documents, strict=True)
@@ -371,7 +409,9 @@ class ChapterTraining:
             (
                 fold_of(row.id),
                 Example(
-                    linear_features(_query(row), idf, unknown),
+                    linear_features(
+                        chapter_terms(_query(row), _facets(row), facet_weight), idf, unknown
+                    ),
                     chapter[next(c for c in row.codes if c[:2] in chapter)[:2]],
                     LABELLED_WEIGHT,
                 ),

@@ -25,15 +25,17 @@ from pathlib import Path
 from clearance.devtools.hs_build import (
     FOLDS,
     ChapterTraining,
+    _facets,
     _query,
     build_model,
     fold_of,
     labelled_rows,
     tariff_documents,
+    tariff_said,
 )
 from clearance.devtools.hs_labelled import LabelledRow
 from clearance.devtools.hs_sources import nomenclature
-from clearance.domain.hs.model import HsModel, Linear, linear_features
+from clearance.domain.hs.model import HsModel, Linear, chapter_terms, linear_features
 
 __all__ = [
     "FEATURES",
@@ -109,6 +111,7 @@ class CandidateScorer:
         chapter_model: Linear,
         skip: frozenset[str] = frozenset(),
         count: int = CANDIDATES,
+        facets: frozenset[str] = frozenset(),
     ) -> list[Candidate]:
         """The ``count`` best subheadings by the combined score, best first, with features;
         ``skip``: labelled examples left out (by id)."""
@@ -128,7 +131,7 @@ class CandidateScorer:
             return []
         heading_sim = m.heading.similarities(query)
         chapter_sim = m.chapter.similarities(query)
-        chapter_p = self._chapter_probabilities(query, chapter_model)
+        chapter_p = self._chapter_probabilities(query, chapter_model, facets)
         combined = {
             code: sub.get(code, 0.0)
             + p.vocabulary * vocabulary.get(code, 0.0)
@@ -208,9 +211,12 @@ class CandidateScorer:
                 closest[code] = max(closest[code], similar[key])
         return votes, closest, by_heading
 
-    def _chapter_probabilities(self, query: Mapping[str, int], linear: Linear) -> list[float]:
+    def _chapter_probabilities(
+        self, query: Mapping[str, int], linear: Linear, facets: frozenset[str]
+    ) -> list[float]:
         m = self.model
-        features = linear_features(query, m.subheading.idf, self.unknown_idf)
+        terms = chapter_terms(query, facets, m.params.chapter_facets)
+        features = linear_features(terms, m.subheading.idf, self.unknown_idf)
         scores = linear.scores(features, len(m.chapter.keys))
         top = max(scores)
         exponents = [math.exp((s - top) / m.params.chapter_temperature) for s in scores]
@@ -367,7 +373,13 @@ def strict_cross_validation(
     rows = [row for row in labelled_rows(data) if any(c in names for c in row.codes)]
     documents, _ = tariff_documents(data, model.codes)
     chapters = ChapterTraining.prepare(
-        documents, model.codes, model.chapter.keys, rows, model.subheading.idf
+        documents,
+        model.codes,
+        model.chapter.keys,
+        rows,
+        model.subheading.idf,
+        tariff_said(names, model.codes),
+        model.params.chapter_facets,
     )
     ids_of: defaultdict[int, set[str]] = defaultdict(set)
     for row in rows:
@@ -381,7 +393,9 @@ def strict_cross_validation(
 
     def candidates(row: LabelledRow, folds: frozenset[int]) -> list[Candidate]:
         skip = frozenset(i for fold in folds for i in ids_of[fold])
-        return scorer.candidates(_query(row), chapter_without[folds], skip, count)
+        return scorer.candidates(
+            _query(row), chapter_without[folds], skip, count, facets=_facets(row)
+        )
 
     base, ranked = fold_rankings(rows, candidates)
     out = {}

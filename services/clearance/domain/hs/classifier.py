@@ -26,7 +26,7 @@ from clearance.domain.hs.facets import (
     facets_of,
     with_ancestors,
 )
-from clearance.domain.hs.model import HsModel, Linear, Params, linear_features
+from clearance.domain.hs.model import HsModel, Linear, Params, chapter_terms, linear_features
 from clearance.domain.hs.text import query_terms
 
 __all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier", "listing_text"]
@@ -150,7 +150,7 @@ class HsClassifier:
         heading_votes = self._add_example_votes(scores, query, p, skip_examples)
         if not scores:
             return []
-        self._add_group_scores(scores, query, p, heading_votes, fold)
+        self._add_group_scores(scores, query, p, heading_votes, fold, facets)
         if facets:
             self._add_facet_agreement(scores, facets, p)
         best = _largest(scores, limit)
@@ -208,6 +208,7 @@ class HsClassifier:
         p: Params,
         heading_votes: Mapping[int, float],
         fold: int | None,
+        facets: frozenset[str] = frozenset(),
     ) -> None:
         """Each candidate's heading's and chapter's share: their texts' similarity, the
         examples' votes for the heading, the chapter model's probability of the chapter."""
@@ -221,7 +222,7 @@ class HsClassifier:
         for key, similarity in model.chapter.similarities(query).items():
             by_chapter[key] += p.chapter * similarity
         if p.chapter_prior:
-            for key, probability in enumerate(self.chapter_probabilities(query, p, fold)):
+            for key, probability in enumerate(self.chapter_probabilities(query, p, fold, facets)):
                 by_chapter[key] += p.chapter_prior * probability
         heading_of, chapter_of = self._heading_of, self._chapter_of
         for code in scores:
@@ -267,12 +268,18 @@ class HsClassifier:
         return found
 
     def chapter_probabilities(
-        self, query: Mapping[str, int], p: Params, fold: int | None = None
+        self,
+        query: Mapping[str, int],
+        p: Params,
+        fold: int | None = None,
+        facets: frozenset[str] = frozenset(),
     ) -> list[float]:
         """The chapter model's probability of each chapter (``model.chapter.keys`` order)."""
         model = self.model
         linear: Linear = model.chapter_model if fold is None else model.chapter_folds[fold]
-        features = linear_features(query, model.subheading.idf, self._unknown_idf)
+        features = linear_features(
+            chapter_terms(query, facets, p.chapter_facets), model.subheading.idf, self._unknown_idf
+        )
         scores = linear.scores(features, len(model.chapter.keys))
         top = max(scores)
         exponents = [math.exp((score - top) / p.chapter_temperature) for score in scores]

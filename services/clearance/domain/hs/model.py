@@ -20,9 +20,10 @@ see ``clearance.devtools.hs_build``): four TF-IDF spaces over the same terms
   ``clearance.domain.hs.facets``; a candidate whose facets agree with the description's gains,
   one that contradicts them loses;
 - ``chapter_model``: a linear classifier of the chapter (a softmax regression trained on the
-  tariff texts and the labelled descriptions); its probability of a subheading's chapter is added
-  to the subheading's score (``chapter_folds``: the same trained without one fold of the labelled
-  rows each, so that cross-validation scores a row with a model that never saw it).
+  tariff texts and the labelled descriptions, reading their terms and facets); its probability
+  of a subheading's chapter is added to the subheading's score (``chapter_folds``: the same
+  trained without one fold of the labelled rows each, so that cross-validation scores a row
+  with a model that never saw it).
 
 A subheading's score is a weighted sum of its cosine similarities in each space and of its
 facets' agreement with the description (the weights are tuned by cross-validation at build
@@ -39,7 +40,7 @@ from collections.abc import Mapping
 
 from msgspec import Struct, field
 
-__all__ = ["HsModel", "Linear", "Params", "Space", "linear_features"]
+__all__ = ["HsModel", "Linear", "Params", "Space", "chapter_terms", "linear_features"]
 
 
 class Space(Struct, frozen=True, kw_only=True):
@@ -109,6 +110,20 @@ def linear_features(
     return {term: weight / norm for term, weight in sorted(kept)}
 
 
+def chapter_terms(
+    query: Mapping[str, int], facets: frozenset[str], weight: float
+) -> dict[str, float]:
+    """What the chapter model reads: the description's terms and, each as a term of its own
+    counting ``weight``, its facets (``facet:plastics``). A facet is one term for many words
+    ("PU leather", "ABS", "nhựa" are all ``plastics``) and the tariff's texts say it in the
+    nomenclature's own words ("of plastics"), so the model learns it from both."""
+    found: dict[str, float] = dict(query)
+    if weight:
+        for facet in sorted(facets):
+            found[f"facet:{facet}"] = weight
+    return found
+
+
 class Params(Struct, frozen=True, kw_only=True):
     """The weights of the spaces and the calibration, tuned at build time."""
 
@@ -128,6 +143,9 @@ class Params(Struct, frozen=True, kw_only=True):
     facet_subheading: float = 0.0
     facet_heading: float = 0.0
     facet_conflict: float = 1.0
+    chapter_facets: float = 0.0
+    """The weight of the description's facets among the chapter model's terms (a build-time
+    weight: the chapter models are trained with it, so a new value needs a new build)."""
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
 

@@ -124,6 +124,18 @@ def terms(text: str) -> list[str]:
 _SEGMENT: Final = re.compile(r"[|,;/()\[\]]+|\s-\s")
 HEAD_WEIGHT: Final = 2
 
+_PHRASE_END: Final = re.compile(r"[|,;]+")
+"""A purpose phrase runs to the next comma, semicolon or field separator."""
+_PURPOSE: Final = re.compile(
+    r"\b(?:for|used (?:in|for|as|to|with|on|by)|compatible with|fits?|intended|designed to)\b"
+)
+"""Where an English phrase turns from the goods to what they serve (Vietnamese phrases name
+the goods first, so their head is not read at all)."""
+#: A part, accessory or spare is classified with the goods it fits (Section XVI note 2,
+#: Section XVII note 3): the words after its "for" name its kind ("spare parts for lawn
+#: mowers"), so its head is read as before.
+PART_WORDS: Final = frozenset("part component accessory spare replacement".split())  # noqa: SIM905
+
 
 #: A Vietnamese syllable typed without its marks: an onset, one to three vowels and one of the
 #: few finals Vietnamese allows (no English "-s", "-d", "-l", "-r", no "st-" or "bl-").
@@ -146,14 +158,31 @@ def query_terms(text: str) -> dict[str, int]:
     """Term counts of a description, the head noun of each English phrase counted
     ``HEAD_WEIGHT`` times: in "coffee mug" or "hot water bottle" the goods are the last word,
     not the first (a Vietnamese phrase names them first: "cốc cà phê" or, typed without its
-    marks, "coc ca phe", so it is left as is)."""
+    marks, "coc ca phe", so it is left as is). A phrase's purpose ("case for iPhone",
+    "engine used in generator sets") names what the goods serve: the head noun is the last
+    word before it ("case", "engine")."""
     counts: dict[str, int] = {}
     for term in terms(text):
         counts[term] = counts.get(term, 0) + 1
-    for segment in _SEGMENT.split(text):
-        if not segment.isascii() or reads_vietnamese(segment):
-            continue
-        found = [word for word in words(segment) if word not in LOOKS]
-        if found:
-            counts[found[-1]] = counts.get(found[-1], 0) + HEAD_WEIGHT - 1
+    for phrase in _PHRASE_END.split(unicodedata.normalize("NFC", text.lower())):
+        for segment in _SEGMENT.split(goods_part(phrase)):
+            if not segment.isascii() or reads_vietnamese(segment):
+                continue
+            found = [word for word in words(segment) if word not in LOOKS]
+            if found:
+                counts[found[-1]] = counts.get(found[-1], 0) + HEAD_WEIGHT - 1
     return counts
+
+
+def goods_part(phrase: str) -> str:
+    """The phrase before its first purpose words ("for", "used in", "compatible with"), or all
+    of it when it has none, names no goods before them ("For iPhone 13 case") or is a part's
+    ("replacement roller head for electric foot file")."""
+    match = _PURPOSE.search(phrase.lower())
+    if match is None:
+        return phrase
+    goods = phrase[: match.start()]
+    named = terms(goods)
+    if not named or not PART_WORDS.isdisjoint(named):
+        return phrase
+    return goods
