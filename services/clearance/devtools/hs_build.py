@@ -257,10 +257,9 @@ def tariff_said(
     names: dict[str, tuple[str, str]], codes: Sequence[str]
 ) -> dict[str, frozenset[str]]:
     """What each subheading's and its heading's HS 2022 texts say of the goods' facets."""
+    headings = {code[:4]: facets_of(names[code[:4]][0]).said for code in codes if code[:4] in names}
     return {
-        code: facets_of(names[code][0]).said
-        | (facets_of(names[code[:4]][0]).said if code[:4] in names else frozenset())
-        for code in codes
+        code: facets_of(names[code][0]).said | headings.get(code[:4], frozenset()) for code in codes
     }
 
 

@@ -175,10 +175,10 @@ def query_terms(text: str) -> dict[str, int]:
 
 
 def goods_part(phrase: str) -> str:
-    """The phrase before its first purpose words ("for", "used in", "compatible with"), or all
-    of it when it has none, names no goods before them ("For iPhone 13 case") or is a part's
-    ("replacement roller head for electric foot file")."""
-    match = _PURPOSE.search(phrase.lower())
+    """The phrase (in lower case) before its first purpose words ("for", "used in",
+    "compatible with"), or all of it when it has none, names no goods before them ("for iphone
+    13 case") or is a part's ("replacement roller head for electric foot file")."""
+    match = _PURPOSE.search(phrase)
     if match is None:
         return phrase
     goods = phrase[: match.start()]
