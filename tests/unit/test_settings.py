@@ -157,6 +157,21 @@ def _clients_made(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> dict[s
     return made
 
 
+def test_the_workers_fetch_waits_for_a_batch_or_its_wait_as_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = _clients_made(monkeypatch, load_settings(PROD))["consumer"]
+    # A fetch waits for about 15 orders, at most 20 ms: batches share their round trips (#23).
+    assert (defaults["fetch_min_bytes"], defaults["fetch_max_wait_ms"]) == (16_384, 20)
+    tuned = load_settings(
+        {**PROD, "CLEARANCE_FETCH_MIN_BYTES": "1", "CLEARANCE_FETCH_MAX_WAIT_MS": "100"}
+    )
+    consumer = _clients_made(monkeypatch, tuned)["consumer"]
+    assert (consumer["fetch_min_bytes"], consumer["fetch_max_wait_ms"]) == (1, 100)
+    with pytest.raises(SettingsError, match="CLEARANCE_FETCH_MIN_BYTES"):
+        load_settings({**PROD, "CLEARANCE_FETCH_MIN_BYTES": "0"})
+
+
 def test_every_client_the_service_makes_logs_in_as_configured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

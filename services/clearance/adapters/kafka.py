@@ -198,6 +198,7 @@ def make_consumer(
         auto_offset_reset="earliest",
         max_poll_records=settings.batch_size,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_min_bytes=settings.fetch_min_bytes,
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         max_partition_fetch_bytes=MAX_MESSAGE_BYTES,
