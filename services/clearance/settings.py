@@ -84,7 +84,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     """``CLEARANCE_LINGER_MS``: producer linger, milliseconds."""
     fetch_max_wait_ms: Annotated[int, Meta(ge=0, le=10_000)] = 20
     """``CLEARANCE_FETCH_MAX_WAIT_MS``: how long a fetch waits for ``fetch_min_bytes``,
-    milliseconds: the most an order waits in the broker for others to share its batch."""
+    milliseconds: the most an order waits in the broker for others to share its batch (and, on
+    the embedded dev broker, which does not wake a parked fetch, for new records at all)."""
     fetch_min_bytes: Annotated[int, Meta(ge=1, le=1_048_576)] = 16_384
     """``CLEARANCE_FETCH_MIN_BYTES``: a fetch waits for this much data (about 15 orders of 1.1 KB)
     or ``fetch_max_wait_ms``, whichever comes first. At a few hundred orders a second a batch then

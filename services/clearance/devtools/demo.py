@@ -88,7 +88,6 @@ DEV_DEFAULTS = {
     "CLEARANCE_ENV": "dev",
     "CLEARANCE_PARTITIONS": "4",
     "CLEARANCE_ENABLE_IDEMPOTENCE": "false",  # the embedded broker lacks it
-    "CLEARANCE_FETCH_MAX_WAIT_MS": "20",  # the embedded broker does not wake parked fetches
     "CLEARANCE_SESSION_TIMEOUT_MS": "1000",
     "CLEARANCE_HEARTBEAT_INTERVAL_MS": "200",
 }
