@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from clearance.devtools.bench_pipeline import _run
 
 
@@ -32,3 +34,32 @@ async def test_the_pipeline_bench_decides_every_order_once_and_reports_the_passt
     latency = result["latency"]
     assert latency["decided"] == latency["orders"] == 200
     assert 0 < latency["p50_ms"] <= latency["p99_ms"] <= latency["max_ms"]
+
+
+async def test_the_engines_ceiling_decides_every_order_once_without_a_latency_run(
+    kafka_bootstrap: str, database_url: str
+) -> None:
+    result = await _run(
+        kafka_bootstrap,
+        database_url,
+        count=600,
+        seed=4,
+        partitions=2,
+        rate=100,
+        processes=2,
+        batch_size=100,
+        engine_ceiling=True,
+    )
+    assert result["engine"] == "reused decisions (ceiling)"
+    assert result["stored"] == result["published"] == 600  # the workers' store and publication
+    assert result["latency"] is None and result["meets_target"] is False
+    assert result["orders_per_second"] > 0 and result["worker_cpu_us_per_order"] > 0
+    schema = result["database_schema"]
+    connection = await asyncpg.connect(database_url)
+    try:
+        values = await connection.fetchval(
+            f'SELECT count(DISTINCT (destination, customs_value)) FROM "{schema}".decisions'
+        )
+    finally:
+        await connection.close()
+    assert values <= 2 * 5  # each worker assessed one order per destination (VN, DE, FR, ES, IT)

@@ -99,3 +99,18 @@ def test_an_even_number_of_runs_gives_whole_rates() -> None:
     assert isinstance(combined["orders_per_second"], int)
     combined = combine_runs([_run(6_000, 90.0, 200.0), _run(6_000, 90.4, 200.0)])
     assert combined["latency"]["p99_ms"] == 90.2  # kept to the runs' one decimal place
+
+
+def test_the_engines_ceiling_is_an_upper_bound_without_latency_or_scaling() -> None:
+    ceiling = {**_pipeline(2, 9_500), "latency": None, "engine": "reused decisions (ceiling)"}
+    rows = markdown([_pipeline(2, 5_400), _pipeline(1, 3_000), ceiling]).splitlines()
+    how = "2 workers, tracing sampled, decisions reused: the ceiling without the engine's work"
+    assert f"| pipeline ({how}): orders per second | 9,500 | an upper bound |" in rows
+    assert not any(how in row and "p50 / p99" in row for row in rows)
+    # the scaling compares the real pipelines only (x1.80, not 9,500 / 3,000)
+    assert [row for row in rows if "scaling" in row] == [
+        "| pipeline (tracing sampled): scaling from 1 to 2 workers on the 2 cores"
+        " | x1.80 (3,000/s -> 5,400/s) |  |"
+    ]
+    combined = combine_runs([ceiling, {**ceiling, "orders_per_second": 9_700}])
+    assert combined["latency"] is None and combined["orders_per_second"] == 9_600

@@ -41,13 +41,16 @@ __all__ = [
 ]
 
 
-async def start_clearance(command: str, settings: Settings) -> asyncio.subprocess.Process:
-    """``clearance COMMAND`` as a child process loading ``settings`` (its output discarded)."""
+async def start_clearance(
+    command: str | None, settings: Settings, *, module: str = "clearance"
+) -> asyncio.subprocess.Process:
+    """``clearance COMMAND`` (or ``python -m MODULE``) as a child process loading ``settings``
+    (its output discarded)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "clearance",
-        command,
+        module,
+        *([command] if command else []),
         env=to_environment(settings),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,

@@ -58,13 +58,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="sampled",
         help="pipeline: no tracing, 5%% of orders traced (production default), or every order",
     )
+    parser.add_argument(
+        "--engine-ceiling",
+        action="store_true",
+        help="pipeline: workers that assess one order per destination and reuse its decision "
+        "for the rest, so the rate is what all but the engine allows (an upper bound)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated order mix")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument(
         "--all",
         action="store_true",
         help="every figure of the README: engine (with and without codes), quotes, the pipeline "
-        "with tracing off, sampled and all (and one worker, sampled), the console at --held",
+        "with tracing off, sampled and all (and one worker, sampled, and the engine's ceiling), "
+        "the console at --held",
     )
     parser.add_argument(
         "--markdown", action="store_true", help="print the README's table (date, machine, commit)"
@@ -192,7 +199,13 @@ def _selected(args: argparse.Namespace) -> list[dict[str, Any]]:
 
         results.append(
             run_pipeline_bench(
-                args.count, args.seed, args.partitions, args.rate, args.workers, args.tracing
+                args.count,
+                args.seed,
+                args.partitions,
+                args.rate,
+                args.workers,
+                args.tracing,
+                engine_ceiling=args.engine_ceiling,
             )
         )
     return results
@@ -213,6 +226,7 @@ def _each_apart(args: argparse.Namespace) -> list[dict[str, Any]]:
     pipelines = [
         *(["--pipeline", "--tracing", tracing] for tracing in ("off", "sampled", "all")),
         ["--pipeline", "--tracing", "sampled", "--workers", "1"],  # the scaling from 1 to 2
+        ["--pipeline", "--tracing", "sampled", "--engine-ceiling"],  # all but the engine
     ]
     others = [
         ["--engine"],
