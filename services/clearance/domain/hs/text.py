@@ -78,6 +78,14 @@ SPELLINGS: Final = {
 }
 
 _TOKEN: Final = re.compile(r"[^\W_]+")
+
+#: Viet Nam's classification notices end a name with who issued them ("... do Tổng cục trưởng
+#: Tổng cục Hải quan ban hành") and label their fields ("công dụng:"): words of the form, not
+#: of the goods, that would make every notice alike.
+_NOTICE_FORMULA: Final = re.compile(
+    r"(?:do )?(?:tổng cục trưởng )?tổng cục hải quan ban hành|công dụng\s*:"
+    r"|tên gọi theo cấu tạo|tên gọi đồng nghĩa\s*:?|ký, mã hiệu, chủng loại\s*:?"
+)
 _KEEP_S: Final = ("ss", "us", "is", "ous", "ics")
 
 
@@ -102,6 +110,7 @@ def words(text: str) -> list[str]:
     """The meaningful words of ``text``: folded, singular, no stopwords, no bare numbers."""
     found = []
     lowered = unicodedata.normalize("NFC", text.lower().replace("t-shirt", "tshirt"))
+    lowered = _NOTICE_FORMULA.sub(" ", lowered)
     for token in _TOKEN.findall(lowered):
         if token in VIETNAMESE_STOPWORDS:
             continue
