@@ -1,8 +1,52 @@
-"""What the classifier knows beyond its word scores: the notice formulas that are no goods."""
+"""What the classifier knows beyond its word scores: the states a heading takes its goods in
+and the notice formulas that are no goods."""
 
 from __future__ import annotations
 
-from clearance.domain.hs.text import words
+import msgspec
+
+from clearance.domain.hs import bundled_classifier
+from clearance.domain.hs.classifier import HsClassifier
+from clearance.domain.hs.states import STATES, states_said
+from clearance.domain.hs.text import query_terms, words
+
+CLASSIFIER = bundled_classifier()
+
+
+def test_a_description_says_a_state_in_english_or_vietnamese() -> None:
+    assert states_said(query_terms("HDPE granules for blow moulding")) == {"primary_form"}
+    assert states_said(query_terms("Hạt nhựa PP nguyên sinh")) == {"primary_form"}
+    assert states_said(query_terms("hat nhua pp nguyen sinh")) == {"primary_form"}
+    assert states_said(query_terms("copper scrap, bare bright wire")) == {"waste"}
+    assert states_said(query_terms("aluminium ingots 99.7%")) == {"unwrought"}
+    assert states_said(query_terms("polyethylene packaging bag")) == frozenset()
+    # one folded syllable is also an English word: "hat" alone is no granule
+    assert states_said(query_terms("straw hat")) == frozenset()
+
+
+def test_an_article_of_a_material_is_not_the_material_in_primary_forms() -> None:
+    # the bag shares "polyethylene" with "Polymers of ethylene, in primary forms"; without the
+    # state the heading demands, the article's own headings win
+    primary = STATES["primary_form"].headings
+    for article in (
+        "a polyethylene packaging bag",
+        "disposable floor mats made of polyethylene plastic sheeting",
+        "polyethylene vinyl acetate (PEVA) tablecloth",
+    ):
+        ranked = [s.hs_code[:4] for s in CLASSIFIER.suggest(article, limit=3)]
+        assert ranked[0] not in primary, (article, ranked)
+    for raw in ("polyethylene granules", "Hạt nhựa polypropylene", "polypropylene resin"):
+        assert CLASSIFIER.suggest(raw)[0].hs_code[:4] in primary, raw
+
+
+def test_the_state_rule_is_what_keeps_the_article_out_of_primary_forms() -> None:
+    # the same model without the rule puts these articles among the polymers in primary forms
+    params = msgspec.structs.replace(CLASSIFIER.model.params, unstated_state=0.0)
+    without = HsClassifier(msgspec.structs.replace(CLASSIFIER.model, params=params))
+    primary = STATES["primary_form"].headings
+    for article in ("polyethylene shower cap", "polystyrene cup", "polypropylene rope"):
+        assert without.suggest(article)[0].hs_code[:4] in primary, article
+        assert CLASSIFIER.suggest(article)[0].hs_code[:4] not in primary, article
 
 
 def test_the_notice_formula_of_a_customs_notice_is_no_goods() -> None:

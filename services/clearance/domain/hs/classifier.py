@@ -27,6 +27,7 @@ from clearance.domain.hs.facets import (
     with_ancestors,
 )
 from clearance.domain.hs.model import HsModel, Linear, Params, chapter_terms, linear_features
+from clearance.domain.hs.states import STATES, states_said
 from clearance.domain.hs.text import query_terms
 
 __all__ = ["HsClassifier", "HsSuggestion", "bundled_classifier", "listing_text"]
@@ -54,6 +55,7 @@ class HsClassifier:
         "_heading_of",
         "_index",
         "_passage_code",
+        "_state_codes",
         "_under_vocabulary",
         "_unknown_idf",
         "model",
@@ -73,6 +75,10 @@ class HsClassifier:
         ]
         self._unknown_idf = max(model.subheading.idf.values(), default=1.0)
         self._facets_by_group = _facets_by_group(model)
+        self._state_codes = {
+            name: tuple(i for i, code in enumerate(model.codes) if code[:4] in state.headings)
+            for name, state in STATES.items()
+        }
         self._facet_deltas: dict[tuple[object, ...], dict[int, float]] = {}
         self._cache: OrderedDict[str, tuple[HsSuggestion, ...]] = OrderedDict()
         self._cache_size = cache_size
@@ -153,6 +159,8 @@ class HsClassifier:
         self._add_group_scores(scores, query, p, heading_votes, fold, facets)
         if facets:
             self._add_facet_agreement(scores, facets, p)
+        if p.unstated_state:
+            self._lower_unstated_states(scores, query, p)
         best = _largest(scores, limit)
         top = scores[best[0]]
         # the softmax is over every subheading: those that share nothing with the description
@@ -243,6 +251,18 @@ class HsClassifier:
             else:
                 for code in scores:
                     scores[code] += deltas.get(code, 0.0)
+
+    def _lower_unstated_states(
+        self, scores: dict[int, float], query: Mapping[str, int], p: Params
+    ) -> None:
+        """Candidates under a heading of goods in one state only (primary forms, waste,
+        unwrought, live) lose when the description does not say that state."""
+        said = states_said(query)
+        for name, codes in self._state_codes.items():
+            if name not in said:
+                for code in codes:  # a few dozen subheadings: cheaper than the candidates
+                    if code in scores:
+                        scores[code] -= p.unstated_state
 
     def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
         """Each subheading's score change for the description's facets of one group (the same
