@@ -39,6 +39,13 @@ def test_an_article_of_a_material_is_not_the_material_in_primary_forms() -> None
         assert CLASSIFIER.suggest(raw)[0].hs_code[:4] in primary, raw
 
 
+def test_polymers_by_their_trade_abbreviations() -> None:
+    # "HDPE" and "PP" are the tariff's "polymers of ethylene" and "polypropylene"
+    assert query_terms("HDPE granules")["polyethylene"] == 1
+    assert CLASSIFIER.suggest("HDPE granules")[0].hs_code[:4] == "3901"
+    assert CLASSIFIER.suggest("Hạt nhựa PP nguyên sinh")[0].hs_code[:4] == "3902"
+
+
 def test_the_state_rule_is_what_keeps_the_article_out_of_primary_forms() -> None:
     # the same model without the rule puts these articles among the polymers in primary forms
     params = msgspec.structs.replace(CLASSIFIER.model.params, unstated_state=0.0)

@@ -74,6 +74,13 @@ SPELLINGS: Final = {
     "tee": "t_shirt",
     "tees": "t_shirt",
     "cellphone": "mobile_phone",
+    # polymers by their trade abbreviations, as the tariff names them ("polymers of ethylene")
+    "pe": "polyethylene",
+    "hdpe": "polyethylene",
+    "ldpe": "polyethylene",
+    "lldpe": "polyethylene",
+    "pp": "polypropylene",
+    "tpu": "polyurethane",
     "smartphone": "smartphones",
 }
 
