@@ -1,12 +1,17 @@
-"""What the classifier knows beyond its word scores: the states a heading takes its goods in
-and the notice formulas that are no goods."""
+"""What the classifier knows beyond its word scores: the states a heading takes its goods in,
+the retail vocabulary in the chapter model, and the notice formulas that are no goods."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import msgspec
 
+from clearance.devtools.hs_build import FOLDS, ChapterTraining, fold_of
+from clearance.devtools.hs_labelled import LabelledRow
 from clearance.domain.hs import bundled_classifier
 from clearance.domain.hs.classifier import HsClassifier
+from clearance.domain.hs.model import Linear
 from clearance.domain.hs.states import STATES, states_said
 from clearance.domain.hs.text import query_terms, words
 
@@ -65,3 +70,34 @@ def test_the_notice_formula_of_a_customs_notice_is_no_goods() -> None:
         assert words(f"Máy chiếu Panasonic PT-LW376 {formula}") == plain
     # the words themselves still count elsewhere ("hải quan" is customs)
     assert words("hải quan") == ["hai", "quan"]
+
+
+def _best_chapter(model: Linear, term: str, keys: list[str]) -> str | None:
+    flat = model.weights.get(term)
+    if not flat:
+        return None
+    label = max(zip(flat[0::2], flat[1::2], strict=True), key=lambda pair: pair[1])[0]
+    return keys[label]
+
+
+def test_the_retail_vocabulary_teaches_every_folds_chapter_model() -> None:
+    # a shopper's word the tariff never uses is learnt by the model of every fold, while a
+    # labelled row's words are left out of the model that scores its own fold
+    keys = ["61", "73"]
+    row = LabelledRow(id="row-1", text="balaclava", category=None, codes=("611710",))
+    training = ChapterTraining.prepare(
+        [Counter({"cotton": 1, "jersey": 1}), Counter({"steel": 1, "screw": 1})],
+        ["610910", "731815"],
+        keys,
+        [row],
+        [("6110", "hoodie sweatshirt"), ("7318", "bolt nut washer")],
+        {"cotton": 1.0, "jersey": 1.0, "steel": 1.0, "screw": 1.0},
+        {},
+        0.0,
+    )
+    for fold in range(FOLDS):
+        model = training.without(frozenset({fold}), fold)
+        assert _best_chapter(model, "hoodie", keys) == "61"
+        assert _best_chapter(model, "bolt", keys) == "73"
+        held_out = fold == fold_of(row.id)
+        assert (_best_chapter(model, "balaclava", keys) is None) == held_out

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from clearance.devtools.hs_build import (
     FOLDS,
+    VOCABULARY,
     ChapterTraining,
     _facets,
     _query,
@@ -32,6 +33,7 @@ from clearance.devtools.hs_build import (
     labelled_rows,
     tariff_documents,
     tariff_said,
+    vocabulary_rows,
 )
 from clearance.devtools.hs_labelled import LabelledRow
 from clearance.devtools.hs_sources import nomenclature
@@ -377,6 +379,7 @@ def strict_cross_validation(
         model.codes,
         model.chapter.keys,
         rows,
+        vocabulary_rows(VOCABULARY),
         model.subheading.idf,
         tariff_said(names, model.codes),
         model.params.chapter_facets,
