@@ -55,34 +55,38 @@ STATES: Final[dict[str, State]] = {
             "primary liquid paste dispersion emulsion suspension solution block lump powder "
             "granule granular pellet flake resin polymer homopolymer copolymer virgin "
             "nguyen_sinh dang_hat hat_nhua dang_bot dang_long dang_cuc dung_dich nhu_tuong "
-            "dang_nguyen dang_vay"
+            "dang_nguyen"
         ),
     ),
-    # headings whose text is waste and scrap only (39.15, 40.04, 47.07, 50.03, 51.03, 52.02,
-    # 55.05, 63.10, 70.01, 71.12, 72.04, 74.04, 75.03, 76.02, 78.02, 79.02, 80.02, 85.49)
+    # headings whose text is waste and scrap only (39.15, 47.07, 50.03, 51.03, 52.02, 55.05,
+    # 63.10, 71.12, 72.04, 74.04, 75.03, 76.02, 78.02, 79.02, 80.02, 85.49; the textile wastes
+    # with their noils and garnetted stock; not 40.04 or 70.01, which also take rubber powders
+    # and glass in the mass)
     "waste": State(
         _headings(
-            "3915 4004 4707 5003 5103 5202 5505 6310 7001 7112 7204 7404 7503 7602 7802 7902 "
-            "8002 8549"
+            "3915 4707 5003 5103 5202 5505 6310 7112 7204 7404 7503 7602 7802 7902 8002 8549"
         ),
         _terms(
-            "waste scrap paring cutting trimming remnant rag cullet recovered "
+            "waste scrap paring cutting trimming remnant rag noil garnetted recovered "
             "phe_lieu phe_thai vun_nhua manh_vun"
         ),
     ),
-    # "Copper; refined and copper alloys, unwrought", "Nickel; unwrought", "Aluminium;
-    # unwrought", "Lead; unwrought", "Zinc; unwrought", "Tin; unwrought" (74.03 ... 80.01)
+    # "Pig iron and spiegeleisen in pigs, blocks or other primary forms", "Iron and non-alloy
+    # steel in ingots or other primary forms", "Copper; refined and copper alloys, unwrought",
+    # "Nickel; unwrought" ... "Tin; unwrought" (72.01, 72.06, 74.03 ... 80.01)
+    # ("chưa gia công", not yet worked: "chưa" is a stopword, so "gia công" alone says it, and
+    # "đã gia công" too; a wrong reading only spares a candidate its loss)
     "unwrought": State(
-        _headings("7403 7502 7601 7801 7901 8001"),
+        _headings("7201 7206 7403 7502 7601 7801 7901 8001"),
         _terms(
-            "unwrought ingot billet cathode slab pig primary chua_gia nhom_thoi "
-            "dang_thoi thoi_nhom dong_thoi"
+            "unwrought ingot cathode pig primary block nhom_thoi dang_thoi thoi_nhom thep_thoi "
+            "gia_cong"
         ),
     ),
     # "Horses, asses, mules and hinnies; live" ... "Animals; live, n.e.c.", "Fish; live"
     "live": State(
         _headings("0101-0106 0301"),
-        _terms("live living alive breeding con_song"),
+        _terms("live living alive breeding ca_song lon_song ga_song vit_song"),
     ),
 }
 

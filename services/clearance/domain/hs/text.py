@@ -90,8 +90,9 @@ _TOKEN: Final = re.compile(r"[^\W_]+")
 #: Tổng cục Hải quan ban hành") and label their fields ("công dụng:"): words of the form, not
 #: of the goods, that would make every notice alike.
 _NOTICE_FORMULA: Final = re.compile(
-    r"(?:do )?(?:tổng cục trưởng )?tổng cục hải quan ban hành|công dụng\s*:"
-    r"|tên gọi theo cấu tạo|tên gọi đồng nghĩa\s*:?|ký, mã hiệu, chủng loại\s*:?"
+    r"\b(?:do\s+)?(?:tổng\s+cục\s+trưởng\s+)?tổng\s+cục\s+hải\s+quan\s+ban\s+hành\b"
+    r"|\bcông\s+dụng\s*:|\btên\s+gọi\s+theo\s+cấu\s+tạo\b|\btên\s+gọi\s+đồng\s+nghĩa\b\s*:?"
+    r"|\bký,\s*mã\s+hiệu,\s*chủng\s+loại\b\s*:?"
 )
 _KEEP_S: Final = ("ss", "us", "is", "ous", "ics")
 
