@@ -165,11 +165,10 @@ async def _follow(metrics: Metrics, total: int, show: Callable[[int], None]) -> 
     show(total)
     # Consumed is not done: the last batches may still be stored, published and committed (and a
     # batch read again after a fault counts twice). Done is every partition committed up to its
-    # end (no lag: a batch is committed once the broker acknowledged its decisions), seen twice
-    # in a row.
-    # The lag alone can read 0 too early when the worker is slow (measured under coverage: a
-    # summary of 1,480 decisions while 1,975 were stored), so the decisions and dead letters
-    # counted must also have stopped moving for a second.
+    # end (no lag: a batch is committed once the broker acknowledged its decisions) while the
+    # decisions and dead letters counted stop moving, for a second: the lag alone can read 0
+    # too early when the worker is slow (measured under coverage: a summary of 1,480 decisions
+    # while 1,975 were stored).
     settled, last = 0, -1.0
     while settled < 5:
         await asyncio.sleep(0.2)

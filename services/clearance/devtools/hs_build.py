@@ -424,13 +424,17 @@ class ChapterTraining:
             for code, document in zip(codes, documents, strict=True)
             if document
         ]
+
+        def described(text: str) -> dict[str, float]:
+            """A description's features, as the classifier reads it (``suggest``)."""
+            terms = chapter_terms(query_terms(text), facets_of(text).said, facet_weight)
+            return linear_features(terms, idf, unknown)
+
         labelled = [
             (
                 fold_of(row.id),
                 Example(
-                    linear_features(
-                        chapter_terms(_query(row), _facets(row), facet_weight), idf, unknown
-                    ),
+                    described(listing_text(row.text, row.category)),
                     chapter[next(c for c in row.codes if c[:2] in chapter)[:2]],
                     LABELLED_WEIGHT,
                 ),
@@ -438,18 +442,7 @@ class ChapterTraining:
             for row in rows
         ]
         labelled += [
-            (
-                EVERY_FOLD,
-                Example(
-                    linear_features(
-                        chapter_terms(query_terms(words), facets_of(words).said, facet_weight),
-                        idf,
-                        unknown,
-                    ),
-                    chapter[code[:2]],
-                    LABELLED_WEIGHT,
-                ),
-            )
+            (EVERY_FOLD, Example(described(words), chapter[code[:2]], LABELLED_WEIGHT))
             for code, words in retail
             if code[:2] in chapter
         ]
