@@ -72,8 +72,6 @@ MOST_TERMS = (100, 200, 400)
 CHAPTER_EPOCHS = 2
 LABELLED_EPOCHS = 2
 """Passes over the tariff texts, then over the labelled rows from there."""
-CHAPTER_DOCUMENT_TERMS = 60
-"""The chapter model reads each subheading's 60 heaviest terms (the rest is its parents' echo)."""
 EVERY_FOLD = -1
 """The fold of a chapter-model example that no fold holds out (the retail vocabulary's rows)."""
 LABELLED_WEIGHT = 1.0
@@ -411,13 +409,14 @@ class ChapterTraining:
         better."""
         chapter = {key: i for i, key in enumerate(chapter_keys)}
         unknown = max(idf.values(), default=1.0)
+        # every term of a subheading's document: its 60 heaviest alone left out the words of
+        # the lines a large subheading gathers (measured: top-3 0.4-2.0 points lower)
         tariff = [
             Example(
                 linear_features(
                     chapter_terms(document, facets.get(code, frozenset()), facet_weight),
                     idf,
                     unknown,
-                    CHAPTER_DOCUMENT_TERMS,
                 ),
                 chapter[code[:2]],
             )

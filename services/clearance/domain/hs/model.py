@@ -94,20 +94,17 @@ class Linear(Struct, frozen=True, kw_only=True):
 
 
 def linear_features(
-    counts: Mapping[str, float], idf: Mapping[str, float], unknown: float, most: int = 0
+    counts: Mapping[str, float], idf: Mapping[str, float], unknown: float
 ) -> dict[str, float]:
-    """Sublinear TF-IDF of term counts (``most``: only the heaviest terms), unit length; a term
-    without an IDF gets ``unknown`` (the rarest term's: a word only listings use is telling)."""
+    """Sublinear TF-IDF of term counts, unit length; a term without an IDF gets ``unknown``
+    (the rarest term's: a word only listings use is telling)."""
     weighted = {
         term: (1.0 + math.log(count) if count >= 1 else count) * idf.get(term, unknown)
         for term, count in counts.items()
         if count > 0
     }
-    kept = sorted(weighted.items(), key=lambda item: (-item[1], item[0]))
-    if most:
-        kept = kept[:most]
-    norm = math.sqrt(sum(weight * weight for _, weight in kept)) or 1.0
-    return {term: weight / norm for term, weight in sorted(kept)}
+    norm = math.sqrt(sum(weight * weight for weight in weighted.values())) or 1.0
+    return {term: weight / norm for term, weight in sorted(weighted.items())}
 
 
 def chapter_terms(
