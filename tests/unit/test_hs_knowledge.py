@@ -11,6 +11,7 @@ from clearance.devtools.hs_build import FOLDS, ChapterTraining, fold_of
 from clearance.devtools.hs_labelled import LabelledRow
 from clearance.domain.hs import bundled_classifier
 from clearance.domain.hs.classifier import HsClassifier
+from clearance.domain.hs.garments import GARMENT_TYPES, garment_headings
 from clearance.domain.hs.model import Linear
 from clearance.domain.hs.states import STATES, states_said
 from clearance.domain.hs.text import query_terms, words
@@ -76,6 +77,51 @@ def test_the_state_rule_is_what_keeps_the_article_out_of_primary_forms() -> None
     for article in ("polyethylene tarpaulin", "polystyrene cup", "polypropylene rope"):
         assert without.suggest(article)[0].hs_code[:4] in primary, article
         assert CLASSIFIER.suggest(article)[0].hs_code[:4] not in primary, article
+
+
+def test_a_description_names_its_garment_types() -> None:
+    jacket = garment_headings(query_terms("mens and boys knit jackets made from 100% polyester"))
+    assert jacket is not None
+    assert {"6101", "61033", "62043"} <= jacket  # anoraks and the jackets of 61.03 and 62.04
+    assert "6110" not in jacket and "61034" not in jacket  # no pullover, no trousers
+    assert "6111" in jacket  # babies' garments take every type
+    # a word of two types, and two types in one description, take the headings of each
+    boxer = garment_headings(query_terms("a men's knit swim boxer made of 80% nylon"))
+    assert boxer is not None and {"6112", "61071"} <= boxer
+    assert "61032" not in jacket  # one piece is no ensemble; a jacket with trousers may be
+    pieces = garment_headings(query_terms("girls' knit jacket and trousers of polyester"))
+    assert pieces is not None and "61042" in pieces
+    # Vietnamese by its two-syllable names, with or without marks
+    assert garment_headings(query_terms("Áo khoác nam")) == garment_headings(
+        query_terms("ao khoac nam")
+    )
+    assert "6201" in (garment_headings(query_terms("Áo khoác nam")) or ())
+    assert garment_headings(query_terms("ceramic coffee mug")) is None
+    assert garment_headings(query_terms("hải quan")) is None  # "quan" alone names no trousers
+
+
+def test_every_garment_type_is_read_and_names_headings_of_chapters_61_and_62() -> None:
+    for name, (headings, names) in GARMENT_TYPES.items():
+        assert all(h[:2] in ("61", "62") and len(h) in (4, 5) for h in headings), name
+        for term in names:
+            # each name is a term as the text reading makes it (singular, folded pairs)
+            phrase = term.replace("_", " ")
+            assert term in query_terms(phrase), (name, term)
+            assert headings <= (garment_headings([term]) or frozenset()), (name, term)
+
+
+def test_the_garment_type_is_what_takes_a_garment_to_its_heading() -> None:
+    # the same model without the rule puts these garments under a heading of another type
+    params = msgspec.structs.replace(CLASSIFIER.model.params, other_garment=0.0)
+    without = HsClassifier(msgspec.structs.replace(CLASSIFIER.model, params=params))
+    for garment, heading in (
+        ("boys' swim trunks of polyester", "6112"),  # not an anorak (61.01)
+        ("áo khoác nam dệt kim polyester", "6101"),  # a man's knitted coat, not a T-shirt
+        ("women's woven cotton trousers", "6204"),  # trousers (62.04.6), not a suit (62.04.1)
+    ):
+        assert CLASSIFIER.suggest(garment)[0].hs_code[:4] == heading, garment
+        assert without.suggest(garment)[0].hs_code[:5] != CLASSIFIER.suggest(garment)[0].hs_code[:5]
+    assert CLASSIFIER.suggest("women's woven cotton trousers")[0].hs_code == "620462"
 
 
 def test_the_notice_formula_of_a_customs_notice_is_no_goods() -> None:

@@ -108,6 +108,7 @@ TUNED = Params(
     facet_conflict=2.0,
     chapter_facets=0.5,
     unstated_state=0.5,  # not in TUNING_GRID: 0.1, 0.3 and 1.0 scored alike (a row or two)
+    other_garment=0.5,  # not in TUNING_GRID: 0.25 and 1.0 scored alike (a row)
 )
 
 

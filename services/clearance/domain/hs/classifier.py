@@ -26,6 +26,7 @@ from clearance.domain.hs.facets import (
     facets_of,
     with_ancestors,
 )
+from clearance.domain.hs.garments import GARMENT_CHAPTERS, garment_headings
 from clearance.domain.hs.model import HsModel, Linear, Params, chapter_terms, linear_features
 from clearance.domain.hs.states import STATES, states_said
 from clearance.domain.hs.text import query_terms
@@ -52,6 +53,7 @@ class HsClassifier:
         "_chapter_of",
         "_facet_deltas",
         "_facets_by_group",
+        "_garment_codes",
         "_heading_of",
         "_index",
         "_passage_code",
@@ -79,6 +81,11 @@ class HsClassifier:
             name: tuple(i for i, code in enumerate(model.codes) if code[:4] in state.headings)
             for name, state in STATES.items()
         }
+        self._garment_codes = [
+            (i, code[:4], code[:5])
+            for i, code in enumerate(model.codes)
+            if code[:2] in GARMENT_CHAPTERS
+        ]
         self._facet_deltas: dict[tuple[object, ...], dict[int, float]] = {}
         self._cache: OrderedDict[str, tuple[HsSuggestion, ...]] = OrderedDict()
         self._cache_size = cache_size
@@ -161,6 +168,8 @@ class HsClassifier:
             self._add_facet_agreement(scores, facets, p)
         if p.unstated_state:
             self._lower_unstated_states(scores, query, p)
+        if p.other_garment:
+            self._lower_other_garments(scores, query, p)
         best = _largest(scores, limit)
         top = scores[best[0]]
         # the softmax is over every subheading: those that share nothing with the description
@@ -263,6 +272,18 @@ class HsClassifier:
                 for code in codes:  # a few dozen subheadings: cheaper than the candidates
                     if code in scores:
                         scores[code] -= p.unstated_state
+
+    def _lower_other_garments(
+        self, scores: dict[int, float], query: Mapping[str, int], p: Params
+    ) -> None:
+        """When the description names a garment type ("jacket", "pullover"), candidates of
+        Chapters 61 and 62 under a heading or item that takes none of its types lose."""
+        allowed = garment_headings(query)
+        if allowed is None:
+            return
+        for code, heading, item in self._garment_codes:  # about 250 subheadings
+            if heading not in allowed and item not in allowed and code in scores:
+                scores[code] -= p.other_garment
 
     def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
         """Each subheading's score change for the description's facets of one group (the same

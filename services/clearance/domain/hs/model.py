@@ -144,6 +144,7 @@ class Params(Struct, frozen=True, kw_only=True):
     """The weight of the description's facets among the chapter model's terms (a build-time
     weight: the chapter models are trained with it, so a new value needs a new build)."""
     unstated_state: float = 0.0
+    other_garment: float = 0.0
     """What a candidate loses when its heading takes goods in one state only (primary forms,
     waste, unwrought, live: ``clearance.domain.hs.states``) and the description does not say it."""
     calibration_slope: float = 1.0

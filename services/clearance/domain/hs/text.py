@@ -95,6 +95,8 @@ _NOTICE_FORMULA: Final = re.compile(
     r"|\bký,\s*mã\s+hiệu,\s*chủng\s+loại\b\s*:?"
 )
 _KEEP_S: Final = ("ss", "us", "is", "ous", "ics")
+_T_SHIRT: Final = re.compile(r"\bt[\s-]?shirt")
+""""T-shirt", "T shirt": one word (a lone "t" is dropped, and "shirt" is another garment)."""
 
 
 def fold(word: str) -> str:
@@ -117,7 +119,7 @@ def _singular(word: str) -> str:
 def words(text: str) -> list[str]:
     """The meaningful words of ``text``: folded, singular, no stopwords, no bare numbers."""
     found = []
-    lowered = unicodedata.normalize("NFC", text.lower().replace("t-shirt", "tshirt"))
+    lowered = unicodedata.normalize("NFC", _T_SHIRT.sub("tshirt", text.lower()))
     lowered = _NOTICE_FORMULA.sub(" ", lowered)
     for token in _TOKEN.findall(lowered):
         if token in VIETNAMESE_STOPWORDS:

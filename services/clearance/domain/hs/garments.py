@@ -1,0 +1,163 @@
+"""Garments by type: the headings of Chapters 61 and 62 that take each kind of garment.
+
+The two chapters sort garments first by type, then by who wears them, then by fibre: "Jerseys,
+pullovers, cardigans, waistcoats and similar articles" (61.10), "T-shirts, singlets and other
+vests" (61.09), "Overcoats, ..., anoraks (including ski-jackets), wind-cheaters" (61.01) or
+"Suits, ensembles, jackets, blazers, trousers, ... shorts" (61.03). A description of "men's knit
+jackets, 100% polyester" shares more words (knit, polyester, men's) with the jerseys of man-made
+fibres than with any jacket, so the type it names is read apart: a candidate of these chapters
+whose heading does not take any type the description names loses ``Params.other_garment``.
+
+A word may name types of several headings ("jacket": 61.01 and 61.03; "vest": the singlets of
+61.09 and the waistcoats of 61.10; "pants": trousers, and underpants in British English): its
+type takes all of them, and a description that names several types takes every heading of each
+("swim boxer", "jacket and cardigan"). Babies' garments (61.11, 62.09) and garments of felt or
+coated fabrics (61.13, 62.10) take every type, and are never lowered when a type is named.
+Vietnamese names are two-syllable phrases ("áo khoác", "quần lót"), since one syllable folded
+("quan", "ao") is also another word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+__all__ = ["GARMENT_CHAPTERS", "GARMENT_TYPES", "garment_headings"]
+
+GARMENT_CHAPTERS: Final = frozenset({"61", "62"})
+
+#: Headings that take garments of every type: babies' garments, and garments made up of felt,
+#: nonwovens or coated, covered or laminated fabrics (headings 56.02, 56.03, 59.03, 59.06, 59.07).
+_EVERY_TYPE: Final = frozenset({"6111", "6209", "6113", "6210"})
+
+
+def _terms(text: str) -> frozenset[str]:
+    """The terms that name a type: words, and Vietnamese names as folded pairs (``ao_khoac``)."""
+    return frozenset(text.split())
+
+
+_ENSEMBLES: Final = frozenset({"61032", "61042", "62032", "62042"})
+"""Ensembles (61.03.2, 61.04.2, 62.03.2, 62.04.2): a jacket with trousers, a top with a skirt.
+A listing of an ensemble often names its pieces rather than the word: two of them take it."""
+
+#: type -> (the headings, or items of five digits, whose HS 2022 text names it; its terms).
+#: Headings 61.03, 61.04, 62.03 and 62.04 are divided by type at their first subheading digit:
+#: suits (.1), ensembles (.2), jackets and blazers (.3), trousers and shorts (61.03.4, 62.03.4,
+#: 61.04.6, 62.04.6), dresses (.4) and skirts (.5); 61.07, 61.08, 62.07 and 62.08 likewise.
+GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
+    # 61.01/61.02, 62.01/62.02: "Overcoats, car-coats, capes, cloaks, anoraks (including
+    # ski-jackets), wind-cheaters, wind-jackets and similar articles"
+    "coat": (
+        frozenset({"6101", "6102", "6201", "6202"}),
+        _terms(
+            "coat overcoat raincoat parka anorak windbreaker cape cloak poncho "
+            "ao_khoac ao_choang ao_mua"
+        ),
+    ),
+    # ski- and wind-jackets are in 61.01, other jackets and blazers in 61.03.3
+    "jacket": (
+        frozenset({"6101", "6102", "6201", "6202", "61033", "61043", "62033", "62043"}),
+        _terms("jacket blazer ao_vest"),
+    ),
+    "suit": (
+        frozenset({"61031", "61041", "62031", "62041"}),
+        _terms("suit tuxedo bo_vest com_le"),
+    ),
+    "ensemble": (_ENSEMBLES, _terms("ensemble outfit")),
+    "trousers": (
+        frozenset({"61034", "61046", "62034", "62046"}),
+        _terms(
+            "trouser jean breech overall shortall legging slack jogger chino "
+            "quan_dai quan_au quan_jean quan_short quan_sooc quan_kaki"
+        ),
+    ),
+    "dress": (frozenset({"61044", "62044"}), _terms("dress gown vay_lien")),
+    "skirt": (frozenset({"61045", "62045"}), _terms("skirt chan_vay")),
+    # 61.05/61.06, 62.05/62.06: shirts, blouses and shirt-blouses
+    "shirt": (
+        frozenset({"6105", "6106", "6205", "6206"}),
+        _terms("shirt blouse so_mi"),
+    ),
+    # underpants and briefs, slips and petticoats, briefs and panties (62.08.9 with singlets)
+    "underpants": (
+        frozenset({"61071", "61081", "61082", "62071", "62081", "62089"}),
+        _terms("underpant brief panty boxer petticoat"),
+    ),
+    # nightshirts, nightdresses and pyjamas; negligees are with the bathrobes
+    "nightwear": (
+        frozenset({"61072", "61083", "62072", "62082", "61089", "62089"}),
+        _terms(
+            "nightdress nightgown nightshirt nightie pyjama pajama pijama sleepwear negligee do_ngu"
+        ),
+    ),
+    "bathrobe": (
+        frozenset({"61079", "61089", "62079", "62089"}),
+        _terms("bathrobe robe dressing_gown choang_tam"),
+    ),
+    "underwear": (
+        frozenset({"6107", "6108", "6207", "6208"}),
+        _terms("underwear lingerie"),
+    ),
+    # "pants" are trousers in American English and underpants in British
+    "pants": (
+        frozenset({"61034", "61046", "62034", "62046", "61071", "61082", "62071", "62089"}),
+        frozenset({"pant"}),
+    ),
+    # 61.09: "T-shirts, singlets and other vests"; woven singlets and vests: 62.07.9, 62.08.9
+    "t_shirt": (
+        frozenset({"6109", "62079", "62089"}),
+        _terms("t_shirt singlet camisole ao_thun ao_phong"),
+    ),
+    # a vest is a singlet (61.09) or, in American English, a waistcoat (61.10; woven, 62.11)
+    "vest": (
+        frozenset({"6109", "6110", "62079", "62089", "6211"}),
+        frozenset({"vest"}),
+    ),
+    # 61.10: "Jerseys, pullovers, cardigans, waistcoats (vests) and similar articles"
+    "sweater": (
+        frozenset({"6110"}),
+        _terms(
+            "sweater pullover cardigan sweatshirt hoodie jumper waistcoat ao_len ao_ni ao_hoodie"
+        ),
+    ),
+    # 61.12, 62.11: "Track suits, ski suits and swimwear"
+    "sportswear": (
+        frozenset({"6112", "6211"}),
+        _terms("tracksuit track_suit ski_suit swimwear swimsuit swim bikini trunk do_boi ao_tam"),
+    ),
+    # 61.15: "Panty hose, tights, stockings, socks and other hosiery"
+    "hosiery": (
+        frozenset({"6115"}),
+        _terms("sock stocking tight pantyhose hosiery tat_chan"),
+    ),
+    # 61.16, 62.16: "Gloves, mittens and mitts"
+    "gloves": (
+        frozenset({"6116", "6216"}),
+        _terms("glove mitten mitt gang_tay"),
+    ),
+    # 62.12: "Brassieres, girdles, corsets, braces, suspenders, garters"
+    "brassiere": (
+        frozenset({"6212"}),
+        _terms("bra brassiere girdle corset suspender garter ao_nguc"),
+    ),
+    # 61.17, 62.14: "Shawls, scarves, mufflers, mantillas, veils and the like"
+    "scarf": (
+        frozenset({"6117", "6214"}),
+        _terms("scarf shawl muffler mantilla khan_choang"),
+    ),
+}
+
+_OUTERWEAR: Final = frozenset({"jacket", "suit", "trousers", "dress", "skirt", "pants"})
+
+
+def garment_headings(terms: Iterable[str]) -> frozenset[str] | None:
+    """The headings (four digits) and items (five) of Chapters 61 and 62 that take the garment
+    types the terms name, with those that take every type; ``None`` when they name none."""
+    found = frozenset(terms)
+    named = [name for name, (_, words) in GARMENT_TYPES.items() if not words.isdisjoint(found)]
+    if not named:
+        return None
+    allowed = set(_EVERY_TYPE).union(*(GARMENT_TYPES[name][0] for name in named))
+    if len(_OUTERWEAR.intersection(named)) > 1:
+        allowed |= _ENSEMBLES
+    return frozenset(allowed)
