@@ -124,6 +124,21 @@ def test_the_garment_type_is_what_takes_a_garment_to_its_heading() -> None:
     assert CLASSIFIER.suggest("women's woven cotton trousers")[0].hs_code == "620462"
 
 
+def test_a_vietnamese_denial_is_one_word_with_what_it_denies() -> None:
+    # "vải không dệt" is nonwoven fabric, not woven: "dệt" alone would pull to woven goods
+    assert words("Vải không dệt") == ["vai", "khong_det"]
+    assert words("vai khong det") == ["vai", "khong_det"]  # typed without marks
+    assert words("thép không gỉ") == ["thep", "khong_gi"]  # stainless
+    # "không khí" (air) keeps its meaning as one word; a denial ends at a clause's end and at
+    # a word that is no Vietnamese syllable
+    assert "khong_khi" in words("máy lọc không khí")
+    assert words("không, dây") == ["day"]
+    assert words("tai nghe không dây bluetooth") == ["tai", "nghe", "khong_day", "bluetooth"]
+    # the pair keeps a two-syllable denial: "không tự dính", not self-adhesive
+    assert "khong_tu_dinh" in query_terms("màng PET không tự dính")
+    assert "tu_dinh" not in query_terms("màng PET không tự dính")
+
+
 def test_the_notice_formula_of_a_customs_notice_is_no_goods() -> None:
     plain = words("Máy chiếu Panasonic PT-LW376")
     for formula in (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Final
 
 __all__ = ["fold", "query_terms", "reads_vietnamese", "terms", "words"]
@@ -117,11 +118,12 @@ def _singular(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The meaningful words of ``text``: folded, singular, no stopwords, no bare numbers."""
+    """The meaningful words of ``text``: folded, singular, no stopwords, no bare numbers; a
+    Vietnamese syllable that "không" denies is one word with it (``khong_det``)."""
     found = []
     lowered = unicodedata.normalize("NFC", _T_SHIRT.sub("tshirt", text.lower()))
     lowered = _NOTICE_FORMULA.sub(" ", lowered)
-    for token in _TOKEN.findall(lowered):
+    for token in _denials_joined(lowered):
         if token in VIETNAMESE_STOPWORDS:
             continue
         raw = fold(token)
@@ -130,6 +132,29 @@ def words(text: str) -> list[str]:
         word = _singular(SPELLINGS.get(raw, raw))
         found.append(SPELLINGS.get(word, word))
     return found
+
+
+_NOT: Final = frozenset({"không", "khong"})
+_CLAUSE: Final = re.compile(r"[,;:.|()\[\]]")
+
+
+def _denials_joined(lowered: str) -> Iterator[str]:
+    """The tokens of ``lowered``, "không" (not) joined to the Vietnamese syllable it denies in
+    the same clause: "không dệt" (nonwoven) is ``không_dệt``, not "dệt" (woven), and so are
+    "không gỉ" (stainless), "không dây" (wireless), "không xốp" (non-cellular), "không tự dính"
+    (not self-adhesive: ``không_tự``, then the pair ``không_tự_dính``). The tariff's
+    Vietnamese says them the same way, and their plain words would pull to the goods that
+    are woven, wired or self-adhesive. A brand or an English word is not denied."""
+    for clause in _CLAUSE.split(lowered):
+        denying = False
+        for token in _TOKEN.findall(clause):
+            if token in _NOT:
+                denying = True
+                continue
+            if denying and (not token.isascii() or _VIETNAMESE_SYLLABLE.fullmatch(token)):
+                token = f"không_{token}"
+            denying = False
+            yield token
 
 
 def terms(text: str) -> list[str]:
