@@ -107,7 +107,28 @@ def test_every_garment_type_is_read_and_names_headings_of_chapters_61_and_62() -
             # each name is a term as the text reading makes it (singular, folded pairs)
             phrase = term.replace("_", " ")
             assert term in query_terms(phrase), (name, term)
-            assert headings <= (garment_headings([term]) or frozenset()), (name, term)
+
+
+def test_a_garment_word_of_several_meanings_keeps_each_heading() -> None:
+    # a word that also names another garment must not lower that garment's heading
+    for listing, heading in (
+        ("panty hose, 20 denier", "6115"),  # hosiery, not underpants only
+        ("men's padded puffer vest", "6201"),  # a sleeveless jacket
+        ("men's woven waistcoat", "6211"),
+        ("women's knitted night gown", "61083"),  # a nightdress, not only a dress
+        ("surgical gown", "6211"),
+        ("women's bathing suit", "6112"),  # swimwear, not a suit
+        ("men's underwear trunks", "61071"),  # underpants, not only swimwear
+        ("knitted scarves and gloves set", "6117"),  # "scarves" is a scarf
+        ("zipper pull for a jacket", "61179"),  # parts of garments take every type
+    ):
+        allowed = garment_headings(query_terms(listing))
+        assert allowed is not None and heading in allowed, listing
+
+
+def test_plurals_that_the_plain_rule_folds_wrongly() -> None:
+    assert words("scarves hoodies nighties bikinis") == ["scarf", "hoodie", "nightie", "bikini"]
+    assert words("T – shirt, t  shirts") == ["t_shirt", "t_shirt"]
 
 
 def test_the_garment_type_is_what_takes_a_garment_to_its_heading() -> None:
@@ -134,6 +155,11 @@ def test_a_vietnamese_denial_is_one_word_with_what_it_denies() -> None:
     assert "khong_khi" in words("máy lọc không khí")
     assert words("không, dây") == ["day"]
     assert words("tai nghe không dây bluetooth") == ["tai", "nghe", "khong_day", "bluetooth"]
+    # the denial passes over function words: "không dùng điện" is not electric
+    assert words("Dụng cụ mát xa không dùng điện") == ["dung", "cu", "mat", "xa", "khong_dien"]
+    # "hàng không" (aviation) and "có hoặc không có" (whether or not with) deny nothing
+    assert not any(w.startswith("khong_") for w in words("hàng không dân dụng"))
+    assert words("có hoặc không có đế") == ["de"]
     # the pair keeps a two-syllable denial: "không tự dính", not self-adhesive
     assert "khong_tu_dinh" in query_terms("màng PET không tự dính")
     assert "tu_dinh" not in query_terms("màng PET không tự dính")

@@ -281,9 +281,9 @@ class HsClassifier:
         allowed = garment_headings(query)
         if allowed is None:
             return
-        for code, heading, item in self._garment_codes:  # about 250 subheadings
-            if heading not in allowed and item not in allowed and code in scores:
-                scores[code] -= p.other_garment
+        for position, heading, item in self._garment_codes:  # 210 subheadings
+            if heading not in allowed and item not in allowed and position in scores:
+                scores[position] -= p.other_garment
 
     def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
         """Each subheading's score change for the description's facets of one group (the same

@@ -13,7 +13,7 @@ A word may name types of several headings ("jacket": 61.01 and 61.03; "vest": th
 type takes all of them, and a description that names several types takes every heading of each
 ("swim boxer", "jacket and cardigan"). Babies' garments (61.11, 62.09) and garments of felt or
 coated fabrics (61.13, 62.10) take every type, and are never lowered when a type is named.
-Vietnamese names are two-syllable phrases ("áo khoác", "quần lót"), since one syllable folded
+Vietnamese names are two-syllable phrases ("áo khoác", "quần jean"), since one syllable folded
 ("quan", "ao") is also another word.
 """
 
@@ -26,9 +26,10 @@ __all__ = ["GARMENT_CHAPTERS", "GARMENT_TYPES", "garment_headings"]
 
 GARMENT_CHAPTERS: Final = frozenset({"61", "62"})
 
-#: Headings that take garments of every type: babies' garments, and garments made up of felt,
-#: nonwovens or coated, covered or laminated fabrics (headings 56.02, 56.03, 59.03, 59.06, 59.07).
-_EVERY_TYPE: Final = frozenset({"6111", "6209", "6113", "6210"})
+#: Headings and items that take garments of every type: babies' garments, garments made up of
+#: felt, nonwovens or coated, covered or laminated fabrics (headings 56.02, 56.03, 59.03, 59.06,
+#: 59.07), and the parts of garments (61.17.90, 62.17.90: "zipper pull for a jacket").
+_EVERY_TYPE: Final = frozenset({"6111", "6209", "6113", "6210", "61179", "62179"})
 
 
 def _terms(text: str) -> frozenset[str]:
@@ -50,14 +51,13 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "coat": (
         frozenset({"6101", "6102", "6201", "6202"}),
         _terms(
-            "coat overcoat raincoat parka anorak windbreaker cape cloak poncho "
-            "ao_khoac ao_choang ao_mua"
+            "coat overcoat raincoat parka anorak windbreaker cape cloak poncho ao_choang ao_mua"
         ),
     ),
     # ski- and wind-jackets are in 61.01, other jackets and blazers in 61.03.3
     "jacket": (
         frozenset({"6101", "6102", "6201", "6202", "61033", "61043", "62033", "62043"}),
-        _terms("jacket blazer ao_vest"),
+        _terms("jacket blazer ao_vest ao_khoac"),
     ),
     "suit": (
         frozenset({"61031", "61041", "62031", "62041"}),
@@ -67,11 +67,16 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "trousers": (
         frozenset({"61034", "61046", "62034", "62046"}),
         _terms(
-            "trouser jean breech overall shortall legging slack jogger chino "
+            "trouser jean breech shortall legging slack jogger chino "
             "quan_dai quan_au quan_jean quan_short quan_sooc quan_kaki"
         ),
     ),
-    "dress": (frozenset({"61044", "62044"}), _terms("dress gown vay_lien")),
+    "dress": (frozenset({"61044", "62044"}), _terms("dress vay_lien")),
+    # a gown is a dress, a nightgown or a surgical gown (other garments)
+    "gown": (
+        frozenset({"61044", "62044", "61083", "61089", "62082", "62089", "6114", "6211"}),
+        _terms("gown"),
+    ),
     "skirt": (frozenset({"61045", "62045"}), _terms("skirt chan_vay")),
     # 61.05/61.06, 62.05/62.06: shirts, blouses and shirt-blouses
     "shirt": (
@@ -108,27 +113,32 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
         frozenset({"6109", "62079", "62089"}),
         _terms("t_shirt singlet camisole ao_thun ao_phong"),
     ),
-    # a vest is a singlet (61.09) or, in American English, a waistcoat (61.10; woven, 62.11)
+    # a vest is a singlet (61.09) or, in American English, a waistcoat (61.10; woven, 62.11),
+    # and a padded or puffer vest is a sleeveless jacket of 61.01/62.01
     "vest": (
-        frozenset({"6109", "6110", "62079", "62089", "6211"}),
-        frozenset({"vest"}),
+        frozenset({"6109", "6110", "62079", "62089", "6211", "6101", "6102", "6201", "6202"}),
+        _terms("vest waistcoat gilet"),
     ),
     # 61.10: "Jerseys, pullovers, cardigans, waistcoats (vests) and similar articles"
     "sweater": (
         frozenset({"6110"}),
-        _terms(
-            "sweater pullover cardigan sweatshirt hoodie jumper waistcoat ao_len ao_ni ao_hoodie"
-        ),
+        _terms("sweater pullover cardigan sweatshirt hoodie ao_len ao_ni ao_hoodie"),
     ),
+    # a jumper is a pullover, and in American English a pinafore dress
+    "jumper": (frozenset({"6110", "61044", "62044"}), _terms("jumper")),
     # 61.12, 62.11: "Track suits, ski suits and swimwear"
     "sportswear": (
         frozenset({"6112", "6211"}),
-        _terms("tracksuit track_suit ski_suit swimwear swimsuit swim bikini trunk do_boi ao_tam"),
+        _terms(
+            "tracksuit track_suit ski_suit swimwear swimsuit bathing_suit swim bikini do_boi ao_tam"
+        ),
     ),
+    # trunks are swimwear or underpants
+    "trunks": (frozenset({"6112", "6211", "61071", "62071"}), _terms("trunk")),
     # 61.15: "Panty hose, tights, stockings, socks and other hosiery"
     "hosiery": (
         frozenset({"6115"}),
-        _terms("sock stocking tight pantyhose hosiery tat_chan"),
+        _terms("sock stocking tight pantyhose panty_hose hosiery tat_chan"),
     ),
     # 61.16, 62.16: "Gloves, mittens and mitts"
     "gloves": (

@@ -144,9 +144,11 @@ class Params(Struct, frozen=True, kw_only=True):
     """The weight of the description's facets among the chapter model's terms (a build-time
     weight: the chapter models are trained with it, so a new value needs a new build)."""
     unstated_state: float = 0.0
-    other_garment: float = 0.0
     """What a candidate loses when its heading takes goods in one state only (primary forms,
     waste, unwrought, live: ``clearance.domain.hs.states``) and the description does not say it."""
+    other_garment: float = 0.0
+    """What a candidate of Chapters 61 and 62 loses when its heading or item takes none of the
+    garment types the description names (``clearance.domain.hs.garments``)."""
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
 

@@ -83,6 +83,11 @@ SPELLINGS: Final = {
     "pp": "polypropylene",
     "tpu": "polyurethane",
     "smartphone": "smartphones",
+    # plurals that the plain rule folds wrongly ("scarves" -> "scarve", "bikinis" kept)
+    "scarves": "scarf",
+    "hoodies": "hoodie",
+    "nighties": "nightie",
+    "bikinis": "bikini",
 }
 
 _TOKEN: Final = re.compile(r"[^\W_]+")
@@ -96,7 +101,7 @@ _NOTICE_FORMULA: Final = re.compile(
     r"|\bký,\s*mã\s+hiệu,\s*chủng\s+loại\b\s*:?"
 )
 _KEEP_S: Final = ("ss", "us", "is", "ous", "ics")
-_T_SHIRT: Final = re.compile(r"\bt[\s-]?shirt")
+_T_SHIRT: Final = re.compile(r"\bt[\s\-–]{0,3}shirt")
 """"T-shirt", "T shirt": one word (a lone "t" is dropped, and "shirt" is another garment)."""
 
 
@@ -135,22 +140,29 @@ def words(text: str) -> list[str]:
 
 
 _NOT: Final = frozenset({"không", "khong"})
+#: Words before "không" that make it no denial: "hàng không" (aviation), "hoặc không" (or not:
+#: "có hoặc không có", whether or not with).
+_NOT_DENIAL_AFTER: Final = frozenset({"hàng", "hang", "hoặc", "hoac"})
 _CLAUSE: Final = re.compile(r"[,;:.|()\[\]]")
 
 
 def _denials_joined(lowered: str) -> Iterator[str]:
     """The tokens of ``lowered``, "không" (not) joined to the Vietnamese syllable it denies in
-    the same clause: "không dệt" (nonwoven) is ``không_dệt``, not "dệt" (woven), and so are
-    "không gỉ" (stainless), "không dây" (wireless), "không xốp" (non-cellular), "không tự dính"
-    (not self-adhesive: ``không_tự``, then the pair ``không_tự_dính``). The tariff's
-    Vietnamese says them the same way, and their plain words would pull to the goods that
-    are woven, wired or self-adhesive. A brand or an English word is not denied."""
+    the same clause, past function words: "không dệt" (nonwoven) is ``không_dệt``, not "dệt"
+    (woven), and so are "không gỉ" (stainless), "không dây" (wireless), "không dùng điện" (not
+    electric: ``không_điện``), "không tự dính" (not self-adhesive: ``không_tự``, then the pair
+    ``không_tự_dính``). The tariff's Vietnamese says them the same way, and their plain words
+    would pull to the goods that are woven, wired or self-adhesive. A word that cannot be a
+    Vietnamese syllable (a brand, most English words) ends the denial."""
     for clause in _CLAUSE.split(lowered):
-        denying = False
+        denying, previous = False, ""
         for token in _TOKEN.findall(clause):
-            if token in _NOT:
-                denying = True
+            if token in _NOT and previous not in _NOT_DENIAL_AFTER:
+                denying, previous = True, token
                 continue
+            previous = token
+            if denying and token in VIETNAMESE_STOPWORDS:
+                continue  # "không dùng điện": the denial is of "điện"
             if denying and (not token.isascii() or _VIETNAMESE_SYLLABLE.fullmatch(token)):
                 token = f"không_{token}"
             denying = False
