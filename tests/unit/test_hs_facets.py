@@ -4,7 +4,7 @@ and how a tariff text's facets agree with a description's (``agreement``)."""
 from __future__ import annotations
 
 from clearance.domain.hs import bundled_classifier
-from clearance.domain.hs.facets import Facets, agreement, facets_of, lineage
+from clearance.domain.hs.facets import Facets, agreement, chief_fibre, facets_of, lineage
 from clearance.domain.hs.model import chapter_terms
 from clearance.domain.hs.text import query_terms
 
@@ -74,6 +74,33 @@ def test_a_residual_line_contradicts_what_it_excludes() -> None:
     assert (
         agreement(cotton, facets_of("of textile materials (other than cotton)"), "material") == -1
     )
+
+
+def test_a_blend_is_of_the_fibre_that_predominates_by_weight() -> None:
+    # Section XI Note 2(A): the textile material that predominates by weight
+    assert chief_fibre("54% cotton, 36% polyester, 10% spandex") == "cotton"
+    assert chief_fibre("65% polyester 35% cotton") == "synthetic"
+    assert chief_fibre("áo 60% bông 40% polyester") == "cotton"
+    # chosen first by chapter, Chapters 54 and 55 as one (Note 2(B)(b)-(c)): 60% man-made
+    assert chief_fibre("40% cotton, 35% polyester, 25% viscose") == "synthetic"
+    # none predominates: the one whose heading comes last (52 cotton < 54 man-made; 50 < 51)
+    assert chief_fibre("50% cotton and 50% polyester") == "synthetic"
+    assert chief_fibre("50% silk 50% wool") == "wool"
+    assert chief_fibre("50% polyester 50% viscose") == "artificial"
+    # one fibre, or shares of no fibre, or a tariff's threshold: nothing to choose
+    assert chief_fibre("100% cotton") is None
+    assert chief_fibre("80% nylon and 20% elastane") is None
+    assert chief_fibre("containing 85% or more by weight of cotton") is None
+
+
+def test_a_blends_facets_are_its_chief_fibre_alone() -> None:
+    blend = facets_of("boys T-shirts made of 50% cotton and 50% polyester, knit jersey")
+    assert blend.said == {"men", "synthetic", "knitted"}
+    # so the residual line that excludes cotton agrees and the cotton line does not
+    residual = facets_of("of textile materials (other than cotton)")
+    assert agreement(blend.said, residual, "material") == 1
+    assert agreement(blend.said, facets_of("of cotton"), "material") == -1
+    assert facets_of("cotton and polyester blend").said == {"cotton", "synthetic"}
 
 
 def test_the_material_decides_the_subheading_of_a_handbag() -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "Stated",
     "agreement",
     "agreement_of",
+    "chief_fibre",
     "facets_of",
     "lineage",
     "with_ancestors",
@@ -214,9 +215,51 @@ def facets_of(text: str) -> Facets:
     """The facets a text says and denies (see the module's docstring)."""
     said: set[str] = set()
     denied: set[str] = set()
-    for clause in _CLAUSE.split(unicodedata.normalize("NFC", text.lower())):
+    lowered = unicodedata.normalize("NFC", text.lower())
+    for clause in _CLAUSE.split(lowered):
         _read_clause(_TOKEN.findall(clause), said, denied)
+    chief = chief_fibre(lowered)
+    if chief is not None:  # a blend is of its chief fibre alone
+        said = {facet for facet in said if facet not in _FIBRE_CHAPTER} | {chief}
     return Facets(frozenset(said), frozenset(denied))
+
+
+#: The textile facets by the chapter of their fibres (Chapters 54 and 55 count as one,
+#: Section XI Note 2(B)(c)), and ``_LAST_HEADING``, which of the man-made fibres comes last
+#: (artificial filament 54.03 and staple 55.04 after synthetic 54.02 and 55.03).
+_FIBRE_CHAPTER: Final = {
+    "silk": 50,
+    "wool": 51,
+    "cotton": 52,
+    "flax": 53,
+    "man_made": 54,
+    "synthetic": 54,
+    "artificial": 54,
+}
+_LAST_HEADING: Final = {"man_made": 0, "synthetic": 1, "artificial": 2}
+_SHARE: Final = re.compile(r"(\d+(?:[.,]\d+)?)\s*%\s*([^\W\d_]+)")
+
+
+def chief_fibre(lowered: str) -> str | None:
+    """The fibre a blend is classified as, when a text gives the shares of two or more
+    ("50% cotton and 50% polyester": ``synthetic``), else None. Section XI Note 2: the textile
+    material that predominates by weight, chosen first by chapter (Chapters 54 and 55 as one)
+    and then within it; when none predominates, the one whose heading comes last in
+    numerical order (WCO, HS 2022 Section XI Notes 2(A) and 2(B)(b)-(c); Subheading Note 2(A)
+    applies it to the made-up goods of Chapters 56 to 63)."""
+    shares: dict[str, float] = {}
+    for number, word in _SHARE.findall(lowered):
+        facet = _PHRASES.get((_fold(word),)) or _ACCENTED.get(word)
+        if facet in _FIBRE_CHAPTER:
+            shares[facet] = shares.get(facet, 0.0) + float(number.replace(",", "."))
+    if len(shares) < 2:
+        return None
+    by_chapter: dict[int, float] = {}
+    for facet, share in shares.items():
+        by_chapter[_FIBRE_CHAPTER[facet]] = by_chapter.get(_FIBRE_CHAPTER[facet], 0.0) + share
+    chapter = max(by_chapter, key=lambda number: (by_chapter[number], number))
+    within = [facet for facet in shares if _FIBRE_CHAPTER[facet] == chapter]
+    return max(within, key=lambda facet: (shares[facet], _LAST_HEADING.get(facet, 0)))
 
 
 def _read_clause(accented: list[str], said: set[str], denied: set[str]) -> None:
