@@ -79,18 +79,29 @@ def test_a_residual_line_contradicts_what_it_excludes() -> None:
 def test_a_blend_is_of_the_fibre_that_predominates_by_weight() -> None:
     # Section XI Note 2(A): the textile material that predominates by weight
     assert chief_fibre("54% cotton, 36% polyester, 10% spandex") == "cotton"
-    assert chief_fibre("65% polyester 35% cotton") == "synthetic"
+    assert chief_fibre("65% Polyester 35% Cotton") == "synthetic"
     assert chief_fibre("áo 60% bông 40% polyester") == "cotton"
-    # chosen first by chapter, Chapters 54 and 55 as one (Note 2(B)(b)-(c)): 60% man-made
+    # chosen first by chapter, Chapters 54 and 55 as one (Note 2(B)(b)-(c)): 60% man-made,
+    # elastane among the synthetic fibres
     assert chief_fibre("40% cotton, 35% polyester, 25% viscose") == "synthetic"
-    # none predominates: the one whose heading comes last (52 cotton < 54 man-made; 50 < 51)
+    assert chief_fibre("45% cotton, 40% polyester, 15% elastane") == "synthetic"
+    assert chief_fibre("45% cotton, 40% modal, 15% polyester") == "artificial"
+    assert chief_fibre("55% acrylic, 30% cotton, 15% polyester") == "synthetic"
+    # none predominates: the one whose heading comes last (52 cotton < 54 man-made; 50 < 51;
+    # artificial 54.03 and 55.04 after synthetic 54.02 and 55.03)
     assert chief_fibre("50% cotton and 50% polyester") == "synthetic"
     assert chief_fibre("50% silk 50% wool") == "wool"
     assert chief_fibre("50% polyester 50% viscose") == "artificial"
+    assert chief_fibre("50% cotton, 25% polyester, 25% viscose") == "artificial"
     # one fibre, or shares of no fibre, or a tariff's threshold: nothing to choose
     assert chief_fibre("100% cotton") is None
     assert chief_fibre("80% nylon and 20% elastane") is None
     assert chief_fibre("containing 85% or more by weight of cotton") is None
+    # shares that do not add up to 100 say nothing: a shell and its lining, a fibre the
+    # lexicon does not know, the fibre written before its share
+    assert chief_fibre("Shell: 100% cotton; Lining: 100% polyester") is None
+    assert chief_fibre("60% cotton, 40% ramie") is None
+    assert chief_fibre("Cotton 70% Polyester 20% Viscose 10%") is None
 
 
 def test_a_blends_facets_are_its_chief_fibre_alone() -> None:
@@ -101,6 +112,8 @@ def test_a_blends_facets_are_its_chief_fibre_alone() -> None:
     assert agreement(blend.said, residual, "material") == 1
     assert agreement(blend.said, facets_of("of cotton"), "material") == -1
     assert facets_of("cotton and polyester blend").said == {"cotton", "synthetic"}
+    # only the fibres give way: the bag's other material stays
+    assert facets_of("PU bag, 50% cotton 50% polyester lining").said == {"plastics", "synthetic"}
 
 
 def test_the_material_decides_the_subheading_of_a_handbag() -> None:

@@ -237,22 +237,34 @@ _FIBRE_CHAPTER: Final = {
     "artificial": 54,
 }
 _LAST_HEADING: Final = {"man_made": 0, "synthetic": 1, "artificial": 2}
+#: Fibres named in a blend's shares that the material lexicon leaves out, since alone they
+#: often mean something else ("acrylic" keychains are plastics, "acetate" a chemical).
+_BLEND_FIBRES: Final = {
+    "acrylic": "synthetic",
+    "modacrylic": "synthetic",
+    "polyurethane": "synthetic",
+    "modal": "artificial",
+    "acetate": "artificial",
+    "cupro": "artificial",
+}
 _SHARE: Final = re.compile(r"(\d+(?:[.,]\d+)?)\s*%\s*([^\W\d_]+)")
 
 
-def chief_fibre(lowered: str) -> str | None:
-    """The fibre a blend is classified as, when a text gives the shares of two or more
-    ("50% cotton and 50% polyester": ``synthetic``), else None. Section XI Note 2: the textile
-    material that predominates by weight, chosen first by chapter (Chapters 54 and 55 as one)
-    and then within it; when none predominates, the one whose heading comes last in
-    numerical order (WCO, HS 2022 Section XI Notes 2(A) and 2(B)(b)-(c); Subheading Note 2(A)
-    applies it to the made-up goods of Chapters 56 to 63)."""
+def chief_fibre(text: str) -> str | None:
+    """The fibre a blend is classified as, when a text gives the shares of two or more that
+    add up to 100% ("50% cotton and 50% polyester": ``synthetic``), else None. Section XI
+    Note 2: the textile material that predominates by weight, chosen first by chapter
+    (Chapters 54 and 55 as one) and then within it; when none predominates, the one whose
+    heading comes last in numerical order (WCO, HS 2022 Section XI Notes 2(A) and
+    2(B)(b)-(c); Subheading Note 2(A) applies it to the made-up goods of Chapters 56 to 63).
+    Shares that do not add up (a shell and its lining, a fibre the lexicon does not know, the
+    fibre written before its share) say nothing."""
     shares: dict[str, float] = {}
-    for number, word in _SHARE.findall(lowered):
-        facet = _PHRASES.get((_fold(word),)) or _ACCENTED.get(word)
+    for number, word in _SHARE.findall(unicodedata.normalize("NFC", text.lower())):
+        facet = _BLEND_FIBRES.get(word) or _PHRASES.get((_fold(word),)) or _ACCENTED.get(word)
         if facet in _FIBRE_CHAPTER:
             shares[facet] = shares.get(facet, 0.0) + float(number.replace(",", "."))
-    if len(shares) < 2:
+    if len(shares) < 2 or abs(sum(shares.values()) - 100) > 1:
         return None
     by_chapter: dict[int, float] = {}
     for facet, share in shares.items():
