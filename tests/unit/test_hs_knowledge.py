@@ -129,6 +129,13 @@ def test_a_garment_word_of_several_meanings_keeps_each_heading() -> None:
 def test_plurals_that_the_plain_rule_folds_wrongly() -> None:
     assert words("scarves hoodies nighties bikinis") == ["scarf", "hoodie", "nightie", "bikini"]
     assert words("T – shirt, t  shirts") == ["t_shirt", "t_shirt"]
+    # "shorts" is the garment, "short" a length: only the first names a type
+    assert words("gym shorts, short sleeves") == ["gym", "shorts", "short", "sleeve"]
+    shorts = garment_headings(query_terms("men's knit shorts of polyester"))
+    assert shorts is not None and {"61034", "62034"} <= shorts
+    assert garment_headings(query_terms("short sleeve shirt")) == garment_headings(
+        query_terms("shirt")
+    )
 
 
 def test_the_garment_type_is_what_takes_a_garment_to_its_heading() -> None:

@@ -67,7 +67,7 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "trousers": (
         frozenset({"61034", "61046", "62034", "62046"}),
         _terms(
-            "trouser jean breech shortall legging slack jogger chino "
+            "trouser shorts jean breech shortall legging slack jogger chino "
             "quan_dai quan_au quan_jean quan_short quan_sooc quan_kaki"
         ),
     ),

@@ -88,6 +88,8 @@ SPELLINGS: Final = {
     "hoodies": "hoodie",
     "nighties": "nightie",
     "bikinis": "bikini",
+    # "shorts" the garment, not "short" the length ("short sleeves", "short plush")
+    "shorts": "shorts",
 }
 
 _TOKEN: Final = re.compile(r"[^\W_]+")
@@ -134,7 +136,7 @@ def words(text: str) -> list[str]:
         raw = fold(token)
         if raw.isdigit() or len(raw) < 2 or raw in STOPWORDS or not raw.isascii():
             continue
-        word = _singular(SPELLINGS.get(raw, raw))
+        word = SPELLINGS[raw] if raw in SPELLINGS else _singular(raw)
         found.append(SPELLINGS.get(word, word))
     return found
 
