@@ -40,6 +40,28 @@ def test_the_nomenclature_negations() -> None:
     assert facets_of("Quạt không dùng điện").said == {"non_electric"}
 
 
+def test_a_bracket_that_excludes_excludes_every_item_of_its_list() -> None:
+    # the residual line of 61.03.3 excludes three materials, past the comma inside its bracket
+    residual = facets_of(
+        "Jackets and blazers; men's or boys', of textile materials (other than wool or fine "
+        "animal hair, cotton or synthetic fibres), knitted or crocheted"
+    )
+    assert residual.said == {"men", "textile", "knitted"}
+    assert residual.denied == {"wool", "cotton", "synthetic"}
+    # a kind of a material that a word narrows is not the material
+    assert facets_of("Styrene polymers; (other than expansible polystyrene)").denied == set()
+    assert facets_of("Rubber; vulcanised (other than hard rubber), in plates") == Facets(
+        frozenset({"rubber"}), frozenset()
+    )
+    assert facets_of("(other than impregnated, coated or covered with plastics or rubber)") == (
+        Facets(frozenset(), frozenset({"plastics", "rubber"}))
+    )
+    # so the bundled model's residual lines deny what they exclude
+    model = bundled_classifier().model
+    assert {"-cotton", "-synthetic", "-wool"} <= set(model.subheading_facets["610339"])
+    assert "cotton" not in model.subheading_facets["610339"]
+
+
 def test_a_negation_does_not_reach_past_its_clause() -> None:
     # "không dây" is wireless: the material after the bar is still plastics
     assert facets_of("Tai nghe bluetooth không dây | Material: Plastic").said == {"plastics"}

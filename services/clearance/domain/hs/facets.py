@@ -8,7 +8,8 @@ so a subheading "of cotton" and a listing "100% cotton" or "vải bông" meet on
 ``textile``): a tariff text "of base metal" covers a description's "stainless steel".
 
 Negation counts: "not knitted or crocheted" is ``woven``, "non-electric" is ``non_electric``,
-"(other than cotton)" says the line is *not* ``cotton``, "whether or not knitted" says nothing;
+"(other than cotton)" says the line is *not* ``cotton`` (and "(other than wool or fine animal
+hair, cotton or synthetic fibres)" denies each of the three), "whether or not knitted" says nothing;
 an imitation is not its model ("faux leather", "PU leather", "giả da" are ``plastics``; "gold
 colour", "gold plated" are no precious metal; "imitation pearls" no pearls).
 
@@ -216,7 +217,9 @@ def facets_of(text: str) -> Facets:
     said: set[str] = set()
     denied: set[str] = set()
     lowered = unicodedata.normalize("NFC", text.lower())
-    for clause in _CLAUSE.split(lowered):
+    for excluded in _EXCLUSION.findall(lowered):
+        _read_exclusion(excluded, said, denied)
+    for clause in _CLAUSE.split(_EXCLUSION.sub(" ", lowered)):
         _read_clause(_TOKEN.findall(clause), said, denied)
     chief = chief_fibre(lowered)
     if chief is not None:  # a blend is of its chief fibre alone
@@ -272,6 +275,32 @@ def chief_fibre(text: str) -> str | None:
     chapter = max(by_chapter, key=lambda number: (by_chapter[number], number))
     within = [facet for facet in shares if _FIBRE_CHAPTER[facet] == chapter]
     return max(within, key=lambda facet: (shares[facet], _LAST_HEADING.get(facet, 0)))
+
+
+#: A bracket that excludes: "(other than wool or fine animal hair, cotton or synthetic
+#: fibres)", "(not knitted or crocheted)". Its exclusion reaches its closing bracket, past the
+#: commas that end a clause elsewhere.
+_LIST_WORDS: Final = frozenset({"or", "and", "nor", "of", "with"})
+_EXCLUSION: Final = re.compile(r"\(\s*(?:other\s+than|excluding|excl\.?|except|not)\b([^()]*)\)")
+
+
+def _read_exclusion(excluded: str, said: set[str], denied: set[str]) -> None:
+    """What a bracket of ``_EXCLUSION`` names is denied ("not knitted" also says woven): each
+    item of its list, not a kind of it that a word before narrows ("other than expansible
+    polystyrene" excludes a polystyrene, not plastics; "hard rubber", "cast iron" alike)."""
+    for clause in _CLAUSE.split(excluded):
+        accented = _TOKEN.findall(clause)
+        folded = [_fold(word) for word in accented]
+        i = 0
+        while i < len(folded):
+            found, length = _match(folded, accented, i)
+            if found is not None and (i == 0 or folded[i - 1] in _LIST_WORDS):
+                facet = _as_read(found, folded, i, length)
+                if facet is not None:
+                    denied.add(facet)
+                    if facet in OPPOSITE:
+                        said.add(OPPOSITE[facet])
+            i += length if found is not None else 1
 
 
 def _read_clause(accented: list[str], said: set[str], denied: set[str]) -> None:
