@@ -48,18 +48,42 @@ def test_a_bracket_that_excludes_excludes_every_item_of_its_list() -> None:
     )
     assert residual.said == {"men", "textile", "knitted"}
     assert residual.denied == {"wool", "cotton", "synthetic"}
-    # a kind of a material that a word narrows is not the material
-    assert facets_of("Styrene polymers; (other than expansible polystyrene)").denied == set()
-    assert facets_of("Rubber; vulcanised (other than hard rubber), in plates") == Facets(
-        frozenset({"rubber"}), frozenset()
-    )
     assert facets_of("(other than impregnated, coated or covered with plastics or rubber)") == (
         Facets(frozenset(), frozenset({"plastics", "rubber"}))
+    )
+    assert facets_of("(not printed, knitted or crocheted) of cotton") == Facets(
+        frozenset({"cotton", "woven"}), frozenset({"knitted"})
     )
     # so the bundled model's residual lines deny what they exclude
     model = bundled_classifier().model
     assert {"-cotton", "-synthetic", "-wool"} <= set(model.subheading_facets["610339"])
     assert "cotton" not in model.subheading_facets["610339"]
+
+
+def test_an_excluded_kind_of_a_material_or_wearer_is_not_excluded_whole() -> None:
+    # an item stands alone between list words; a word before or after narrows it to a kind
+    assert facets_of("Styrene polymers; (other than expansible polystyrene)") == Facets(
+        frozenset(), frozenset()
+    )
+    assert facets_of("Copper; wire, of copper alloys (other than copper-zinc base alloys)") == (
+        Facets(frozenset({"copper", "base_metal"}), frozenset())
+    )
+    socks = "Hosiery; of wool (excluding panty hose, tights, women's full or knee-length hosiery)"
+    assert facets_of(socks) == Facets(frozenset({"wool"}), frozenset())
+    # what the plain reading denies in the bracket still holds
+    assert facets_of("Blankets (other than electric blankets), of wool") == Facets(
+        frozenset({"wool", "non_electric"}), frozenset({"electric"})
+    )
+
+
+def test_a_bracket_that_names_no_list_is_read_as_any_text() -> None:
+    # a listing's bracket: "not see-through" excludes nothing of the cotton lining
+    assert facets_of("Dress (not see-through, cotton lining)").said == {"cotton"}
+    # an excluding bracket ends a clause: "whether or not" does not reach past it
+    assert facets_of("Fabrics, whether or not knitted (excl. pile) of cotton").said == {
+        "textile",
+        "cotton",
+    }
 
 
 def test_a_negation_does_not_reach_past_its_clause() -> None:

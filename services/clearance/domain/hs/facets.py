@@ -217,9 +217,8 @@ def facets_of(text: str) -> Facets:
     said: set[str] = set()
     denied: set[str] = set()
     lowered = unicodedata.normalize("NFC", text.lower())
-    for excluded in _EXCLUSION.findall(lowered):
-        _read_exclusion(excluded, said, denied)
-    for clause in _CLAUSE.split(_EXCLUSION.sub(" ", lowered)):
+    rest = _EXCLUSION.sub(lambda bracket: _read_exclusion(bracket, said, denied), lowered)
+    for clause in _CLAUSE.split(rest):
         _read_clause(_TOKEN.findall(clause), said, denied)
     chief = chief_fibre(lowered)
     if chief is not None:  # a blend is of its chief fibre alone
@@ -277,30 +276,55 @@ def chief_fibre(text: str) -> str | None:
     return max(within, key=lambda facet: (shares[facet], _LAST_HEADING.get(facet, 0)))
 
 
-#: A bracket that excludes: "(other than wool or fine animal hair, cotton or synthetic
-#: fibres)", "(not knitted or crocheted)". Its exclusion reaches its closing bracket, past the
-#: commas that end a clause elsewhere.
-_LIST_WORDS: Final = frozenset({"or", "and", "nor", "of", "with"})
+#: A bracket that excludes a list: "(other than wool or fine animal hair, cotton or synthetic
+#: fibres)", "(not knitted or crocheted)". Its exclusion reaches each item of the list, past
+#: the commas that end a clause elsewhere; a bracket of several clauses whose last names no
+#: list ("(not see-through, cotton lining)") is read as any other text.
 _EXCLUSION: Final = re.compile(r"\(\s*(?:other\s+than|excluding|excl\.?|except|not)\b([^()]*)\)")
+_LIST_WORDS: Final = frozenset({"or", "and", "nor"})
+#: What comes before an item of the list: its start, a list word, or "of"/"with" before a
+#: material ("(other than of cotton)", "(covered with plastics or rubber)").
+_BEFORE_ITEM: Final = _LIST_WORDS | {"of", "with"}
 
 
-def _read_exclusion(excluded: str, said: set[str], denied: set[str]) -> None:
-    """What a bracket of ``_EXCLUSION`` names is denied ("not knitted" also says woven): each
-    item of its list, not a kind of it that a word before narrows ("other than expansible
-    polystyrene" excludes a polystyrene, not plastics; "hard rubber", "cast iron" alike)."""
-    for clause in _CLAUSE.split(excluded):
+def _read_exclusion(bracket: re.Match[str], said: set[str], denied: set[str]) -> str:
+    """The items of an excluding bracket denied ("not knitted" also says woven), and a clause
+    boundary in its place; or the bracket as it is when it is no list. An item stands alone
+    between list words: "other than expansible polystyrene", "hard rubber", "copper-zinc base
+    alloys", "women's full or knee-length hosiery" name a kind of a material or goods, and
+    exclude no material or wearer."""
+    clauses = _CLAUSE.split(bracket.group(1))
+    if len(clauses) > 1 and _LIST_WORDS.isdisjoint(_TOKEN.findall(clauses[-1])):
+        return bracket.group(0)
+    # a denial that says its opposite holds as the plain reading has it ("(other than electric
+    # blankets)": non-electric); nothing else the plain reading would say or deny inside the
+    # bracket ("animal hair" in "other than ... fine animal hair", "other than copper-zinc")
+    plain: set[str] = set()
+    for clause in _CLAUSE.split(bracket.group(0)[1:-1]):
+        _read_clause(_TOKEN.findall(clause), set(), plain)
+    for negated in plain & OPPOSITE.keys():
+        denied.add(negated)
+        said.add(OPPOSITE[negated])
+    for clause in clauses:
         accented = _TOKEN.findall(clause)
         folded = [_fold(word) for word in accented]
         i = 0
         while i < len(folded):
             found, length = _match(folded, accented, i)
-            if found is not None and (i == 0 or folded[i - 1] in _LIST_WORDS):
-                facet = _as_read(found, folded, i, length)
-                if facet is not None:
-                    denied.add(facet)
-                    if facet in OPPOSITE:
-                        said.add(OPPOSITE[facet])
-            i += length if found is not None else 1
+            if found is None:
+                i += 1
+                continue
+            end = i + length
+            alone = (i == 0 or folded[i - 1] in _BEFORE_ITEM) and (
+                end == len(folded) or folded[end] in _LIST_WORDS
+            )
+            facet = _as_read(found, folded, i, length) if alone else None
+            if facet is not None:
+                denied.add(facet)
+                if facet in OPPOSITE:
+                    said.add(OPPOSITE[facet])
+            i = end
+    return " | "
 
 
 def _read_clause(accented: list[str], said: set[str], denied: set[str]) -> None:
