@@ -133,6 +133,8 @@ def test_plurals_that_the_plain_rule_folds_wrongly() -> None:
     assert words("gym shorts, short sleeves") == ["gym", "shorts", "short", "sleeve"]
     shorts = garment_headings(query_terms("men's knit shorts of polyester"))
     assert shorts is not None and {"61034", "62034"} <= shorts
+    board = garment_headings(query_terms("men's board shorts"))  # swimwear, or shorts
+    assert board is not None and {"6112", "6211", "62034"} <= board
     assert garment_headings(query_terms("short sleeve shirt")) == garment_headings(
         query_terms("shirt")
     )

@@ -130,7 +130,8 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     "sportswear": (
         frozenset({"6112", "6211"}),
         _terms(
-            "tracksuit track_suit ski_suit swimwear swimsuit bathing_suit swim bikini do_boi ao_tam"
+            "tracksuit track_suit ski_suit swimwear swimsuit bathing_suit swim bikini board_shorts "
+            "do_boi ao_tam"
         ),
     ),
     # trunks are swimwear or underpants
