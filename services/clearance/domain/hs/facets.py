@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Final, NamedTuple
 
 __all__ = [
@@ -303,32 +304,34 @@ def _read_exclusion(bracket: re.Match[str], said: set[str], denied: set[str]) ->
     for clause in _CLAUSE.split(bracket.group(0)[1:-1]):
         _read_clause(_TOKEN.findall(clause), set(), plain)
     for negated in plain & OPPOSITE.keys():
-        denied.add(negated)
-        said.add(OPPOSITE[negated])
+        _deny(negated, said, denied)
     for clause in clauses:
-        accented = _TOKEN.findall(clause)
-        folded = [_fold(word) for word in accented]
-        i = 0
-        while i < len(folded):
-            found, length = _match(folded, accented, i)
-            if found is None:
-                i += 1
-                continue
+        for found, folded, i, length in _phrases(_TOKEN.findall(clause)):
             end = i + length
             alone = (i == 0 or folded[i - 1] in _BEFORE_ITEM) and (
                 end == len(folded) or folded[end] in _LIST_WORDS
             )
             facet = _as_read(found, folded, i, length) if alone else None
             if facet is not None:
-                denied.add(facet)
-                if facet in OPPOSITE:
-                    said.add(OPPOSITE[facet])
-            i = end
+                _deny(facet, said, denied)
     return " | "
 
 
 def _read_clause(accented: list[str], said: set[str], denied: set[str]) -> None:
     """The facets of one clause (a negation reaches no further than its clause)."""
+    for found, folded, i, length in _phrases(accented):
+        facet = _as_read(found, folded, i, length)
+        if facet is not None:
+            negation = _negation(folded, i)
+            if negation == "denied":
+                _deny(facet, said, denied)
+            elif negation is None:
+                said.add(facet)
+
+
+def _phrases(accented: list[str]) -> Iterator[tuple[str, list[str], int, int]]:
+    """Each facet phrase of a clause's words, longest first: ``(facet, the folded words, its
+    first word's position, its length in words)``."""
     folded = [_fold(word) for word in accented]
     i = 0
     while i < len(folded):
@@ -336,16 +339,15 @@ def _read_clause(accented: list[str], said: set[str], denied: set[str]) -> None:
         if found is None:
             i += 1
             continue
-        facet = _as_read(found, folded, i, length)
-        if facet is not None:
-            negation = _negation(folded, i)
-            if negation == "denied":
-                denied.add(facet)
-                if facet in OPPOSITE:
-                    said.add(OPPOSITE[facet])
-            elif negation is None:
-                said.add(facet)
+        yield found, folded, i, length
         i += length
+
+
+def _deny(facet: str, said: set[str], denied: set[str]) -> None:
+    """A facet denied; a denial that means its opposite says it ("not knitted": woven)."""
+    denied.add(facet)
+    if facet in OPPOSITE:
+        said.add(OPPOSITE[facet])
 
 
 def _match(folded: list[str], accented: list[str], i: int) -> tuple[str | None, int]:
