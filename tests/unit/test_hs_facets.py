@@ -76,6 +76,19 @@ def test_an_excluded_kind_of_a_material_or_wearer_is_not_excluded_whole() -> Non
     )
 
 
+def test_a_denial_reaches_the_next_item_of_its_list() -> None:
+    pyjamas = "Nightshirts and pyjamas; of textile materials other than cotton or man-made fibres"
+    assert facets_of(pyjamas) == Facets(frozenset({"textile"}), frozenset({"cotton", "man_made"}))
+    assert facets_of("Lamps; parts, of materials other than glass or plastics").said == set()
+    # only an item joined to the denied one: "of cotton or wool" after a clause is said
+    assert facets_of("not knitted or crocheted, of cotton or wool").said == {
+        "woven",
+        "cotton",
+        "wool",
+    }
+    assert facets_of("whether or not knitted or crocheted, of cotton").said == {"cotton"}
+
+
 def test_a_bracket_that_names_no_list_is_read_as_any_text() -> None:
     # a listing's bracket: "not see-through" excludes nothing of the cotton lining
     assert facets_of("Dress (not see-through, cotton lining)").said == {"cotton"}

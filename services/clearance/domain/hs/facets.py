@@ -318,15 +318,22 @@ def _read_exclusion(bracket: re.Match[str], said: set[str], denied: set[str]) ->
 
 
 def _read_clause(accented: list[str], said: set[str], denied: set[str]) -> None:
-    """The facets of one clause (a negation reaches no further than its clause)."""
+    """The facets of one clause (a negation reaches no further than its clause, and from a
+    denied item to the next one joined to it by a list word: "other than cotton or man-made
+    fibres" denies both)."""
+    denied_until = -1  # where the last denied item ended
     for found, folded, i, length in _phrases(accented):
         facet = _as_read(found, folded, i, length)
-        if facet is not None:
-            negation = _negation(folded, i)
-            if negation == "denied":
-                _deny(facet, said, denied)
-            elif negation is None:
-                said.add(facet)
+        if facet is None:
+            continue
+        negation = _negation(folded, i)
+        if negation is None and i - 1 == denied_until and folded[i - 1] in _LIST_WORDS:
+            negation = "denied"
+        if negation == "denied":
+            _deny(facet, said, denied)
+            denied_until = i + length
+        elif negation is None:
+            said.add(facet)
 
 
 def _phrases(accented: list[str]) -> Iterator[tuple[str, list[str], int, int]]:
