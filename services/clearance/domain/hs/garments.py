@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from clearance.domain.hs.text import term_set
+
 __all__ = ["GARMENT_CHAPTERS", "GARMENT_TYPES", "garment_headings"]
 
 GARMENT_CHAPTERS: Final = frozenset({"61", "62"})
@@ -30,11 +32,6 @@ GARMENT_CHAPTERS: Final = frozenset({"61", "62"})
 #: felt, nonwovens or coated, covered or laminated fabrics (headings 56.02, 56.03, 59.03, 59.06,
 #: 59.07), and the parts of garments (61.17.90, 62.17.90: "zipper pull for a jacket").
 _EVERY_TYPE: Final = frozenset({"6111", "6209", "6113", "6210", "61179", "62179"})
-
-
-def _terms(text: str) -> frozenset[str]:
-    """The terms that name a type: words, and Vietnamese names as folded pairs (``ao_khoac``)."""
-    return frozenset(text.split())
 
 
 _ENSEMBLES: Final = frozenset({"61032", "61042", "62032", "62042"})
@@ -50,111 +47,111 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     # ski-jackets), wind-cheaters, wind-jackets and similar articles"
     "coat": (
         frozenset({"6101", "6102", "6201", "6202"}),
-        _terms(
+        term_set(
             "coat overcoat raincoat parka anorak windbreaker cape cloak poncho ao_choang ao_mua"
         ),
     ),
     # ski- and wind-jackets are in 61.01, other jackets and blazers in 61.03.3
     "jacket": (
         frozenset({"6101", "6102", "6201", "6202", "61033", "61043", "62033", "62043"}),
-        _terms("jacket blazer ao_vest ao_khoac"),
+        term_set("jacket blazer ao_vest ao_khoac"),
     ),
     "suit": (
         frozenset({"61031", "61041", "62031", "62041"}),
-        _terms("suit tuxedo bo_vest com_le"),
+        term_set("suit tuxedo bo_vest com_le"),
     ),
-    "ensemble": (_ENSEMBLES, _terms("ensemble outfit")),
+    "ensemble": (_ENSEMBLES, term_set("ensemble outfit")),
     "trousers": (
         frozenset({"61034", "61046", "62034", "62046"}),
-        _terms(
+        term_set(
             "trouser shorts jean breech shortall legging slack jogger chino "
             "quan_dai quan_au quan_jean quan_short quan_sooc quan_kaki"
         ),
     ),
-    "dress": (frozenset({"61044", "62044"}), _terms("dress vay_lien")),
+    "dress": (frozenset({"61044", "62044"}), term_set("dress vay_lien")),
     # a gown is a dress, a nightgown or a surgical gown (other garments)
     "gown": (
         frozenset({"61044", "62044", "61083", "61089", "62082", "62089", "6114", "6211"}),
-        _terms("gown"),
+        term_set("gown"),
     ),
-    "skirt": (frozenset({"61045", "62045"}), _terms("skirt chan_vay")),
+    "skirt": (frozenset({"61045", "62045"}), term_set("skirt chan_vay")),
     # 61.05/61.06, 62.05/62.06: shirts, blouses and shirt-blouses
     "shirt": (
         frozenset({"6105", "6106", "6205", "6206"}),
-        _terms("shirt blouse so_mi"),
+        term_set("shirt blouse so_mi"),
     ),
     # underpants and briefs, slips and petticoats, briefs and panties (62.08.9 with singlets)
     "underpants": (
         frozenset({"61071", "61081", "61082", "62071", "62081", "62089"}),
-        _terms("underpant brief panty boxer petticoat"),
+        term_set("underpant brief panty boxer petticoat"),
     ),
     # nightshirts, nightdresses and pyjamas; negligees are with the bathrobes
     "nightwear": (
         frozenset({"61072", "61083", "62072", "62082", "61089", "62089"}),
-        _terms(
+        term_set(
             "nightdress nightgown nightshirt nightie pyjama pajama pijama sleepwear negligee do_ngu"
         ),
     ),
     "bathrobe": (
         frozenset({"61079", "61089", "62079", "62089"}),
-        _terms("bathrobe robe dressing_gown choang_tam"),
+        term_set("bathrobe robe dressing_gown choang_tam"),
     ),
     "underwear": (
         frozenset({"6107", "6108", "6207", "6208"}),
-        _terms("underwear lingerie"),
+        term_set("underwear lingerie"),
     ),
     # "pants" are trousers in American English and underpants in British
     "pants": (
         frozenset({"61034", "61046", "62034", "62046", "61071", "61082", "62071", "62089"}),
-        frozenset({"pant"}),
+        term_set("pant"),
     ),
     # 61.09: "T-shirts, singlets and other vests"; woven singlets and vests: 62.07.9, 62.08.9
     "t_shirt": (
         frozenset({"6109", "62079", "62089"}),
-        _terms("t_shirt singlet camisole ao_thun ao_phong"),
+        term_set("t_shirt singlet camisole ao_thun ao_phong"),
     ),
     # a vest is a singlet (61.09) or, in American English, a waistcoat (61.10; woven, 62.11),
     # and a padded or puffer vest is a sleeveless jacket of 61.01/62.01
     "vest": (
         frozenset({"6109", "6110", "62079", "62089", "6211", "6101", "6102", "6201", "6202"}),
-        _terms("vest waistcoat gilet"),
+        term_set("vest waistcoat gilet"),
     ),
     # 61.10: "Jerseys, pullovers, cardigans, waistcoats (vests) and similar articles"
     "sweater": (
         frozenset({"6110"}),
-        _terms("sweater pullover cardigan sweatshirt hoodie ao_len ao_ni ao_hoodie"),
+        term_set("sweater pullover cardigan sweatshirt hoodie ao_len ao_ni ao_hoodie"),
     ),
     # a jumper is a pullover, and in American English a pinafore dress
-    "jumper": (frozenset({"6110", "61044", "62044"}), _terms("jumper")),
+    "jumper": (frozenset({"6110", "61044", "62044"}), term_set("jumper")),
     # 61.12, 62.11: "Track suits, ski suits and swimwear"
     "sportswear": (
         frozenset({"6112", "6211"}),
-        _terms(
+        term_set(
             "tracksuit track_suit ski_suit swimwear swimsuit bathing_suit swim bikini board_shorts "
             "do_boi ao_tam"
         ),
     ),
     # trunks are swimwear or underpants
-    "trunks": (frozenset({"6112", "6211", "61071", "62071"}), _terms("trunk")),
+    "trunks": (frozenset({"6112", "6211", "61071", "62071"}), term_set("trunk")),
     # 61.15: "Panty hose, tights, stockings, socks and other hosiery"
     "hosiery": (
         frozenset({"6115"}),
-        _terms("sock stocking tight pantyhose panty_hose hosiery tat_chan"),
+        term_set("sock stocking tight pantyhose panty_hose hosiery tat_chan"),
     ),
     # 61.16, 62.16: "Gloves, mittens and mitts"
     "gloves": (
         frozenset({"6116", "6216"}),
-        _terms("glove mitten mitt gang_tay"),
+        term_set("glove mitten mitt gang_tay"),
     ),
     # 62.12: "Brassieres, girdles, corsets, braces, suspenders, garters"
     "brassiere": (
         frozenset({"6212"}),
-        _terms("bra brassiere girdle corset suspender garter ao_nguc"),
+        term_set("bra brassiere girdle corset suspender garter ao_nguc"),
     ),
     # 61.17, 62.14: "Shawls, scarves, mufflers, mantillas, veils and the like"
     "scarf": (
         frozenset({"6117", "6214"}),
-        _terms("scarf shawl muffler mantilla khan_choang"),
+        term_set("scarf shawl muffler mantilla khan_choang"),
     ),
 }
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, NamedTuple
 
+from clearance.domain.hs.text import term_set
+
 __all__ = ["STATES", "State", "states_said"]
 
 
@@ -42,16 +44,11 @@ def _headings(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _terms(text: str) -> frozenset[str]:
-    """Words, and Vietnamese phrases written as folded pairs (``dang_hat``)."""
-    return frozenset(text.split())
-
-
 STATES: Final[dict[str, State]] = {
     # Chapter 39 Note 6; headings 39.01-39.14 are each "..., in primary forms"
     "primary_form": State(
         _headings("3901-3914"),
-        _terms(
+        term_set(
             "primary liquid paste dispersion emulsion suspension solution block lump powder "
             "granule granular pellet flake resin polymer homopolymer copolymer virgin "
             "nguyen_sinh dang_hat hat_nhua dang_bot dang_long dang_cuc dung_dich nhu_tuong "
@@ -66,7 +63,7 @@ STATES: Final[dict[str, State]] = {
         _headings(
             "3915 4707 5003 5103 5202 5505 6310 7112 7204 7404 7503 7602 7802 7902 8002 8549"
         ),
-        _terms(
+        term_set(
             "waste scrap paring cutting trimming remnant rag noil garnetted recovered "
             "phe_lieu phe_thai vun_nhua manh_vun"
         ),
@@ -78,7 +75,7 @@ STATES: Final[dict[str, State]] = {
     # "đã gia công" too; a wrong reading only spares a candidate its loss)
     "unwrought": State(
         _headings("7201 7206 7403 7502 7601 7801 7901 8001"),
-        _terms(
+        term_set(
             "unwrought ingot cathode pig primary block nhom_thoi dang_thoi thoi_nhom thep_thoi "
             "gia_cong"
         ),
@@ -86,7 +83,7 @@ STATES: Final[dict[str, State]] = {
     # "Horses, asses, mules and hinnies; live" ... "Animals; live, n.e.c.", "Fish; live"
     "live": State(
         _headings("0101-0106 0301"),
-        _terms("live living alive breeding ca_song lon_song ga_song vit_song"),
+        term_set("live living alive breeding ca_song lon_song ga_song vit_song"),
     ),
 }
 

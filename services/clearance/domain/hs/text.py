@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Final
 
-__all__ = ["fold", "query_terms", "reads_vietnamese", "terms", "words"]
+__all__ = ["fold", "query_terms", "reads_vietnamese", "term_set", "terms", "words"]
 
 #: Function words and tariff or listing boilerplate, English and (folded) Vietnamese.
 STOPWORDS: Final = frozenset(
@@ -169,6 +169,12 @@ def _denials_joined(lowered: str) -> Iterator[str]:
                 token = f"không_{token}"
             denying = False
             yield token
+
+
+def term_set(written: str) -> frozenset[str]:
+    """Terms written as ``terms`` makes them, separated by spaces: words, and Vietnamese
+    phrases as folded pairs (``dang_hat``, ``ao_khoac``). For the word lists of rules."""
+    return frozenset(written.split())
 
 
 def terms(text: str) -> list[str]:
