@@ -63,7 +63,7 @@ def test_a_bracket_that_excludes_excludes_every_item_of_its_list() -> None:
 def test_an_excluded_kind_of_a_material_or_wearer_is_not_excluded_whole() -> None:
     # an item stands alone between list words; a word before or after narrows it to a kind
     assert facets_of("Styrene polymers; (other than expansible polystyrene)") == Facets(
-        frozenset(), frozenset()
+        frozenset({"plastics"}), frozenset()
     )
     assert facets_of("Copper; wire, of copper alloys (other than copper-zinc base alloys)") == (
         Facets(frozenset({"copper", "base_metal"}), frozenset())
@@ -112,6 +112,34 @@ def test_an_imitation_is_not_its_model() -> None:
     assert facets_of("gold plated zinc alloy ring").said == {"zinc", "base_metal"}
     assert facets_of("imitation pearl necklace").said == frozenset()
     assert facets_of("925 sterling silver ring").said == {"precious_metal"}
+
+
+def test_acrylic_is_a_fibre_among_textiles_and_a_plastic_elsewhere() -> None:
+    assert facets_of("a boys pullover made from 100% acrylic knit fabric").said >= {"synthetic"}
+    assert facets_of("a women's poncho made of acrylic, wool, and nylon").said == {
+        "synthetic",
+        "wool",
+        "women",
+    }
+    assert facets_of("acrylic yarn").said == {"synthetic"}
+    assert facets_of("Fibres; synthetic filament tow, acrylic or modacrylic").said == {"synthetic"}
+    assert facets_of("Pokemon Acrylic Keychain").said == {"plastics"}
+    assert facets_of("CLEAR DRAWER KNOB ACRYLIC EDWARDIAN").said == {"plastics"}
+    # a chemical, not a material
+    assert facets_of("Acids; esters of acrylic acid").said == frozenset()
+
+
+def test_polymers_are_plastics() -> None:
+    # Chapter 39 Note 1: plastics are the polymers of headings 39.01 to 39.14
+    assert facets_of("maleic anhydride modified propylene copolymer").said == {"plastics"}
+    assert (
+        "plastics"
+        in facets_of(
+            "Adhesives; prepared, based on polymers of headings 3901 to 3913 or on rubber"
+        ).said
+    )
+    assert facets_of("chất kết dính (các polyme acrylic)").said == {"plastics"}
+    assert facets_of("DNA polymerase sets").said == frozenset()
 
 
 def test_a_broader_tariff_text_covers_a_precise_description() -> None:

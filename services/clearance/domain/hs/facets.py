@@ -11,7 +11,9 @@ Negation counts: "not knitted or crocheted" is ``woven``, "non-electric" is ``no
 "(other than cotton)" says the line is *not* ``cotton`` (and "(other than wool or fine animal
 hair, cotton or synthetic fibres)" denies each of the three), "whether or not knitted" says nothing;
 an imitation is not its model ("faux leather", "PU leather", "giả da" are ``plastics``; "gold
-colour", "gold plated" are no precious metal; "imitation pearls" no pearls).
+colour", "gold plated" are no precious metal; "imitation pearls" no pearls). Polymers are
+plastics (Chapter 39 Note 1); "acrylic" is a synthetic fibre among textile words and a plastic
+elsewhere.
 
 Vietnamese is read with or without its diacritics: single syllables that fold into another word
 ("da" leather / "đá" stone, "giấy" paper / "giày" shoes) count only as typed with their
@@ -94,7 +96,8 @@ _WORDS: Final[dict[str, str]] = {
     "soi nhan tao",
     # other materials (the chapters' and headings' "of ...")
     "plastics": "plastic plastics polyethylene polypropylene pvc polystyrene polycarbonate "
-    "polyurethane pu leatherette simili | polyvinyl chloride | nhua | gia da | da pu",
+    "polyurethane pu leatherette simili polymer polymers copolymer copolymers polyme | "
+    "polyvinyl chloride | nhua | gia da | da pu",
     "rubber": "rubber latex | cao su",
     "leather": "leather leathers cowhide suede nubuck | da that | da bo | da thuoc | bang da",
     "wood": "wood woods wooden timber plywood | bang go | gỗ",
@@ -128,6 +131,8 @@ _WORDS: Final[dict[str, str]] = {
     "electric": "electric electrical electrically electronic rechargeable usb | "
     "chay dien | dung dien | bang dien | dien tu | điện",
     "non_electric": "| hand operated",
+    # a fibre or a plastic by what is around it (``_ACRYLIC``)
+    "acrylic": "acrylic",
 }
 
 
@@ -183,6 +188,18 @@ _LOOK_ONLY: Final = frozenset(
         "mau",
     }
 )
+#: "Acrylic" is a synthetic fibre among textile words ("100% acrylic knit", "nylon, spandex and
+#: acrylic", "acrylic yarn") and a plastic elsewhere ("acrylic keychain", "acrylic sheet" of
+#: poly(methyl methacrylate)); in "acrylic acid" and its esters it is neither.
+_ACRYLIC: Final = "acrylic"
+_TEXTILE_WORDS: Final = frozenset(
+    {
+        *("yarn", "yarns", "fibre", "fibres", "fiber", "fibers", "fabric", "fabrics", "felt"),
+        *("sweater", "sweaters", "pullover", "cardigan", "jumper", "poncho", "beanie", "scarf"),
+        "blanket",
+    }
+)
+_NOT_A_MATERIAL_AFTER: Final = frozenset({"acid", "acids", "ester", "esters"})
 _TOKEN: Final = re.compile(r"[^\W_]+")
 _CLAUSE: Final = re.compile(r"[|,;:()\[\]!?]+|\s-\s")
 
@@ -221,6 +238,12 @@ def facets_of(text: str) -> Facets:
     rest = _EXCLUSION.sub(lambda bracket: _read_exclusion(bracket, said, denied), lowered)
     for clause in _CLAUSE.split(rest):
         _read_clause(_TOKEN.findall(clause), said, denied)
+    if _ACRYLIC in said | denied:
+        acrylic = "synthetic" if _among_textiles(said, lowered) else "plastics"
+        for found in (said, denied):
+            if _ACRYLIC in found:
+                found.discard(_ACRYLIC)
+                found.add(acrylic)
     chief = chief_fibre(lowered)
     if chief is not None:  # a blend is of its chief fibre alone
         said = {facet for facet in said if facet not in _FIBRE_CHAPTER} | {chief}
@@ -251,6 +274,15 @@ _BLEND_FIBRES: Final = {
     "cupro": "artificial",
 }
 _SHARE: Final = re.compile(r"(\d+(?:[.,]\d+)?)\s*%\s*([^\W\d_]+)")
+
+
+def _among_textiles(said: set[str], lowered: str) -> bool:
+    """Whether a text is about textiles: it says a fibre, knitted or woven, or a textile word."""
+    if any(facet in FACETS and FACETS[facet][0] == "construction" for facet in said):
+        return True
+    if any(facet in FACETS and "textile" in lineage(facet) for facet in said):
+        return True
+    return not _TEXTILE_WORDS.isdisjoint(_TOKEN.findall(lowered))
 
 
 def chief_fibre(text: str) -> str | None:
@@ -373,6 +405,8 @@ def _as_read(facet: str, folded: list[str], i: int, length: int) -> str | None:
     after = folded[i + length] if i + length < len(folded) else ""
     if before in _IMITATION and facet in ("leather", "pearl", "gem", "stone"):
         return "plastics" if facet == "leather" else None
+    if facet == _ACRYLIC and after in _NOT_A_MATERIAL_AFTER:
+        return None
     if facet == "precious_metal" and (after in _LOOK_ONLY or before in ("mau", "ma", "rose")):
         return None
     return facet
