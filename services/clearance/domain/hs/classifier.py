@@ -28,6 +28,7 @@ from clearance.domain.hs.facets import (
 )
 from clearance.domain.hs.garments import GARMENT_CHAPTERS, garment_headings
 from clearance.domain.hs.model import HsModel, Linear, Params, chapter_terms, linear_features
+from clearance.domain.hs.quantities import Bound, bounds_of, fit, quantities_of
 from clearance.domain.hs.states import STATES, states_said
 from clearance.domain.hs.text import query_terms
 
@@ -48,6 +49,7 @@ class HsClassifier:
     """Ranks HS subheadings for descriptions; one instance per process, shared by assessments."""
 
     __slots__ = (
+        "_bounded",
         "_cache",
         "_cache_size",
         "_chapter_of",
@@ -86,6 +88,10 @@ class HsClassifier:
             for i, code in enumerate(model.codes)
             if code[:2] in GARMENT_CHAPTERS
         ]
+        #: the subheadings whose HS 2022 text bounds a measure ("not exceeding 1000 volts")
+        self._bounded: list[tuple[int, tuple[Bound, ...]]] = [
+            (i, bounds) for i, text in enumerate(model.descriptions) if (bounds := bounds_of(text))
+        ]
         self._facet_deltas: dict[tuple[object, ...], dict[int, float]] = {}
         self._cache: OrderedDict[str, tuple[HsSuggestion, ...]] = OrderedDict()
         self._cache_size = cache_size
@@ -104,15 +110,22 @@ class HsClassifier:
         found = self._cache.get(text)  # the same text again: no normalising at all
         if found is None:
             query, facets = query_terms(text), facets_of(text).said
+            quantities = quantities_of(text)
             # differently typed, same terms and facets: scored once. The key is all the ranking
             # reads (the folded words alone would give "vi da bo" the answer of "ví da bò",
             # whose terms differ, whenever that came first)
             key = " ".join(
-                [*(f"{term}:{n}" for term, n in sorted(query.items())), "|", *sorted(facets)]
+                [
+                    *(f"{term}:{n}" for term, n in sorted(query.items())),
+                    "|",
+                    *sorted(facets),
+                    "|",
+                    *(f"{measure}:{value}" for measure, value in sorted(quantities)),
+                ]
             )
             found = self._cache.get(key)
             if found is None:
-                found = self._suggest(query, facets, 5)
+                found = self._suggest(query, facets, quantities, 5)
                 self._remember(key, found)
             self._remember(text, found)
         return found[:limit]
@@ -123,9 +136,13 @@ class HsClassifier:
             self._cache.popitem(last=False)
 
     def _suggest(
-        self, query: Mapping[str, int], facets: frozenset[str], limit: int
+        self,
+        query: Mapping[str, int],
+        facets: frozenset[str],
+        quantities: frozenset[tuple[str, float]],
+        limit: int,
     ) -> tuple[HsSuggestion, ...]:
-        ranked = self.rank(query, limit, facets=facets)
+        ranked = self.rank(query, limit, facets=facets, quantities=quantities)
         return tuple(
             HsSuggestion(hs_code=code, confidence=confidence, description=self.description(code))
             for code, confidence in ranked
@@ -149,11 +166,13 @@ class HsClassifier:
         skip_examples: frozenset[str] = frozenset(),
         fold: int | None = None,
         facets: frozenset[str] = frozenset(),
+        quantities: frozenset[tuple[str, float]] = frozenset(),
     ) -> list[tuple[str, float]]:
         """``(hs6, confidence)`` for the query's term counts, best first.
 
         ``facets``: what the description says the goods are made of, for whom, how and
-        whether powered (``facets_of(text).said``). ``skip_examples`` leaves labelled
+        whether powered (``facets_of(text).said``); ``quantities``: the measures it gives
+        (``quantities_of(text)``). ``skip_examples`` leaves labelled
         examples out by id and ``fold`` takes the chapter model trained without that fold
         (cross-validation scores a row without its own example); ``params`` replaces the
         model's (tuning).
@@ -170,6 +189,8 @@ class HsClassifier:
             self._lower_unstated_states(scores, query, p)
         if p.other_garment:
             self._lower_other_garments(scores, query, p)
+        if quantities and p.quantity_fit:
+            self._add_quantity_fit(scores, quantities, p)
         best = _largest(scores, limit)
         top = scores[best[0]]
         # the softmax is over every subheading: those that share nothing with the description
@@ -284,6 +305,16 @@ class HsClassifier:
         for position, heading, item in self._garment_codes:  # 210 subheadings
             if heading not in allowed and item not in allowed and position in scores:
                 scores[position] -= p.other_garment
+
+    def _add_quantity_fit(
+        self, scores: dict[int, float], quantities: frozenset[tuple[str, float]], p: Params
+    ) -> None:
+        """Candidates whose text bounds a measure the description gives out of range lose
+        ("a 1,500 cc engine": "of a cylinder capacity not exceeding 50cc"). One in range does
+        not gain: most goods fit a bound such as "for a voltage not exceeding 1000 volts"."""
+        for position, bounds in self._bounded:  # about 150 subheadings
+            if position in scores and fit(quantities, bounds) < 0:
+                scores[position] -= p.quantity_fit
 
     def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
         """Each subheading's score change for the description's facets of one group (the same

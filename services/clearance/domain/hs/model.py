@@ -26,7 +26,9 @@ see ``clearance.devtools.hs_build``): four TF-IDF spaces over the same terms
   with a model that never saw it).
 
 A subheading's score is a weighted sum of its cosine similarities in each space and of its
-facets' agreement with the description (the weights are tuned by cross-validation at build
+facets' agreement with the description, less what the classifier's rules take from it (a state,
+a garment type or a measure the description does not fit: ``clearance.domain.hs.states``,
+``garments`` and ``quantities``) (the weights are tuned by cross-validation at build
 time). The confidence is the softmax of the scores, mapped to the measured accuracy by a
 logistic calibration fitted on held-out folds: "0.7" means that about 70% of suggestions at
 that confidence were right when measured.
@@ -149,6 +151,10 @@ class Params(Struct, frozen=True, kw_only=True):
     other_garment: float = 0.0
     """What a candidate of Chapters 61 and 62 loses when its heading or item takes none of the
     garment types the description names (``clearance.domain.hs.garments``)."""
+    quantity_fit: float = 0.0
+    """What a candidate gains when its text bounds a measure the description gives in range
+    ("1,500 cc" and "exceeding 1000cc"), and loses ``facet_conflict`` times when out of it
+    (``clearance.domain.hs.quantities``)."""
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
 
