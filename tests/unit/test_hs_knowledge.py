@@ -85,9 +85,7 @@ def test_a_description_names_its_garment_types() -> None:
     assert {"6101", "61033", "62043"} <= jacket  # anoraks and the jackets of 61.03 and 62.04
     assert "6110" not in jacket and "61034" not in jacket  # no pullover, no trousers
     assert "6111" in jacket  # babies' garments take every type
-    # a word of two types, and two types in one description, take the headings of each
-    boxer = garment_headings(query_terms("a men's knit swim boxer made of 80% nylon"))
-    assert boxer is not None and {"6112", "61071"} <= boxer
+    # two types in one description take the headings of each
     assert "61032" not in jacket  # one piece is no ensemble; a jacket with trousers may be
     pieces = garment_headings(query_terms("girls' knit jacket and trousers of polyester"))
     assert pieces is not None and "61042" in pieces
@@ -117,13 +115,28 @@ def test_a_garment_word_of_several_meanings_keeps_each_heading() -> None:
         ("men's woven waistcoat", "6211"),
         ("women's knitted night gown", "61083"),  # a nightdress, not only a dress
         ("surgical gown", "6211"),
-        ("women's bathing suit", "6112"),  # swimwear, not a suit
+        ("women's bathing suit", "61124"),  # swimwear, not a suit
         ("men's underwear trunks", "61071"),  # underpants, not only swimwear
         ("knitted scarves and gloves set", "6117"),  # "scarves" is a scarf
         ("zipper pull for a jacket", "61179"),  # parts of garments take every type
     ):
         allowed = garment_headings(query_terms(listing))
         assert allowed is not None and heading in allowed, listing
+
+
+def test_swimwear_is_swimwear_whatever_else_it_is_called() -> None:
+    # a "swim boxer" is no underpants, "swim trunks" no underwear trunks
+    for listing in ("a men's knit swim boxer made of 80% nylon", "boys' swim trunks"):
+        allowed = garment_headings(query_terms(listing))
+        assert allowed is not None and {"61123", "62111"} <= allowed, listing
+        assert "61071" not in allowed and "62071" not in allowed, listing
+    # 61.12 is divided by type: swimwear is no track suit (61.12.1) or ski suit (61.12.2)
+    swimsuit = garment_headings(query_terms("women's swimsuit"))
+    assert swimsuit is not None and "61124" in swimsuit and "61121" not in swimsuit
+    tracksuit = garment_headings(query_terms("men's tracksuit"))
+    assert tracksuit is not None and {"61121", "62113"} <= tracksuit and "61123" not in tracksuit
+    underwear = garment_headings(query_terms("men's underwear trunks"))
+    assert underwear is not None and "61071" in underwear
 
 
 def test_plurals_that_the_plain_rule_folds_wrongly() -> None:
@@ -134,7 +147,7 @@ def test_plurals_that_the_plain_rule_folds_wrongly() -> None:
     shorts = garment_headings(query_terms("men's knit shorts of polyester"))
     assert shorts is not None and {"61034", "62034"} <= shorts
     board = garment_headings(query_terms("men's board shorts"))  # swimwear, or shorts
-    assert board is not None and {"6112", "6211", "62034"} <= board
+    assert board is not None and {"61123", "62111", "62034"} <= board
     assert garment_headings(query_terms("short sleeve shirt")) == garment_headings(
         query_terms("shirt")
     )

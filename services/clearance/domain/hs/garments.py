@@ -11,7 +11,8 @@ whose heading does not take any type the description names loses ``Params.other_
 A word may name types of several headings ("jacket": 61.01 and 61.03; "vest": the singlets of
 61.09 and the waistcoats of 61.10; "pants": trousers, and underpants in British English): its
 type takes all of them, and a description that names several types takes every heading of each
-("swim boxer", "jacket and cardigan"). Babies' garments (61.11, 62.09) and garments of felt or
+("jacket and cardigan"); but swimwear is swimwear whatever else it is called (a "swim boxer" is
+no underpants). Babies' garments (61.11, 62.09) and garments of felt or
 coated fabrics (61.13, 62.10) take every type, and are never lowered when a type is named.
 Vietnamese names are two-syllable phrases ("áo khoác", "quần jean"), since one syllable folded
 ("quan", "ao") is also another word.
@@ -123,16 +124,16 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     ),
     # a jumper is a pullover, and in American English a pinafore dress
     "jumper": (frozenset({"6110", "61044", "62044"}), term_set("jumper")),
-    # 61.12, 62.11: "Track suits, ski suits and swimwear"
-    "sportswear": (
-        frozenset({"6112", "6211"}),
-        term_set(
-            "tracksuit track_suit ski_suit swimwear swimsuit bathing_suit swim bikini board_shorts "
-            "do_boi ao_tam"
-        ),
+    # 61.12, 62.11: "Track suits, ski suits and swimwear", divided by type at their first
+    # subheading digit (woven track suits are with the "other garments" of 62.11.3 and .4)
+    "swimwear": (
+        frozenset({"61123", "61124", "62111"}),
+        term_set("swimwear swimsuit bathing_suit swim bikini board_shorts do_boi ao_tam"),
     ),
+    "track_suit": (frozenset({"61121", "62113", "62114"}), term_set("tracksuit track_suit")),
+    "ski_suit": (frozenset({"61122", "62112"}), term_set("ski_suit")),
     # trunks are swimwear or underpants
-    "trunks": (frozenset({"6112", "6211", "61071", "62071"}), term_set("trunk")),
+    "trunks": (frozenset({"61123", "62111", "61071", "62071"}), term_set("trunk")),
     # 61.15: "Panty hose, tights, stockings, socks and other hosiery"
     "hosiery": (
         frozenset({"6115"}),
@@ -156,6 +157,10 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
 }
 
 _OUTERWEAR: Final = frozenset({"jacket", "suit", "trousers", "dress", "skirt", "pants"})
+#: Words that make the garment swimwear, whatever else it is called: a "swim boxer", "swim
+#: brief" or "swim trunks" is not underwear ("board shorts" are swimwear or shorts).
+_SWIM: Final = term_set("swim swimwear swimsuit bathing_suit do_boi")
+_SWIM_NAMES: Final = frozenset({"underpants", "trunks", "pants", "underwear"})
 
 
 def garment_headings(terms: Iterable[str]) -> frozenset[str] | None:
@@ -163,6 +168,8 @@ def garment_headings(terms: Iterable[str]) -> frozenset[str] | None:
     types the terms name, with those that take every type; ``None`` when they name none."""
     found = frozenset(terms)
     named = [name for name, (_, words) in GARMENT_TYPES.items() if not words.isdisjoint(found)]
+    if not _SWIM.isdisjoint(found):
+        named = [name for name in named if name not in _SWIM_NAMES]
     if not named:
         return None
     allowed = set(_EVERY_TYPE).union(*(GARMENT_TYPES[name][0] for name in named))
