@@ -129,6 +129,16 @@ def test_acrylic_is_a_fibre_among_textiles_and_a_plastic_elsewhere() -> None:
     assert facets_of("Acids; esters of acrylic acid").said == frozenset()
 
 
+def test_a_metal_named_with_its_anion_is_a_compound_not_the_metal() -> None:
+    assert facets_of("Lithium iron (II) phosphate").said == frozenset()
+    assert facets_of("zinc oxide sunscreen").said == frozenset()
+    assert facets_of("Titan dioxit, dạng bột").said == frozenset()
+    assert facets_of("Zinc oxide; zinc peroxide").said == frozenset()  # heading 28.17
+    # the metal itself, and articles of it, keep their material
+    assert facets_of("zinc alloy pendant").said == {"zinc", "base_metal"}
+    assert facets_of("stainless steel salt shaker").said == {"iron_steel"}
+
+
 def test_polymers_are_plastics() -> None:
     # Chapter 39 Note 1: plastics are the polymers of headings 39.01 to 39.14
     assert facets_of("maleic anhydride modified propylene copolymer").said == {"plastics"}

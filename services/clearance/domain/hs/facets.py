@@ -200,6 +200,22 @@ _TEXTILE_WORDS: Final = frozenset(
     }
 )
 _NOT_A_MATERIAL_AFTER: Final = frozenset({"acid", "acids", "ester", "esters"})
+#: A metal named with its anion is a chemical compound, not the metal ("zinc oxide", "lithium
+#: iron (II) phosphate", "titan dioxit": Chapters 28 and 29, not 72-81).
+_COMPOUND: Final = frozenset(
+    {
+        *("oxide", "dioxide", "trioxide", "hydroxide", "peroxide", "chloride", "sulfate"),
+        *("sulphate", "sulfide", "sulphide", "nitrate", "nitrite", "phosphate", "carbonate"),
+        *("bicarbonate", "acetate", "silicate", "fluoride", "bromide", "iodide", "cyanide"),
+        *("chromate", "citrate", "gluconate", "stearate", "oxalate", "titanate"),
+        *("oxit", "dioxit", "hydroxit", "clorua", "sunfat", "nitrat", "photphat", "cacbonat"),
+    }
+)
+#: "iron (II)": the oxidation state in brackets is read as part of the name, not a clause
+_OXIDATION_STATE: Final = re.compile(r"\s*\(\s*(?:i{1,3}|iv|vi?)\s*\)")
+_METALS: Final = frozenset(
+    {"metal", "base_metal", "iron_steel", "aluminium", "copper", "zinc", "precious_metal"}
+)
 _TOKEN: Final = re.compile(r"[^\W_]+")
 _CLAUSE: Final = re.compile(r"[|,;:()\[\]!?]+|\s-\s")
 
@@ -234,7 +250,7 @@ def facets_of(text: str) -> Facets:
     """The facets a text says and denies (see the module's docstring)."""
     said: set[str] = set()
     denied: set[str] = set()
-    lowered = unicodedata.normalize("NFC", text.lower())
+    lowered = _OXIDATION_STATE.sub("", unicodedata.normalize("NFC", text.lower()))
     rest = _EXCLUSION.sub(lambda bracket: _read_exclusion(bracket, said, denied), lowered)
     for clause in _CLAUSE.split(rest):
         _read_clause(_TOKEN.findall(clause), said, denied)
@@ -406,6 +422,8 @@ def _as_read(facet: str, folded: list[str], i: int, length: int) -> str | None:
     if before in _IMITATION and facet in ("leather", "pearl", "gem", "stone"):
         return "plastics" if facet == "leather" else None
     if facet == _ACRYLIC and after in _NOT_A_MATERIAL_AFTER:
+        return None
+    if facet in _METALS and after in _COMPOUND:
         return None
     if facet == "precious_metal" and (after in _LOOK_ONLY or before in ("mau", "ma", "rose")):
         return None
