@@ -13,7 +13,8 @@ hair, cotton or synthetic fibres)" denies each of the three), "whether or not kn
 an imitation is not its model ("faux leather", "PU leather", "giả da" are ``plastics``; "gold
 colour", "gold plated" are no precious metal; "imitation pearls" no pearls). Polymers are
 plastics (Chapter 39 Note 1); "acrylic" is a synthetic fibre among textile words and a plastic
-elsewhere.
+elsewhere; a metal named with its anion is a compound, not the metal ("zinc oxide", "lithium
+iron (II) phosphate").
 
 Vietnamese is read with or without its diacritics: single syllables that fold into another word
 ("da" leather / "đá" stone, "giấy" paper / "giày" shoes) count only as typed with their
