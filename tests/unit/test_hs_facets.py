@@ -122,6 +122,8 @@ def test_acrylic_is_a_fibre_among_textiles_and_a_plastic_elsewhere() -> None:
         "women",
     }
     assert facets_of("acrylic yarn").said == {"synthetic"}
+    assert facets_of("acrylic socks").said == facets_of("100% acrylic").said == {"synthetic"}
+    assert facets_of("acrylic scarves").said == {"synthetic"}
     assert facets_of("Fibres; synthetic filament tow, acrylic or modacrylic").said == {"synthetic"}
     assert facets_of("Pokemon Acrylic Keychain").said == {"plastics"}
     assert facets_of("CLEAR DRAWER KNOB ACRYLIC EDWARDIAN").said == {"plastics"}
@@ -132,11 +134,20 @@ def test_acrylic_is_a_fibre_among_textiles_and_a_plastic_elsewhere() -> None:
 def test_a_metal_named_with_its_anion_is_a_compound_not_the_metal() -> None:
     assert facets_of("Lithium iron (II) phosphate").said == frozenset()
     assert facets_of("zinc oxide sunscreen").said == frozenset()
-    assert facets_of("Titan dioxit, dạng bột").said == frozenset()
+    assert facets_of("bột oxit sắt").said == facets_of("bot oxit sat").said == frozenset()
     assert facets_of("Zinc oxide; zinc peroxide").said == frozenset()  # heading 28.17
     # the metal itself, and articles of it, keep their material
     assert facets_of("zinc alloy pendant").said == {"zinc", "base_metal"}
     assert facets_of("stainless steel salt shaker").said == {"iron_steel"}
+
+
+def test_an_excluded_kind_of_a_material_leaves_the_material_said() -> None:
+    # "copolymers" and "acrylic" are kinds of plastics: the text still says plastics, and
+    # denies none, so a description of plastics does not contradict it
+    copolymers = "Polymers of vinyl acetate; in primary forms, other than copolymers"
+    assert facets_of(copolymers) == Facets(frozenset({"plastics"}), frozenset())
+    paints = "Paints and varnishes; (based on polymers other than acrylic or vinyl)"
+    assert facets_of(paints) == Facets(frozenset({"plastics"}), frozenset())
 
 
 def test_polymers_are_plastics() -> None:

@@ -126,13 +126,20 @@ def test_a_garment_word_of_several_meanings_keeps_each_heading() -> None:
 
 def test_swimwear_is_swimwear_whatever_else_it_is_called() -> None:
     # a "swim boxer" is no underpants, "swim trunks" no underwear trunks
-    for listing in ("a men's knit swim boxer made of 80% nylon", "boys' swim trunks"):
+    for listing in (
+        "a men's knit swim boxer made of 80% nylon",
+        "boys' swim trunks",
+        "swimming trunks",
+        "quần bơi nam",
+    ):
         allowed = garment_headings(query_terms(listing))
         assert allowed is not None and {"61123", "62111"} <= allowed, listing
         assert "61071" not in allowed and "62071" not in allowed, listing
     # 61.12 is divided by type: swimwear is no track suit (61.12.1) or ski suit (61.12.2)
     swimsuit = garment_headings(query_terms("women's swimsuit"))
     assert swimsuit is not None and "61124" in swimsuit and "61121" not in swimsuit
+    bathing_suit = garment_headings(query_terms("women's bathing suit"))
+    assert bathing_suit is not None and "61041" not in bathing_suit  # no suit
     tracksuit = garment_headings(query_terms("men's tracksuit"))
     assert tracksuit is not None and {"61121", "62113"} <= tracksuit and "61123" not in tracksuit
     underwear = garment_headings(query_terms("men's underwear trunks"))

@@ -28,7 +28,7 @@ from clearance.domain.hs.facets import (
 )
 from clearance.domain.hs.garments import GARMENT_CHAPTERS, garment_headings
 from clearance.domain.hs.model import HsModel, Linear, Params, chapter_terms, linear_features
-from clearance.domain.hs.quantities import Bound, bounds_of, fit, quantities_of
+from clearance.domain.hs.quantities import Bound, Measures, bounds_of, measures_of, out_of_range
 from clearance.domain.hs.states import STATES, states_said
 from clearance.domain.hs.text import query_terms
 
@@ -110,7 +110,7 @@ class HsClassifier:
         found = self._cache.get(text)  # the same text again: no normalising at all
         if found is None:
             query, facets = query_terms(text), facets_of(text).said
-            quantities = quantities_of(text)
+            measures = measures_of(text)
             # differently typed, same terms and facets: scored once. The key is all the ranking
             # reads (the folded words alone would give "vi da bo" the answer of "ví da bò",
             # whose terms differ, whenever that came first)
@@ -120,12 +120,12 @@ class HsClassifier:
                     "|",
                     *sorted(facets),
                     "|",
-                    *(f"{measure}:{value}" for measure, value in sorted(quantities)),
+                    *(f"{measure}:{value}" for measure, value in sorted(measures)),
                 ]
             )
             found = self._cache.get(key)
             if found is None:
-                found = self._suggest(query, facets, quantities, 5)
+                found = self._suggest(query, facets, measures, 5)
                 self._remember(key, found)
             self._remember(text, found)
         return found[:limit]
@@ -139,10 +139,10 @@ class HsClassifier:
         self,
         query: Mapping[str, int],
         facets: frozenset[str],
-        quantities: frozenset[tuple[str, float]],
+        measures: Measures,
         limit: int,
     ) -> tuple[HsSuggestion, ...]:
-        ranked = self.rank(query, limit, facets=facets, quantities=quantities)
+        ranked = self.rank(query, limit, facets=facets, measures=measures)
         return tuple(
             HsSuggestion(hs_code=code, confidence=confidence, description=self.description(code))
             for code, confidence in ranked
@@ -166,13 +166,13 @@ class HsClassifier:
         skip_examples: frozenset[str] = frozenset(),
         fold: int | None = None,
         facets: frozenset[str] = frozenset(),
-        quantities: frozenset[tuple[str, float]] = frozenset(),
+        measures: Measures = frozenset(),
     ) -> list[tuple[str, float]]:
         """``(hs6, confidence)`` for the query's term counts, best first.
 
         ``facets``: what the description says the goods are made of, for whom, how and
-        whether powered (``facets_of(text).said``); ``quantities``: the measures it gives
-        (``quantities_of(text)``). ``skip_examples`` leaves labelled
+        whether powered (``facets_of(text).said``); ``measures``: the measures it gives
+        (``measures_of(text)``). ``skip_examples`` leaves labelled
         examples out by id and ``fold`` takes the chapter model trained without that fold
         (cross-validation scores a row without its own example); ``params`` replaces the
         model's (tuning).
@@ -189,8 +189,8 @@ class HsClassifier:
             self._lower_unstated_states(scores, query, p)
         if p.other_garment:
             self._lower_other_garments(scores, query, p)
-        if quantities and p.quantity_fit:
-            self._add_quantity_fit(scores, quantities, p)
+        if measures and p.out_of_range:
+            self._lower_out_of_range(scores, measures, p)
         best = _largest(scores, limit)
         top = scores[best[0]]
         # the softmax is over every subheading: those that share nothing with the description
@@ -306,15 +306,13 @@ class HsClassifier:
             if heading not in allowed and item not in allowed and position in scores:
                 scores[position] -= p.other_garment
 
-    def _add_quantity_fit(
-        self, scores: dict[int, float], quantities: frozenset[tuple[str, float]], p: Params
-    ) -> None:
+    def _lower_out_of_range(self, scores: dict[int, float], measures: Measures, p: Params) -> None:
         """Candidates whose text bounds a measure the description gives out of range lose
         ("a 1,500 cc engine": "of a cylinder capacity not exceeding 50cc"). One in range does
         not gain: most goods fit a bound such as "for a voltage not exceeding 1000 volts"."""
         for position, bounds in self._bounded:  # about 150 subheadings
-            if position in scores and fit(quantities, bounds) < 0:
-                scores[position] -= p.quantity_fit
+            if position in scores and out_of_range(measures, bounds):
+                scores[position] -= p.out_of_range
 
     def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
         """Each subheading's score change for the description's facets of one group (the same

@@ -14,7 +14,7 @@ an imitation is not its model ("faux leather", "PU leather", "giả da" are ``pl
 colour", "gold plated" are no precious metal; "imitation pearls" no pearls). Polymers are
 plastics (Chapter 39 Note 1); "acrylic" is a synthetic fibre among textile words and a plastic
 elsewhere; a metal named with its anion is a compound, not the metal ("zinc oxide", "lithium
-iron (II) phosphate").
+iron (II) phosphate", "oxit sắt").
 
 Vietnamese is read with or without its diacritics: single syllables that fold into another word
 ("da" leather / "đá" stone, "giấy" paper / "giày" shoes) count only as typed with their
@@ -27,6 +27,9 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Final, NamedTuple
+
+from clearance.domain.hs.garments import garment_headings
+from clearance.domain.hs.text import query_terms, term_set
 
 __all__ = [
     "FACETS",
@@ -190,30 +193,33 @@ _LOOK_ONLY: Final = frozenset(
     }
 )
 #: "Acrylic" is a synthetic fibre among textile words ("100% acrylic knit", "nylon, spandex and
-#: acrylic", "acrylic yarn") and a plastic elsewhere ("acrylic keychain", "acrylic sheet" of
-#: poly(methyl methacrylate)); in "acrylic acid" and its esters it is neither.
+#: acrylic", "acrylic yarn", "acrylic socks") and a plastic elsewhere ("acrylic keychain",
+#: "acrylic sheet" of poly(methyl methacrylate)); in "acrylic acid" and its esters it is neither.
 _ACRYLIC: Final = "acrylic"
-_TEXTILE_WORDS: Final = frozenset(
-    {
-        *("yarn", "yarns", "fibre", "fibres", "fiber", "fibers", "fabric", "fabrics", "felt"),
-        *("sweater", "sweaters", "pullover", "cardigan", "jumper", "poncho", "beanie", "scarf"),
-        "blanket",
-    }
-)
+#: Textile goods that name no garment type (``garments``) and no fibre: the text's terms.
+_TEXTILE_TERMS: Final = term_set("yarn fibre fiber fabric felt blanket beanie hat poncho")
+_A_SHARE_OF_ACRYLIC: Final = re.compile(r"\d\s*%\s*acrylic")
 _NOT_A_MATERIAL_AFTER: Final = frozenset({"acid", "acids", "ester", "esters"})
 #: A metal named with its anion is a chemical compound, not the metal ("zinc oxide", "lithium
-#: iron (II) phosphate", "titan dioxit": Chapters 28 and 29, not 72-81).
+#: iron (II) phosphate", Vietnamese "oxit sắt": Chapters 28 and 29, not 72-81). Vietnamese names
+#: the anion first.
+_VIETNAMESE_ANIONS: Final = frozenset(
+    {"oxit", "dioxit", "hydroxit", "clorua", "sunfat", "nitrat", "photphat", "cacbonat"}
+)
 _COMPOUND: Final = frozenset(
     {
         *("oxide", "dioxide", "trioxide", "hydroxide", "peroxide", "chloride", "sulfate"),
         *("sulphate", "sulfide", "sulphide", "nitrate", "nitrite", "phosphate", "carbonate"),
         *("bicarbonate", "acetate", "silicate", "fluoride", "bromide", "iodide", "cyanide"),
         *("chromate", "citrate", "gluconate", "stearate", "oxalate", "titanate"),
-        *("oxit", "dioxit", "hydroxit", "clorua", "sunfat", "nitrat", "photphat", "cacbonat"),
+        *("oxides", "dioxides", "hydroxides", "chlorides", "sulfates", "sulphates", "sulfides"),
+        *("sulphides", "nitrates", "phosphates", "carbonates", "acetates", "silicates"),
+        *("fluorides", "bromides", "iodides", "cyanides", "chromates", "citrates", "stearates"),
+        *_VIETNAMESE_ANIONS,
     }
 )
 #: "iron (II)": the oxidation state in brackets is read as part of the name, not a clause
-_OXIDATION_STATE: Final = re.compile(r"\s*\(\s*(?:i{1,3}|iv|vi?)\s*\)")
+_OXIDATION_STATE: Final = re.compile(r"\s*\(\s*(?:ii|iii|iv|vi)\s*\)")
 _METALS: Final = frozenset(
     {"metal", "base_metal", "iron_steel", "aluminium", "copper", "zinc", "precious_metal"}
 )
@@ -264,7 +270,8 @@ def facets_of(text: str) -> Facets:
     chief = chief_fibre(lowered)
     if chief is not None:  # a blend is of its chief fibre alone
         said = {facet for facet in said if facet not in _FIBRE_CHAPTER} | {chief}
-    return Facets(frozenset(said), frozenset(denied))
+    # a kind excluded is not the whole material: "polymers ... other than copolymers" are plastics
+    return Facets(frozenset(said), frozenset(denied - said))
 
 
 #: The textile facets by the chapter of their fibres (Chapters 54 and 55 count as one,
@@ -294,12 +301,16 @@ _SHARE: Final = re.compile(r"(\d+(?:[.,]\d+)?)\s*%\s*([^\W\d_]+)")
 
 
 def _among_textiles(said: set[str], lowered: str) -> bool:
-    """Whether a text is about textiles: it says a fibre, knitted or woven, or a textile word."""
+    """Whether a text is about textiles: it says a fibre, knitted or woven, a share of acrylic,
+    a garment or another textile good."""
     if any(facet in FACETS and FACETS[facet][0] == "construction" for facet in said):
         return True
     if any(facet in FACETS and "textile" in lineage(facet) for facet in said):
         return True
-    return not _TEXTILE_WORDS.isdisjoint(_TOKEN.findall(lowered))
+    if _A_SHARE_OF_ACRYLIC.search(lowered):
+        return True
+    terms = query_terms(lowered)
+    return not _TEXTILE_TERMS.isdisjoint(terms) or garment_headings(terms) is not None
 
 
 def chief_fibre(text: str) -> str | None:
@@ -424,7 +435,7 @@ def _as_read(facet: str, folded: list[str], i: int, length: int) -> str | None:
         return "plastics" if facet == "leather" else None
     if facet == _ACRYLIC and after in _NOT_A_MATERIAL_AFTER:
         return None
-    if facet in _METALS and after in _COMPOUND:
+    if facet in _METALS and (after in _COMPOUND or before in _VIETNAMESE_ANIONS):
         return None
     if facet == "precious_metal" and (after in _LOOK_ONLY or before in ("mau", "ma", "rose")):
         return None

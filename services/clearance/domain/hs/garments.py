@@ -128,7 +128,10 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     # subheading digit (woven track suits are with the "other garments" of 62.11.3 and .4)
     "swimwear": (
         frozenset({"61123", "61124", "62111"}),
-        term_set("swimwear swimsuit bathing_suit swim bikini board_shorts do_boi ao_tam"),
+        term_set(
+            "swimwear swimsuit bathing_suit swim swimming bikini board_shorts do_boi ao_tam "
+            "ao_boi quan_boi"
+        ),
     ),
     "track_suit": (frozenset({"61121", "62113", "62114"}), term_set("tracksuit track_suit")),
     "ski_suit": (frozenset({"61122", "62112"}), term_set("ski_suit")),
@@ -158,9 +161,10 @@ GARMENT_TYPES: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
 
 _OUTERWEAR: Final = frozenset({"jacket", "suit", "trousers", "dress", "skirt", "pants"})
 #: Words that make the garment swimwear, whatever else it is called: a "swim boxer", "swim
-#: brief" or "swim trunks" is not underwear ("board shorts" are swimwear or shorts).
-_SWIM: Final = term_set("swim swimwear swimsuit bathing_suit do_boi")
-_SWIM_NAMES: Final = frozenset({"underpants", "trunks", "pants", "underwear"})
+#: brief", "swimming trunks" or a "bathing suit" is no underwear or suit ("board shorts" are
+#: swimwear or shorts).
+_SWIM: Final = term_set("swim swimming swimwear swimsuit bathing_suit do_boi ao_boi quan_boi")
+_SWIM_NAMES: Final = frozenset({"underpants", "trunks", "pants", "underwear", "suit"})
 
 
 def garment_headings(terms: Iterable[str]) -> frozenset[str] | None:

@@ -151,10 +151,10 @@ class Params(Struct, frozen=True, kw_only=True):
     other_garment: float = 0.0
     """What a candidate of Chapters 61 and 62 loses when its heading or item takes none of the
     garment types the description names (``clearance.domain.hs.garments``)."""
-    quantity_fit: float = 0.0
-    """What a candidate gains when its text bounds a measure the description gives in range
-    ("1,500 cc" and "exceeding 1000cc"), and loses ``facet_conflict`` times when out of it
-    (``clearance.domain.hs.quantities``)."""
+    out_of_range: float = 0.0
+    """What a candidate loses when its text bounds a measure that the description gives out of
+    range ("scooter 49cc" and "exceeding 50cc but not exceeding 250cc":
+    ``clearance.domain.hs.quantities``)."""
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
 
