@@ -3,6 +3,8 @@ and how a tariff text's facets agree with a description's (``agreement``)."""
 
 from __future__ import annotations
 
+import msgspec
+
 from clearance.domain.hs import bundled_classifier
 from clearance.domain.hs.facets import Facets, agreement, chief_fibre, facets_of, lineage
 from clearance.domain.hs.model import chapter_terms
@@ -275,3 +277,24 @@ def test_a_facet_moves_the_chapter_model_towards_its_chapter() -> None:
     plastics = keys.index("39")
     assert with_facets[plastics] == max(with_facets)
     assert with_facets[plastics] > without[plastics] + 0.2
+
+
+def test_a_neighbour_votes_for_no_subheading_the_description_contradicts() -> None:
+    # the labelled listing itself left out, its nearest neighbours are shoes of rubber or
+    # plastics uppers (64.02): their votes go to footwear (the heading's share), not to a
+    # subheading that "genuine leather" contradicts
+    classifier = bundled_classifier()
+    assert classifier.model.params.contradicted_vote == 0.0
+    text = (  # HSCodeComp hscc-410's title, attributes and category
+        "NEW Spring/Autumn Women Pumps Pointed Toe Thin Heel Shoes Genuine Leather Shoes for "
+        "Women Elegant Stiletto Handmade High Heels | Pointed toe Casual Shallow Women 7cm,High "
+        "(5cm-8cm) No Adult Thin Heels | Shoes > Women's Shoes > Pumps"
+    )
+    query, facets = query_terms(text), facets_of(text).said
+    assert facets == {"women", "leather"}
+    unseen = frozenset({"hscc-410"})
+    ranked = classifier.rank(query, 1, facets=facets, skip_examples=unseen)
+    assert ranked[0][0] == "640399"  # uppers of leather
+    whole_votes = msgspec.structs.replace(classifier.model.params, contradicted_vote=1.0)
+    ranked = classifier.rank(query, 1, params=whole_votes, facets=facets, skip_examples=unseen)
+    assert ranked[0][0][:4] == "6402"

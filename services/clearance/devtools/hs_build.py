@@ -111,6 +111,7 @@ TUNED = Params(
     unstated_state=0.5,  # not in TUNING_GRID: 0.1, 0.3 and 1.0 scored alike (a row or two)
     other_garment=0.5,  # not in TUNING_GRID: 0.25 and 1.0 scored alike (a row)
     out_of_range=0.5,  # not in TUNING_GRID: 0.4 and 1.0 scored alike
+    contradicted_vote=0.0,
 )
 
 

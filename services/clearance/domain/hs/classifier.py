@@ -179,7 +179,7 @@ class HsClassifier:
         """
         p = params or self.model.params
         scores = self._subheading_scores(query, p)
-        heading_votes = self._add_example_votes(scores, query, p, skip_examples)
+        heading_votes = self._add_example_votes(scores, query, p, skip_examples, facets)
         if not scores:
             return []
         self._add_group_scores(scores, query, p, heading_votes, fold, facets)
@@ -221,7 +221,12 @@ class HsClassifier:
         return scores
 
     def _add_example_votes(
-        self, scores: dict[int, float], query: Mapping[str, int], p: Params, skip: frozenset[str]
+        self,
+        scores: dict[int, float],
+        query: Mapping[str, int],
+        p: Params,
+        skip: frozenset[str],
+        facets: frozenset[str] = frozenset(),
     ) -> dict[int, float]:
         """The nearest labelled examples vote for their codes; their votes by heading."""
         model = self.model
@@ -231,12 +236,18 @@ class HsClassifier:
             {key: similar[key] for key in similar if keys[key] not in skip}, p.neighbours
         )
         heading_votes: defaultdict[int, float] = defaultdict(float)
+        # a neighbour of another fibre, wearer or material votes for the heading it shares
+        # with the description, not for its subheading that the description contradicts
+        contradicted = (
+            self._contradicted(facets, p) if facets and p.contradicted_vote < 1 else frozenset()
+        )
         for key in nearest:
             codes = model.example_codes[key]
             for code in codes:
                 vote = similar[key] ** p.neighbour_power / len(codes)
                 heading_votes[self._heading_of[code]] += vote
-                scores[code] = scores.get(code, 0.0) + p.examples * vote
+                share = p.contradicted_vote if code in contradicted else 1.0
+                scores[code] = scores.get(code, 0.0) + p.examples * vote * share
         return heading_votes
 
     def _add_group_scores(
@@ -313,6 +324,16 @@ class HsClassifier:
         for position, bounds in self._bounded:  # about 150 subheadings
             if position in scores and out_of_range(measures, bounds):
                 scores[position] -= p.out_of_range
+
+    def _contradicted(self, facets: frozenset[str], p: Params) -> frozenset[int]:
+        """The subheadings whose text contradicts the description's facets."""
+        found: set[int] = set()
+        for group in {FACETS[facet][0] for facet in facets}:
+            wanted = frozenset(f for f in facets if FACETS[f][0] == group)
+            found.update(
+                code for code, delta in self._deltas(group, wanted, p).items() if delta < 0
+            )
+        return frozenset(found)
 
     def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
         """Each subheading's score change for the description's facets of one group (the same

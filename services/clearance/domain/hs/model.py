@@ -155,6 +155,10 @@ class Params(Struct, frozen=True, kw_only=True):
     """What a candidate loses when its text bounds a measure that the description gives out of
     range ("scooter 49cc" and "exceeding 50cc but not exceeding 250cc":
     ``clearance.domain.hs.quantities``)."""
+    contradicted_vote: float = 1.0
+    """The share of a labelled example's vote that goes to its subheading when that
+    subheading's text contradicts the description's facets (a neighbour "of cotton" for a
+    pullover of acrylic); its heading's vote is whole."""
     calibration_slope: float = 1.0
     calibration_intercept: float = 0.0
 
