@@ -89,9 +89,11 @@ class Candidate:
 
 
 class CandidateScorer:
-    """The classifier's scores, space by space, for a description's best candidates: the same
-    arithmetic as ``HsClassifier.rank`` (its combined score orders the candidates), kept apart
-    so that a ranker can weigh each space."""
+    """The classifier's scores, space by space, for a description's best candidates: the
+    arithmetic of ``HsClassifier.rank``'s spaces (its combined score orders the candidates),
+    kept apart so that a ranker can weigh each space; without the rules ``rank`` applies after
+    them (the facets' agreement, the states, the garment types, the measures) and the votes it
+    keeps from a contradicted subheading, which the experiment predates."""
 
     def __init__(self, model: HsModel) -> None:
         self.model = model
