@@ -13,7 +13,7 @@ import gzip
 import importlib.resources
 import math
 from collections import OrderedDict, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import msgspec
 from msgspec import Struct
@@ -282,9 +282,7 @@ class HsClassifier:
     ) -> None:
         """Candidates whose tariff text says what the description says ("of cotton" for
         "100% cotton") gain, those that say something else ("of man-made fibres") lose."""
-        for group in {FACETS[facet][0] for facet in facets}:
-            wanted = frozenset(f for f in facets if FACETS[f][0] == group)
-            deltas = self._deltas(group, wanted, p)
+        for deltas in self._group_deltas(facets, p):
             if len(deltas) < len(scores):
                 for code, delta in deltas.items():
                     if code in scores:
@@ -327,13 +325,18 @@ class HsClassifier:
 
     def _contradicted(self, facets: frozenset[str], p: Params) -> frozenset[int]:
         """The subheadings whose text contradicts the description's facets."""
-        found: set[int] = set()
+        return frozenset(
+            code
+            for deltas in self._group_deltas(facets, p)
+            for code, delta in deltas.items()
+            if delta < 0
+        )
+
+    def _group_deltas(self, facets: frozenset[str], p: Params) -> Iterator[dict[int, float]]:
+        """For each group of the description's facets (material, for whom ...), each
+        subheading's score change (``_deltas``)."""
         for group in {FACETS[facet][0] for facet in facets}:
-            wanted = frozenset(f for f in facets if FACETS[f][0] == group)
-            found.update(
-                code for code, delta in self._deltas(group, wanted, p).items() if delta < 0
-            )
-        return frozenset(found)
+            yield self._deltas(group, frozenset(f for f in facets if FACETS[f][0] == group), p)
 
     def _deltas(self, group: str, wanted: frozenset[str], p: Params) -> dict[int, float]:
         """Each subheading's score change for the description's facets of one group (the same

@@ -197,7 +197,7 @@ _LOOK_ONLY: Final = frozenset(
 #: "acrylic sheet" of poly(methyl methacrylate)); in "acrylic acid" and its esters it is neither.
 _ACRYLIC: Final = "acrylic"
 #: Textile goods that name no garment type (``garments``) and no fibre: the text's terms.
-_TEXTILE_TERMS: Final = term_set("yarn fibre fiber fabric felt blanket beanie hat poncho")
+_TEXTILE_TERMS: Final = term_set("yarn fibre fiber fabric felt blanket beanie hat")
 _A_SHARE_OF_ACRYLIC: Final = re.compile(r"\d\s*%\s*acrylic")
 _NOT_A_MATERIAL_AFTER: Final = frozenset({"acid", "acids", "ester", "esters"})
 #: A metal named with its anion is a chemical compound, not the metal ("zinc oxide", "lithium
@@ -220,9 +220,6 @@ _COMPOUND: Final = frozenset(
 )
 #: "iron (II)": the oxidation state in brackets is read as part of the name, not a clause
 _OXIDATION_STATE: Final = re.compile(r"\s*\(\s*(?:ii|iii|iv|vi)\s*\)")
-_METALS: Final = frozenset(
-    {"metal", "base_metal", "iron_steel", "aluminium", "copper", "zinc", "precious_metal"}
-)
 _TOKEN: Final = re.compile(r"[^\W_]+")
 _CLAUSE: Final = re.compile(r"[|,;:()\[\]!?]+|\s-\s")
 
@@ -463,6 +460,10 @@ def lineage(facet: str) -> tuple[str, ...]:
     while parent := FACETS[found[-1]][1]:
         found.append(parent)
     return tuple(found)
+
+
+#: The metals, whose name with an anion after it is a compound (``_as_read``).
+_METALS: Final = frozenset(facet for facet in FACETS if "metal" in lineage(facet))
 
 
 class Stated(NamedTuple):
